@@ -1,0 +1,29 @@
+"""Writing the audit log. One INSERT per request, however many objects were revealed."""
+
+from .models import AuditLog
+
+
+def client_ip(request):
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR")
+
+
+def record(actor, action: str, objects, fields, request=None, **extra):
+    """Record that `actor` did `action` on each of `objects` (touching `fields`)."""
+    ip = client_ip(request)
+    actor_id = getattr(actor, "pk", None)
+    rows = [
+        AuditLog(
+            actor_id=actor_id,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            fields=list(fields),
+            ip=ip,
+            extra=extra,
+        )
+        for obj in objects
+    ]
+    if rows:
+        AuditLog.objects.bulk_create(rows)

@@ -1,0 +1,81 @@
+from django.contrib import admin
+
+from . import tree
+from .models import Building, Department, DepartmentMember, Grid, Household, Membership, Resident, Tag, Unit
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Grid)
+class GridAdmin(tree.TreeAdmin):
+    list_display = ("tree_actions", "indented_title", "code", "level", "kind")
+    list_display_links = ("indented_title",)
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    autocomplete_fields = ["parent"]
+    readonly_fields = ("qr_token",)
+    inlines = [MembershipInline]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en")
+
+
+@admin.register(Building)
+class BuildingAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "grid", "address")
+    search_fields = ("code", "name", "address")
+    autocomplete_fields = ["grid"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ("building", "name", "micro_grid")
+    search_fields = ("building__name", "name")
+    autocomplete_fields = ["building", "micro_grid"]
+
+
+@admin.register(Household)
+class HouseholdAdmin(admin.ModelAdmin):
+    list_display = ("unit", "room", "grid")
+    search_fields = ("room", "unit__building__name")
+    autocomplete_fields = ["unit"]
+    list_select_related = ("unit__building", "grid")
+
+
+@admin.register(Resident)
+class ResidentAdmin(admin.ModelAdmin):
+    """Personal data shows masked here; the API's audited detail view is where it is revealed."""
+
+    list_display = ("name", "gender", "birth_date", "phone_masked", "id_number_masked", "grid")
+    search_fields = ("name", "name_initials", "phone_last4")
+    list_filter = ("tags", "gender")
+    autocomplete_fields = ["household"]
+    filter_horizontal = ["tags"]
+    list_select_related = ("grid",)
+    readonly_fields = ("phone_masked", "id_number_masked", "grid")
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "area")
+    search_fields = ("code", "name")
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "grid", "role", "title")
+    list_filter = ("role",)
+    search_fields = ("user__username", "grid__code", "grid__name")
+    autocomplete_fields = ["user", "grid"]
+
+
+@admin.register(DepartmentMember)
+class DepartmentMemberAdmin(admin.ModelAdmin):
+    list_display = ("user", "department", "is_head")
+    autocomplete_fields = ["user", "department"]

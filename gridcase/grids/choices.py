@@ -1,0 +1,77 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Level(models.TextChoices):
+    DISTRICT = "district", _("district")
+    STREET = "street", _("street")
+    COMMUNITY = "community", _("community")
+    GRID = "grid", _("general grid")
+    MICRO_GRID = "micro_grid", _("micro-grid")
+    DEDICATED = "dedicated", _("dedicated grid")
+
+
+# Which levels a level may sit under (None: may be a root).
+ALLOWED_PARENTS = {
+    Level.DISTRICT: {None},
+    Level.STREET: {None, Level.DISTRICT},
+    Level.COMMUNITY: {Level.STREET},
+    Level.GRID: {Level.COMMUNITY},
+    Level.DEDICATED: {Level.COMMUNITY},
+    Level.MICRO_GRID: {Level.GRID},
+}
+
+# Order used by escalation: a case moves to the nearest ancestor of a higher rank.
+LEVEL_RANK = {
+    Level.MICRO_GRID: 0,
+    Level.DEDICATED: 1,
+    Level.GRID: 1,
+    Level.COMMUNITY: 2,
+    Level.STREET: 3,
+    Level.DISTRICT: 4,
+}
+
+
+class Role(models.TextChoices):
+    MICRO_GRID_WORKER = "micro_grid_worker", _("micro-grid worker")
+    GRID_WORKER = "grid_worker", _("grid worker")
+    GRID_LEADER = "grid_leader", _("grid leader")
+    SECRETARY = "secretary", _("community secretary")
+    STREET_DISPATCHER = "street_dispatcher", _("street dispatcher")
+    VIEWER = "viewer", _("viewer")
+    ADMIN = "admin", _("administrator")
+
+
+# Roles whose work needs residents' clear phone / ID numbers on grids they hold.
+PHONE_ROLES = {Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.GRID_LEADER, Role.SECRETARY, Role.ADMIN}
+ID_NUMBER_ROLES = {Role.GRID_WORKER, Role.SECRETARY, Role.ADMIN}
+# Roles that may change people and places on grids they hold.
+EDITOR_ROLES = {Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.GRID_LEADER, Role.SECRETARY, Role.ADMIN}
+# Roles that may manage accounts and memberships inside their subtree.
+MANAGER_ROLES = {Role.SECRETARY, Role.STREET_DISPATCHER, Role.ADMIN}
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("male")
+    FEMALE = "female", _("female")
+    UNKNOWN = "unknown", _("unknown")
+
+
+class DedicatedKind(models.TextChoices):
+    SCHOOL = "school", _("school")
+    HOSPITAL = "hospital", _("hospital")
+    ENTERPRISE = "enterprise", _("enterprise")
+    MARKET = "market", _("market")
+    OTHER = "other", _("other")
+
+
+DEFAULT_TAGS = [
+    ("elderly_alone", "独居老人", "Elderly living alone"),
+    ("elderly_80", "高龄老人", "Aged 80 and over"),
+    ("disabled", "残疾人", "Disabled"),
+    ("mental_disorder", "精神障碍", "Mental disorder"),
+    ("children_difficulty", "困境儿童", "Children in difficulty"),
+    ("low_income", "低保户", "Low-income (dibao)"),
+    ("veteran", "退役军人", "Veteran"),
+    ("left_behind", "留守人员", "Left-behind"),
+]

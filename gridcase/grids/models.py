@@ -1,0 +1,310 @@
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gridcase.core import crypto
+from gridcase.core.models import TimeStamped
+
+from . import tree
+from .choices import ALLOWED_PARENTS, DedicatedKind, Gender, Level, Role
+from .scoping import ScopedQuerySet
+
+
+def new_qr_token() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class Grid(tree.TreeNode, TimeStamped):
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    kind = models.CharField(_("dedicated kind"), max_length=16, choices=DedicatedKind.choices, blank=True)
+    boundary = models.JSONField(_("boundary (GeoJSON)"), null=True, blank=True)
+    centroid_lat = models.FloatField(null=True, blank=True)
+    centroid_lng = models.FloatField(null=True, blank=True)
+    qr_token = models.CharField(max_length=32, unique=True, default=new_qr_token, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("grid")
+        verbose_name_plural = _("grids")
+        indexes = [models.Index(fields=["tree_id", "lft", "rght"], name="grid_span_idx"),
+                   models.Index(fields=["level"], name="grid_level_idx")]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    @classmethod
+    def scope_q(cls, scope):
+        return tree.subtree_q(scope.spans)
+
+    def clean(self):
+        super().clean()
+        parent = self.parent
+        allowed = ALLOWED_PARENTS.get(self.level, set())
+        parent_level = parent.level if parent else None
+        if parent_level not in allowed:
+            names = "、".join(str(Level(v).label) if v else str(_("top of the tree")) for v in allowed if True)
+            raise ValidationError(
+                {"parent": _("A %(level)s must sit under: %(allowed)s.")
+                 % {"level": Level(self.level).label if self.level in Level.values else self.level, "allowed": names}},
+                code="invalid_parent_level",
+            )
+        if parent and self.pk:
+            if parent.pk == self.pk or tree.is_inside(parent, Grid.objects.get(pk=self.pk)):
+                raise ValidationError({"parent": _("A grid cannot be moved under itself or its own descendants.")},
+                                      code="tree_cycle")
+        if self.level != Level.DEDICATED and self.kind:
+            raise ValidationError({"kind": _("Only dedicated grids have a kind.")}, code="invalid")
+        if self.pk and self.level_changed_with_children():
+            raise ValidationError({"level": _("Change the level of a grid only when it has no sub-grids.")},
+                                  code="level_locked")
+
+    def level_changed_with_children(self) -> bool:
+        old = Grid.objects.filter(pk=self.pk).values_list("level", flat=True).first()
+        return old is not None and old != self.level and Grid.objects.filter(parent_id=self.pk).exists()
+
+
+class Tag(models.Model):
+    """A key population (重点人群)."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("key-population tag")
+        verbose_name_plural = _("key-population tags")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Building(TimeStamped):
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="buildings", verbose_name=_("general grid"))
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("building")
+        verbose_name_plural = _("buildings")
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def scope_q(cls, scope):
+        # A building is seen by whoever holds its general grid, or any micro-grid holding one of its units.
+        return tree.subtree_q(scope.spans, "grid__") | models.Q(
+            pk__in=Unit.objects.filter(tree.subtree_q(scope.spans, "micro_grid__")).values("building_id")
+        )
+
+    def clean(self):
+        if self.grid_id and self.grid.level != Level.GRID:
+            raise ValidationError({"grid": _("A building belongs to a general grid.")}, code="invalid_grid_level")
+
+
+class Unit(TimeStamped):
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="units", verbose_name=_("building"))
+    name = models.CharField(_("name"), max_length=60)
+    micro_grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="units", verbose_name=_("micro-grid"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        constraints = [models.UniqueConstraint(fields=["building", "name"], name="unit_unique_per_building")]
+
+    def __str__(self):
+        return f"{self.building.name} {self.name}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        return tree.subtree_q(scope.spans, "micro_grid__")
+
+    def clean(self):
+        # 三不破: a micro-grid never splits a unit (a unit has exactly one micro-grid, by construction)
+        # and lies inside the general grid that holds the unit's building.
+        if self.micro_grid_id and self.micro_grid.level != Level.MICRO_GRID:
+            raise ValidationError({"micro_grid": _("A unit belongs to a micro-grid.")}, code="invalid_grid_level")
+        if self.micro_grid_id and self.building_id and self.micro_grid.parent_id != self.building.grid_id:
+            raise ValidationError(
+                {"micro_grid": _("The micro-grid must belong to the general grid of the building.")},
+                code="grid_mismatch",
+            )
+        if self.pk and self.micro_grid_id:
+            old = Unit.objects.filter(pk=self.pk).values_list("micro_grid_id", flat=True).first()
+            if old and old != self.micro_grid_id:
+                self._moved_from = old
+
+
+class Household(TimeStamped):
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="households", verbose_name=_("unit"))
+    room = models.CharField(_("room"), max_length=30)
+    # Denormalised from unit.micro_grid so scoping is one join; kept in step by services.sync_unit_grid.
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="households", editable=False)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [models.UniqueConstraint(fields=["unit", "room"], name="household_unique_room")]
+
+    def __str__(self):
+        return f"{self.unit} {self.room}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        return tree.subtree_q(scope.spans, "grid__")
+
+    def save(self, *args, **kwargs):
+        if self.unit_id and not self.grid_id:
+            self.grid_id = Unit.objects.filter(pk=self.unit_id).values_list("micro_grid_id", flat=True).first()
+        super().save(*args, **kwargs)
+
+
+class Resident(TimeStamped):
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="residents",
+                                  verbose_name=_("household"))
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="residents", editable=False)
+    name = models.CharField(_("name"), max_length=60)
+    name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
+    name_initials = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # Personal data: encrypted; masked copies and keyed hashes serve lists, search and de-duplication.
+    phone_encrypted = models.TextField(blank=True, editable=False)
+    phone_masked = models.CharField(max_length=20, blank=True, editable=False)
+    phone_last4 = models.CharField(max_length=4, blank=True, editable=False, db_index=True)
+    id_number_encrypted = models.TextField(blank=True, editable=False)
+    id_number_masked = models.CharField(max_length=24, blank=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    relation = models.CharField(_("relation to head of household"), max_length=20, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="residents", verbose_name=_("key populations"))
+    is_active = models.BooleanField(default=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+        indexes = [models.Index(fields=["grid", "id"], name="resident_grid_idx")]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def scope_q(cls, scope):
+        return tree.subtree_q(scope.spans, "grid__")
+
+    # Personal data accessors ------------------------------------------------------------
+    @property
+    def phone(self) -> str:
+        return crypto.decrypt(self.phone_encrypted)
+
+    @phone.setter
+    def phone(self, value: str):
+        value = (value or "").strip()
+        self.phone_encrypted = crypto.encrypt(value)
+        self.phone_masked = crypto.mask_phone(value)
+        self.phone_last4 = value[-4:] if len(value) >= 4 else ""
+
+    @property
+    def id_number(self) -> str:
+        return crypto.decrypt(self.id_number_encrypted)
+
+    @id_number.setter
+    def id_number(self, value: str):
+        value = (value or "").strip().upper()
+        self.id_number_encrypted = crypto.encrypt(value)
+        self.id_number_masked = crypto.mask_id_number(value)
+        self.id_number_hash = crypto.keyed_hash(value)
+
+    def save(self, *args, **kwargs):
+        from .pinyin import full_pinyin, initials
+
+        self.name_pinyin = full_pinyin(self.name)
+        self.name_initials = initials(self.name)
+        if self.household_id and not self.grid_id:
+            self.grid_id = Household.objects.filter(pk=self.household_id).values_list("grid_id", flat=True).first()
+        super().save(*args, **kwargs)
+
+
+class Department(TimeStamped):
+    """A body outside the grid tree that can be whistled (吹哨): police station, urban management, utilities…"""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=40, blank=True)
+    # The area it serves (usually a street or district): grid staff there can whistle it.
+    area = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="departments",
+                             verbose_name=_("area served"))
+    phone = models.CharField(_("duty phone"), max_length=40, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["id"]
+
+    def __str__(self):
+        return self.name
+
+    @classmethod
+    def scope_q(cls, scope):
+        # Departments serving the caller's area (above or below their grids), city-wide ones, and their own.
+        return (models.Q(area__isnull=True) | models.Q(pk__in=scope.department_ids)
+                | tree.subtree_q(scope.spans, "area__") | tree.covering_q(scope.spans, "area__"))
+
+
+class Membership(TimeStamped):
+    """A user holding a role on a grid; the user's scope is the union of the subtrees they hold."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="memberships", verbose_name=_("grid"))
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    title = models.CharField(_("title"), max_length=60, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("grid membership")
+        verbose_name_plural = _("grid memberships")
+        constraints = [models.UniqueConstraint(fields=["user", "grid", "role"], name="membership_unique")]
+        indexes = [models.Index(fields=["grid", "role"], name="membership_grid_role_idx")]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.grid}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        return tree.subtree_q(scope.spans, "grid__")
+
+
+class DepartmentMember(TimeStamped):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="department_memberships")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="members")
+    is_head = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("department member")
+        verbose_name_plural = _("department members")
+        constraints = [models.UniqueConstraint(fields=["user", "department"], name="department_member_unique")]
+
+    def __str__(self):
+        return f"{self.user} · {self.department}"

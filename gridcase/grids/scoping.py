@@ -1,0 +1,82 @@
+"""Who sees what. The one place that turns a user into the part of the tree they may see.
+
+A user's scope is the union of the subtrees of the grids they hold a role on. Every model that
+can be listed declares `scope_q(scope)`: the Q that keeps its rows inside those subtrees.
+`Model.objects.restrict(user)` applies it; the API's base viewset calls it on every request, so an
+object outside the scope is absent from lists and answers 404 by id.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import models
+
+from . import tree
+
+
+@dataclass(frozen=True)
+class Hold:
+    grid_id: int
+    role: str
+    span: tree.Span
+    level: str
+
+
+@dataclass
+class Scope:
+    user_id: int | None
+    is_global: bool = False
+    holds: list[Hold] = field(default_factory=list)
+    department_ids: list[int] = field(default_factory=list)
+
+    @property
+    def spans(self) -> list[tree.Span]:
+        return [h.span for h in self.holds]
+
+    @property
+    def grid_ids(self) -> list[int]:
+        return [h.grid_id for h in self.holds]
+
+    def roles_at(self, grid) -> set[str]:
+        """Roles the user holds on `grid` itself or on any of its ancestors."""
+        target = tree.span(grid)
+        return {h.role for h in self.holds if h.span.contains(target)}
+
+    def covers(self, grid) -> bool:
+        return self.is_global or any(h.span.contains(tree.span(grid)) for h in self.holds)
+
+    def has_role(self, *roles) -> bool:
+        return self.is_global or any(h.role in roles for h in self.holds)
+
+
+def scope_for(user) -> Scope:
+    """The caller's scope, computed once per request (cached on the user object)."""
+    if user is None or not user.is_authenticated:
+        return Scope(user_id=None)
+    cached = getattr(user, "_gridcase_scope", None)
+    if cached is not None:
+        return cached
+    from .models import DepartmentMember, Membership
+
+    rows = Membership.objects.filter(user=user).values_list(
+        "grid_id", "role", "grid__tree_id", "grid__lft", "grid__rght", "grid__level"
+    )
+    holds = [Hold(g, role, tree.Span(t, lft, rght), level) for g, role, t, lft, rght, level in rows]
+    departments = list(DepartmentMember.objects.filter(user=user).values_list("department_id", flat=True))
+    scope = Scope(user_id=user.pk, is_global=user.is_superuser, holds=holds, department_ids=departments)
+    user._gridcase_scope = scope
+    return scope
+
+
+def forget_scope(user) -> None:
+    if hasattr(user, "_gridcase_scope"):
+        del user._gridcase_scope
+
+
+class ScopedQuerySet(models.QuerySet):
+    def restrict(self, user):
+        scope = user if isinstance(user, Scope) else scope_for(user)
+        if scope.is_global:
+            return self
+        if scope.user_id is None:
+            return self.none()
+        return self.filter(self.model.scope_q(scope))

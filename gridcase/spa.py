@@ -1,0 +1,17 @@
+"""Serves the built frontend's index.html for the app's routes (assets come from whitenoise)."""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>GridCase</title>
+<p>前端尚未构建：请运行 <code>make run</code>（或 <code>cd frontend && npm ci && npm run build</code>）。</p>
+<p>The frontend is not built yet: run <code>make run</code>. The API is at <a href="/api/docs/">/api/docs/</a>.</p>"""
+
+
+@ensure_csrf_cookie
+def spa_index(request):
+    index = settings.FRONTEND_DIST / "index.html"
+    if not index.exists():
+        return HttpResponse(NOT_BUILT, status=503)
+    return HttpResponse(index.read_text(encoding="utf-8"))

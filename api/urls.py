@@ -16,14 +16,15 @@ router.register("memberships", grid_views.MembershipViewSet, basename="membershi
 router.register("users", grid_views.UserViewSet, basename="user")
 
 # Domain apps add their routes in api/routes.py so this file stays short.
-from .routes import register  # noqa: E402
+from . import routes  # noqa: E402
 
-register(router)
+routes.register(router)
 
 urlpatterns = [
     path("auth/csrf/", auth.CsrfView.as_view(), name="auth-csrf"),
     path("auth/login/", auth.LoginView.as_view(), name="auth-login"),
     path("auth/logout/", auth.LogoutView.as_view(), name="auth-logout"),
     path("me/", auth.MeView.as_view(), name="me"),
+    *routes.urlpatterns,
     path("", include(router.urls)),
 ]

@@ -3,4 +3,7 @@
 Domain apps add their entries here; tasks are idempotent and catch up after downtime.
 """
 
-BEAT_SCHEDULE: dict = {}
+BEAT_SCHEDULE: dict = {
+    "deliver-notifications": {"task": "gridcase.notifications.tasks.deliver_pending", "schedule": 60.0,
+                              "options": {"expires": 55}},
+}

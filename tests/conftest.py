@@ -17,6 +17,8 @@ from . import factories as f
 def pytest_configure(config):
     if os.environ.get("GRIDCASE_REQUIRE_SERVICES") and not settings.IS_POSTGRES:
         pytest.exit("CI requires PostgreSQL but the tests are configured for SQLite", returncode=3)
+    # Hashing a strong password costs ~0.3 s; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

@@ -54,11 +54,12 @@ class TreeNode(MPTTModel):
 
     class MPTTMeta:
         order_insertion_by = ["code"]
+        level_attr = "depth"  # `level` is the domain's grid level (street, community, …)
 
     def save(self, *args, **kwargs):
         with tree_write_lock():
             # Another process may have renumbered the tree while this instance sat in memory.
-            fields = ["tree_id", "lft", "rght", "level"]
+            fields = ["tree_id", "lft", "rght", "depth"]
             if self.pk:
                 fresh = type(self).objects.filter(pk=self.pk).values(*fields, "parent_id").first()
                 if fresh:
@@ -72,7 +73,7 @@ class TreeNode(MPTTModel):
 
     def delete(self, *args, **kwargs):
         with tree_write_lock():
-            self.refresh_from_db(fields=["tree_id", "lft", "rght", "level"])
+            self.refresh_from_db(fields=["tree_id", "lft", "rght", "depth"])
             return super().delete(*args, **kwargs)
 
 
@@ -98,7 +99,7 @@ def descendants(node, include_self=True, depth: int | None = None):
     if not include_self:
         qs = qs.exclude(pk=node.pk)
     if depth is not None:
-        qs = qs.filter(level__lte=node.level + depth)
+        qs = qs.filter(depth__lte=node.depth + depth)
     return qs.order_by("tree_id", "lft")
 
 
@@ -108,7 +109,7 @@ def is_inside(node, ancestor) -> bool:
 
 
 def depth_of(node) -> int:
-    return node.level
+    return node.depth
 
 
 def tree_order(qs):
@@ -151,7 +152,7 @@ def number_forest(nodes, key_of, parent_key_of, first_tree_id: int = 1):
                 node.rght = counter
                 counter += 1
                 continue
-            node.tree_id, node.level, node.lft = tree_id, level, counter
+            node.tree_id, node.depth, node.lft = tree_id, level, counter
             counter += 1
             stack.append((node, level, True))
             for child in reversed(children.get(key_of(node), [])):
@@ -205,5 +206,5 @@ def max_depth_q(roots, depth: int, prefix: str = "") -> Q:
     q = Q(pk__in=[])
     for r in roots:
         q |= Q(**{f"{prefix}tree_id": r.tree_id, f"{prefix}lft__gte": r.lft, f"{prefix}lft__lte": r.rght,
-                  f"{prefix}level__lte": r.level + depth})
+                  f"{prefix}depth__lte": r.depth + depth})
     return q

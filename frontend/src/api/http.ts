@@ -161,7 +161,9 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
   const data = await parseBody(res)
   if (!res.ok) {
     const err = new ApiError(res.status, (data && typeof data === 'object' ? data : null) as ErrorBody | null)
-    if ((res.status === 401 || res.status === 403) && err.code !== 'forbidden' && unauthorizedHandler) {
+    // DRF with session auth answers 403 "not_authenticated" when the session is gone.
+    const signedOut = res.status === 401 || (res.status === 403 && err.code === 'not_authenticated')
+    if (signedOut && unauthorizedHandler) {
       unauthorizedHandler(res.status, url)
     }
     throw err

@@ -1,0 +1,49 @@
+import { http } from './http'
+
+export interface StatsSummary {
+  total: number
+  response_rate: number | null
+  resolution_rate: number | null
+  satisfaction_rate: number | null
+  on_time_rate: number | null
+  median_hours_to_resolve: number | null
+  escalation_rate: number | null
+  resolved_in_micro_grid_rate: number | null
+  by_status: Record<string, number>
+}
+
+export interface TimeseriesPoint {
+  date: string
+  value: number
+}
+
+export interface GridRankingRow {
+  grid: number
+  grid_name: string
+  total: number
+  on_time_rate: number | null
+  satisfaction_rate: number | null
+}
+
+export type Row = Record<string, unknown>
+
+export interface VisitCoverage {
+  overall: number | null
+  by_tag: Row[]
+  by_grid: Row[]
+}
+
+export interface StatsRange {
+  grid?: number
+  from?: string
+  to?: string
+}
+
+export const statsApi = {
+  summary: (r: StatsRange) => http.get<StatsSummary>('stats/summary/', { ...r }),
+  timeseries: (r: StatsRange, metric = 'created') =>
+    http.get<{ points: TimeseriesPoint[] }>('stats/timeseries/', { ...r, metric }),
+  gridRanking: (grid?: number) => http.get<{ results: GridRankingRow[] }>('stats/grid-ranking/', { grid }),
+  departments: (r: StatsRange) => http.get<{ results: Row[] } | Row[]>('stats/departments/', { ...r }),
+  visitCoverage: (grid?: number) => http.get<VisitCoverage>('stats/visit-coverage/', { grid }),
+}

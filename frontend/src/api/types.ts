@@ -1,0 +1,46 @@
+export interface Page<T> {
+  next: string | null
+  previous: string | null
+  results: T[]
+}
+
+export type RoleName =
+  | 'micro_grid_worker'
+  | 'grid_worker'
+  | 'grid_leader'
+  | 'secretary'
+  | 'street_dispatcher'
+  | 'viewer'
+  | 'admin'
+
+export type GridLevel = 'district' | 'street' | 'community' | 'grid' | 'micro_grid' | 'dedicated'
+
+export interface RoleGrant {
+  grid: number
+  grid_code: string
+  grid_name: string
+  grid_level: GridLevel
+  role: RoleName
+}
+
+export interface DepartmentRef {
+  id: number
+  name: string
+}
+
+export type Home = 'mobile' | 'console' | 'department'
+
+export interface Me {
+  id: number
+  username: string
+  display_name: string
+  roles: RoleGrant[]
+  departments: DepartmentRef[]
+  primary_role: RoleName | null
+  home: Home
+}
+
+export interface Tag {
+  code: string
+  name: string
+}

@@ -1,0 +1,30 @@
+import { createApp } from 'vue'
+import { createPinia } from 'pinia'
+// Styles of Vant's function components (showToast, showDialog, showNotify) are not auto-imported.
+import 'vant/es/toast/style'
+import 'vant/es/dialog/style'
+import 'vant/es/notify/style'
+import './styles/base.css'
+import App from './App.vue'
+import { i18n } from './locales'
+import { createAppRouter } from './router'
+import { onUnauthorized } from './api/http'
+import { useSessionStore } from './stores/session'
+import { usePrefsStore } from './stores/prefs'
+
+const app = createApp(App)
+const pinia = createPinia()
+app.use(pinia)
+app.use(i18n)
+const router = createAppRouter()
+app.use(router)
+
+usePrefsStore() // applies the large-mode class before the first paint
+
+onUnauthorized(() => {
+  useSessionStore().signedOut()
+  const here = router.currentRoute.value
+  if (here.name !== 'login') void router.push({ name: 'login', query: { next: here.fullPath } })
+})
+
+app.mount('#app')

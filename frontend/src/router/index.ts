@@ -1,0 +1,78 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useSessionStore } from '@/stores/session'
+
+// Routes never start with /api, /admin, /static or /media: Django answers those itself and serves
+// index.html for every other path, so HTML5 history URLs work on reload.
+export const routes: RouteRecordRaw[] = [
+  { path: '/', name: 'root', component: () => import('@/apps/Blank.vue') },
+  { path: '/login', name: 'login', component: () => import('@/apps/login/LoginPage.vue'), meta: { public: true } },
+  {
+    path: '/m',
+    component: () => import('@/apps/mobile/MobileLayout.vue'),
+    children: [
+      { path: '', redirect: '/m/round' },
+      { path: 'round', name: 'm-round', component: () => import('@/apps/mobile/RoundPage.vue') },
+      {
+        path: 'visit/:resident',
+        name: 'm-visit',
+        component: () => import('@/apps/mobile/VisitFormPage.vue'),
+        props: (r) => ({ resident: Number(r.params.resident), residentName: String(r.query.name ?? '') }),
+        meta: { hideTabbar: true },
+      },
+      { path: 'cases', name: 'm-cases', component: () => import('@/apps/mobile/CasesPage.vue') },
+      {
+        path: 'cases/:id',
+        name: 'm-case',
+        component: () => import('@/apps/mobile/CaseDetailPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+      },
+      { path: 'report', name: 'm-report', component: () => import('@/apps/mobile/ReportPage.vue') },
+      { path: 'inbox', name: 'm-inbox', component: () => import('@/apps/mobile/InboxPage.vue') },
+      { path: 'me', name: 'm-me', component: () => import('@/apps/mobile/MePage.vue') },
+    ],
+  },
+  {
+    path: '/console',
+    component: () => import('@/apps/console/ConsoleLayout.vue'),
+    children: [
+      { path: '', redirect: '/console/cases' },
+      { path: 'cases', name: 'c-cases', component: () => import('@/apps/console/CaseListPage.vue') },
+      {
+        path: 'cases/:id',
+        name: 'c-case',
+        component: () => import('@/apps/console/CaseDetailPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+      },
+      { path: 'dashboard', name: 'c-dashboard', component: () => import('@/apps/console/DashboardPage.vue') },
+    ],
+  },
+  {
+    path: '/dept',
+    component: () => import('@/apps/department/DepartmentLayout.vue'),
+    children: [
+      { path: '', name: 'd-home', component: () => import('@/apps/department/DepartmentHome.vue') },
+      {
+        path: 'cases/:id',
+        name: 'd-case',
+        component: () => import('@/apps/department/DepartmentCasePage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+      },
+    ],
+  },
+  { path: '/:pathMatch(.*)*', redirect: '/' },
+]
+
+export function createAppRouter() {
+  const router = createRouter({ history: createWebHistory('/'), routes })
+
+  router.beforeEach(async (to) => {
+    if (to.meta.public) return true
+    const session = useSessionStore()
+    const me = await session.ensureLoaded()
+    if (!me) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+    if (to.name === 'root') return session.home
+    return true
+  })
+
+  return router
+}

@@ -6,6 +6,7 @@ from django.core.cache import cache
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -22,6 +23,39 @@ MOBILE_ROLES = {Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.GRID_LEADER}
 class LoginSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+class RoleSerializer(serializers.Serializer):
+    grid = serializers.IntegerField()
+    grid_code = serializers.CharField()
+    grid_name = serializers.CharField()
+    grid_level = serializers.CharField()
+    role = serializers.CharField()
+    title = serializers.CharField()
+
+
+class DepartmentRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    is_head = serializers.BooleanField()
+
+
+class MeSerializer(serializers.Serializer):
+    """Who the caller is, their roles and scope, and which app (`home`) to open."""
+
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    is_superuser = serializers.BooleanField()
+    roles = RoleSerializer(many=True)
+    departments = DepartmentRefSerializer(many=True)
+    primary_role = serializers.CharField(allow_null=True)
+    home = serializers.ChoiceField(choices=["mobile", "console", "department"])
+
+
+class LoginResponseSerializer(serializers.Serializer):
+    user = MeSerializer()
+    token = serializers.CharField()
 
 
 class Throttled(DomainError):
@@ -72,6 +106,7 @@ class CsrfView(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
+    @extend_schema(responses=inline_serializer("Csrf", {"csrf_token": serializers.CharField()}))
     @method_decorator(ensure_csrf_cookie)
     def get(self, request):
         from django.middleware.csrf import get_token
@@ -86,6 +121,7 @@ class LoginView(APIView):
     authentication_classes = []
     serializer_class = LoginSerializer
 
+    @extend_schema(request=LoginSerializer, responses={200: LoginResponseSerializer})
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -107,6 +143,7 @@ class LoginView(APIView):
 class LogoutView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=None, responses={204: None})
     def post(self, request):
         logout(request)
         return Response(status=204)
@@ -115,5 +152,6 @@ class LogoutView(APIView):
 class MeView(APIView):
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(responses=MeSerializer)
     def get(self, request):
         return Response(me_payload(request.user))

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -77,9 +77,6 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(detail)
         message = _first_message(fields, _("The request is not valid."))
-        if fields and list(fields) != ["non_field_errors"]:
-            name = next(iter(fields))
-            message = f"{name}: {message}"
         code = "validation_error"
     else:
         fields = {}
@@ -90,6 +87,4 @@ def exception_handler(exc, context):
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
             code = "not_authenticated"
     response.data = {"code": code, "message": message, "fields": fields}
-    if response.status_code == status.HTTP_401_UNAUTHORIZED:
-        pass
     return response

@@ -5,6 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from gridcase.grids import tree
 from gridcase.grids.choices import Role
 from gridcase.grids.models import (
     Building,
@@ -34,7 +35,10 @@ class GridSerializer(CleanModelSerializer):
         read_only_fields = ["qr_token"]
 
     def get_path(self, obj) -> list[str]:
-        return self.context.get("paths", {}).get(obj.pk, [])
+        paths = self.context.get("paths", {})
+        if obj.pk not in paths:  # a single object just written: one query
+            paths = tree.ancestor_paths([obj])
+        return paths.get(obj.pk, [])
 
 
 class TagSerializer(serializers.ModelSerializer):

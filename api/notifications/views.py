@@ -27,6 +27,7 @@ class InboxPagination(CursorPagination):
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The caller's own inbox, unread first. `?unread=true` shows only unread."""
 
+    queryset = Notification.objects.none()  # for the schema; the real one is the caller's inbox
     serializer_class = NotificationSerializer
     pagination_class = InboxPagination
 

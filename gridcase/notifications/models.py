@@ -66,3 +66,6 @@ class Delivery(models.Model):
         constraints = [models.UniqueConstraint(fields=["notification", "channel"], name="delivery_once")]
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due_idx",
                                 condition=models.Q(state__in=["pending", "sending"]))]
+
+    def __str__(self):
+        return f"{self.channel}:{self.notification_id}:{self.state}"

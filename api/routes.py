@@ -7,8 +7,23 @@ Keep one line per app so parallel work does not collide.
 urlpatterns: list = []
 
 
+def _visit_paths():
+    from django.urls import path
+
+    from .visits.views import VisitCoverageView
+
+    return [path("stats/visit-coverage/", VisitCoverageView.as_view(), name="stats-visit-coverage")]
+
+
+urlpatterns += _visit_paths()
+
+
 def register(router):
     from .notifications.views import NotificationViewSet
 
     router.register("notifications", NotificationViewSet, basename="notification")
+    from .visits.views import CarePlanViewSet, VisitViewSet
+
+    router.register("visits", VisitViewSet, basename="visit")
+    router.register("care-plans", CarePlanViewSet, basename="care-plan")
     return router

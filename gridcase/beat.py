@@ -6,4 +6,7 @@ Domain apps add their entries here; tasks are idempotent and catch up after down
 BEAT_SCHEDULE: dict = {
     "deliver-notifications": {"task": "gridcase.notifications.tasks.deliver_pending", "schedule": 60.0,
                               "options": {"expires": 55}},
+    # Today's round and overdue visits; hourly so a missed run is caught up within the hour.
+    "compute-due-visits": {"task": "gridcase.visits.tasks.compute_due_visits", "schedule": 3600.0,
+                           "options": {"expires": 3500}},
 }

@@ -5,3 +5,6 @@ class VisitsConfig(AppConfig):
     name = "gridcase.visits"
     label = "visits"
     verbose_name = "走访"
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,0 +1,74 @@
+from datetime import datetime, time
+
+import django_filters
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+
+from gridcase.visits.choices import ContactKind, Wellbeing
+from gridcase.visits.models import CarePlan, Visit
+from gridcase.visits.services import responsible_q
+
+from ..filters import WithinFilter
+
+
+def parse_moment(value: str, end: bool = False):
+    """A date (whole local day) or a date-time; a clear 400 otherwise."""
+    value = (value or "").strip()
+    moment = parse_datetime(value)
+    if moment is None:
+        day = parse_date(value)
+        if day is None:
+            raise ValidationError({"date": [_("Enter a date (YYYY-MM-DD) or a date-time.")]})
+        moment = datetime.combine(day, time.max if end else time.min)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    return moment
+
+
+class TagFilterMixin:
+    def filter_tag(self, qs, name, value):
+        codes = [c for c in value.split(",") if c]
+        return qs.filter(**{f"{self.tag_path}__in": codes}).distinct() if len(codes) > 1 \
+            else qs.filter(**{self.tag_path: value})
+
+
+class VisitFilter(django_filters.FilterSet):
+    worker = django_filters.NumberFilter(field_name="visitor_id", label=_("visitor"))
+    resident = django_filters.NumberFilter(field_name="resident_id")
+    household = django_filters.NumberFilter(field_name="household_id")
+    within = WithinFilter(prefix="grid__")
+    kind = django_filters.MultipleChoiceFilter(choices=ContactKind.choices)
+    wellbeing = django_filters.MultipleChoiceFilter(choices=Wellbeing.choices)
+    visited_after = django_filters.CharFilter(method="filter_after", label=_("visited at or after (date or date-time)"))
+    visited_before = django_filters.CharFilter(method="filter_before", label=_("visited at or before (date or date-time)"))
+    has_case = django_filters.BooleanFilter(field_name="case_id", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Visit
+        fields = ["worker", "resident", "household", "within", "kind", "wellbeing", "visited_after",
+                  "visited_before", "has_case"]
+
+    def filter_after(self, qs, name, value):
+        return qs.filter(visited_at__gte=parse_moment(value))
+
+    def filter_before(self, qs, name, value):
+        return qs.filter(visited_at__lte=parse_moment(value, end=True))
+
+
+class CarePlanFilter(TagFilterMixin, django_filters.FilterSet):
+    tag_path = "resident__tags__code"
+    resident = django_filters.NumberFilter(field_name="resident_id")
+    within = WithinFilter(prefix="resident__grid__")
+    worker = django_filters.NumberFilter(method="filter_worker", label=_("responsible worker"))
+    tag = django_filters.CharFilter(method="filter_tag")
+    escalated = django_filters.BooleanFilter()
+    active = django_filters.BooleanFilter()
+
+    class Meta:
+        model = CarePlan
+        fields = ["resident", "within", "worker", "tag", "escalated", "active"]
+
+    def filter_worker(self, qs, name, value):
+        return qs.filter(responsible_q(int(value)))

@@ -1,0 +1,211 @@
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
+from django.db.models.functions import Length
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gridcase.core.errors import NotFound
+from gridcase.grids.models import Grid, Tag
+from gridcase.grids.scoping import scope_for
+from gridcase.visits import coverage, due, services
+from gridcase.visits.models import CarePlan, CarePlanItem, Visit
+
+from ..base import ScopedViewSetMixin
+from ..permissions import HasAnyRole
+from . import filtersets
+from .serializers import (
+    CarePlanSerializer,
+    CarePlanUpdateSerializer,
+    DueItemSerializer,
+    VisitCreateSerializer,
+    VisitSerializer,
+    display_name,
+)
+
+User = get_user_model()
+
+
+def parse_day(value, name="date") -> date:
+    if not value:
+        return timezone.localdate()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({name: [_("Enter a date as YYYY-MM-DD.")]})
+
+
+def parse_id(value, name):
+    if value in (None, ""):
+        return None
+    if not str(value).isdigit():
+        raise ValidationError({name: [_("Enter a whole number.")]})
+    return int(value)
+
+
+class RoundPagination(PageNumberPagination):
+    """The round is walked in building order, so it pages by number (not cursor); a day's round is short."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class VisitViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                   viewsets.GenericViewSet):
+    """Visits: append-only. POST is idempotent on `client_uuid` (201 first time, 200 for a resend of the
+    same visit, 409 `conflict` for a different visit under the same uuid)."""
+
+    queryset = Visit.objects.select_related("visitor", "resident", "household__unit__building")
+    serializer_class = VisitSerializer
+    filterset_class = filtersets.VisitFilter
+    permission_classes = [HasAnyRole]
+    write_roles = services.VISIT_ROLES
+
+    def get_serializer_class(self):
+        return VisitCreateSerializer if self.action == "create" else VisitSerializer
+
+    @extend_schema(request=VisitCreateSerializer, responses={201: VisitSerializer, 200: VisitSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = VisitCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        visit, created = services.record_visit(request.user, serializer.validated_data)
+        visit = self.get_queryset().model.objects.select_related(
+            "visitor", "resident", "household__unit__building").get(pk=visit.pk)
+        return Response(VisitSerializer(visit, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(parameters=[
+        OpenApiParameter("date", str, description="day of the round (YYYY-MM-DD), default today in Asia/Shanghai"),
+        OpenApiParameter("within", int, description="every stop in this grid's subtree instead of the caller's round"),
+        OpenApiParameter("worker", int, description="the round of this worker"),
+        OpenApiParameter("kind", str),
+    ])
+    @action(detail=False, methods=["get"], pagination_class=RoundPagination)
+    def due(self, request):
+        """The round for a day: contacts due that day or overdue, walkable (building, unit, room).
+
+        Without `within` or `worker` it is the caller's own round (plans they are responsible for)."""
+        day = parse_day(request.query_params.get("date"))
+        within = parse_id(request.query_params.get("within"), "within")
+        worker = parse_id(request.query_params.get("worker"), "worker")
+        items = due.due_by(day, CarePlanItem.objects.restrict(request.user))
+        if within is not None:
+            node = Grid.objects.filter(pk=within).first()
+            if node is None or not scope_for(request.user).covers(node):
+                raise NotFound()
+            from gridcase.grids import tree
+
+            items = items.filter(tree.subtree_q([tree.span(node)], "care_plan__resident__grid__"))
+        if worker is not None:
+            items = items.filter(services.responsible_q(worker, "care_plan__"))
+        elif within is None:
+            items = items.filter(services.responsible_q(request.user.pk, "care_plan__"))
+        kind = request.query_params.get("kind")
+        if kind:
+            items = items.filter(kind__in=kind.split(","))
+        b, u = "care_plan__resident__household__unit__building__", "care_plan__resident__household__unit__"
+        r = "care_plan__resident__household__"
+        items = items.select_related("care_plan__resident__household__unit__building").prefetch_related(
+            Prefetch("care_plan__resident__tags", queryset=Tag.objects.order_by("id"))
+        ).order_by(Length(f"{b}name"), f"{b}name", f"{b}id", Length(f"{u}name"), f"{u}name", Length(f"{r}room"),
+                   f"{r}room", "care_plan__resident_id", "due_on", "kind")
+        page = self.paginate_queryset(items)
+        data = DueItemSerializer(page, many=True, context={"day": day}).data
+        response = self.get_paginated_response(data)
+        response.data["date"] = day.isoformat()
+        return response
+
+
+class CarePlanViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                      viewsets.GenericViewSet):
+    """Care plans of key-population residents. PATCH `worker` (id or null for the micro-grid's worker),
+    `cadences` ({kind: days or null}), `note`. Lists show active plans unless `active` is given."""
+
+    queryset = CarePlan.objects.select_related("resident__grid", "resident__household__unit__building", "worker") \
+        .prefetch_related("items", Prefetch("resident__tags", queryset=Tag.objects.order_by("id")))
+    serializer_class = CarePlanSerializer
+    filterset_class = filtersets.CarePlanFilter
+    permission_classes = [HasAnyRole]
+    write_roles = services.PLAN_EDIT_ROLES
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.action == "list" and "active" not in self.request.query_params:
+            qs = qs.filter(active=True)
+        return qs
+
+    def get_serializer(self, *args, **kwargs):
+        instance = args[0] if args else None
+        if instance is not None:
+            plans = list(instance) if isinstance(instance, list | tuple) else [instance]
+            context = kwargs.setdefault("context", self.get_serializer_context())
+            responsible = services.responsible_workers(plans)
+            ids = {u for users in responsible.values() for u in users}
+            context["responsible"] = responsible
+            context["users"] = {u.pk: display_name(u) for u in User.objects.filter(pk__in=ids)} if ids else {}
+            context["today"] = timezone.localdate()
+        return super().get_serializer(*args, **kwargs)
+
+    @extend_schema(request=CarePlanUpdateSerializer, responses=CarePlanSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        plan = self.get_object()
+        body = CarePlanUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        worker = ...
+        if "worker" in data:
+            worker = None
+            if data["worker"] is not None:
+                worker = User.objects.filter(pk=data["worker"]).first()
+                if worker is None:
+                    raise ValidationError({"worker": [_("No such user.")]})
+        services.update_care_plan(request.user, plan, worker=worker, cadences=data.get("cadences"),
+                                  note=data.get("note"))
+        plan = self.get_queryset().get(pk=plan.pk)
+        return Response(self.get_serializer(plan).data)
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+
+class VisitCoverageView(APIView):
+    """Share of key-population residents visited on time in a period, overall, by tag and by sub-grid."""
+
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(parameters=[OpenApiParameter("grid", int), OpenApiParameter("from", str),
+                               OpenApiParameter("to", str)])
+    def get(self, request):
+        scope = scope_for(request.user)
+        grid_id = parse_id(request.query_params.get("grid"), "grid")
+        if grid_id is None:
+            if scope.is_global:
+                grid = None
+            elif scope.holds:
+                # The widest grid the caller holds.
+                widest = max(scope.holds, key=lambda h: (h.span.rght - h.span.lft, -h.grid_id))
+                grid = Grid.objects.get(pk=widest.grid_id)
+            else:
+                raise NotFound()
+        else:
+            grid = Grid.objects.filter(pk=grid_id).first()
+            if grid is None or not scope.covers(grid):
+                raise NotFound()
+        to = parse_day(request.query_params.get("to"), "to")
+        start = parse_day(request.query_params.get("from"), "from") if request.query_params.get("from") \
+            else to.replace(day=1)
+        if start > to:
+            raise ValidationError({"from": [_("The start of the period is after its end.")]})
+        if (to - start).days > 366:
+            raise ValidationError({"from": [_("The period is at most a year.")]})
+        return Response(coverage.visit_coverage(scope, grid, start, to))

@@ -42,7 +42,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 bench: install
-	$(PY) -m tests.benchmarks.run
+	$(PY) -m tests.benchmarks.run $(BENCH_ARGS)
 
 clean:
 	rm -rf var frontend/dist

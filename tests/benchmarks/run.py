@@ -1,0 +1,153 @@
+"""Benchmark: server-side latency and SQL query count of the endpoints users wait on.
+
+Runs in-process through Django's test client against the configured database (load it first with
+`gridcase seed city --scale 1` on PostgreSQL), so figures are the server's own time without network.
+A trivial endpoint (the tag list) is measured in the same run as the ceiling; each endpoint is also
+given as a multiple of it. Nothing here asserts: it prints figures.
+
+    DATABASE_URL=postgres://…/gridcase_city python -m tests.benchmarks.run [--repeat 30] [--json out.json]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridcase.settings")
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection, reset_queries  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from rest_framework.test import APIClient  # noqa: E402
+
+from gridcase.grids.models import Grid, Membership, Tag  # noqa: E402
+from gridcase.grids.scoping import forget_scope  # noqa: E402
+
+User = get_user_model()
+
+
+def first_user(role, level=None):
+    qs = Membership.objects.filter(role=role)
+    if level:
+        qs = qs.filter(grid__level=level)
+    m = qs.select_related("user", "grid").order_by("id").first()
+    return (m.user, m.grid) if m else (None, None)
+
+
+def measure(client, user, url, repeat, method="get", data_fn=None):
+    timings, queries, status = [], [], None
+    for i in range(repeat):
+        forget_scope(user)
+        reset_queries()
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            if method == "get":
+                response = client.get(url)
+            else:
+                target, body = data_fn(i)
+                response = client.post(target, body, format="json")
+            timings.append((time.perf_counter() - start) * 1000)
+        queries.append(len(ctx.captured_queries))
+        status = response.status_code
+    timings.sort()
+    return {
+        "status": status,
+        "median_ms": round(statistics.median(timings), 1),
+        "p95_ms": round(timings[int(len(timings) * 0.95) - 1 if len(timings) > 1 else 0], 1),
+        "queries": max(queries),
+        "response": response,
+    }
+
+
+def deep_cursor(client, user, url, pages):
+    """Follow `next` `pages` times and return the URL of that page."""
+    forget_scope(user)
+    for _ in range(pages):
+        body = client.get(url).json()
+        if not body.get("next"):
+            break
+        url = body["next"].replace("http://testserver", "")
+    return url
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--json", help="also write the figures to this file")
+    args = parser.parse_args()
+    settings.DEBUG = False
+    from gridcase.cases.models import Case  # noqa: PLC0415
+
+    counts = {
+        "grids": Grid.objects.count(),
+        "micro_grids": Grid.objects.filter(level="micro_grid").count(),
+        "residents": __import__("gridcase.grids.models", fromlist=["Resident"]).Resident.objects.count(),
+        "cases": Case.objects.count(),
+    }
+    try:
+        from gridcase.visits.models import Visit  # noqa: PLC0415
+
+        counts["visits"] = Visit.objects.count()
+    except Exception:  # noqa: BLE001
+        pass
+    print(f"database: {connection.vendor}; " + ", ".join(f"{k}={v:,}" for k, v in counts.items()))
+
+    worker, micro = first_user("micro_grid_worker", "micro_grid")
+    secretary, community = first_user("secretary", "community")
+    street_user, street = first_user("street_dispatcher", "street")
+    tag = Tag.objects.get(code="elderly_alone")
+    rows = []
+
+    def run(label, user, url, **kw):
+        client = APIClient()
+        client.force_authenticate(user)
+        result = measure(client, user, url, args.repeat, **kw)
+        rows.append((label, url if kw.get("method") != "post" else kw.get("label_url", url), result))
+        return result
+
+    run("ceiling: tag list (trivial)", worker, "/api/v1/tags/")
+    run("residents within community & tag", secretary, f"/api/v1/residents/?within={community.id}&tag={tag.code}")
+    run("residents within street & tag", street_user, f"/api/v1/residents/?within={street.id}&tag={tag.code}")
+    run("worker's case queue", worker, "/api/v1/cases/?assignee=me")
+    run("cases in my micro-grid", worker, f"/api/v1/cases/?within={micro.id}")
+    c = APIClient()
+    c.force_authenticate(street_user)
+    deep = deep_cursor(c, street_user, f"/api/v1/cases/?within={street.id}&status=closed&page_size=50", 40)
+    run("filtered case list, 40 pages deep", street_user, deep)
+    case = Case.objects.filter(grid__in=Grid.objects.filter(pk=micro.pk)).order_by("-id").first() or \
+        Case.objects.order_by("-id").first()
+    if case:
+        run("case detail", street_user, f"/api/v1/cases/{case.id}/")
+    # One transition: accept a different reported case each time, as the street dispatcher.
+    reported = list(Case.objects.filter(status="reported").values_list("id", "version")[: args.repeat])
+    if len(reported) >= args.repeat:
+        run("transition: accept", street_user, "/api/v1/cases/{id}/accept/", method="post",
+            data_fn=lambda i: (f"/api/v1/cases/{reported[i][0]}/accept/", {"version": reported[i][1]}),
+            label_url="/api/v1/cases/{id}/accept/")
+    run("visits due today (worker)", worker, "/api/v1/visits/due/")
+    run("visit coverage (street)", street_user, f"/api/v1/stats/visit-coverage/?grid={street.id}")
+    run("stats summary (street)", street_user, f"/api/v1/stats/summary/?grid={street.id}")
+    run("grid ranking (street)", street_user, f"/api/v1/stats/grid-ranking/?grid={street.id}")
+
+    ceiling = rows[0][2]["median_ms"] or 1
+    print(f"\n{'endpoint':<38} {'status':>6} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'× ceiling':>10}")
+    out = []
+    for label, url, r in rows:
+        ratio = r["median_ms"] / ceiling
+        print(f"{label:<38} {r['status']:>6} {r['median_ms']:>10} {r['p95_ms']:>8} {r['queries']:>8} {ratio:>10.1f}")
+        out.append({"endpoint": label, "url": url, **{k: v for k, v in r.items() if k != "response"},
+                    "x_ceiling": round(ratio, 2)})
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"counts": counts, "results": out}, fh, indent=2, ensure_ascii=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,6 +19,7 @@ urlpatterns += _visit_paths()
 
 
 def register(router):
+    __import__("api.cases.views", fromlist=["register"]).register(router)
     from .notifications.views import NotificationViewSet
 
     router.register("notifications", NotificationViewSet, basename="notification")

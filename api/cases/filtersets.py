@@ -1,0 +1,100 @@
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
+
+from gridcase.cases.choices import Priority, SlaState, Source, Status
+from gridcase.cases.models import Case, Category
+from gridcase.grids import tree
+from gridcase.grids.models import Grid
+
+from ..filters import WithinFilter
+
+
+def category_subtree(category_id) -> list[int]:
+    """The category and all its descendants (the category tree is small)."""
+    children: dict = {}
+    for pk, parent in Category.objects.values_list("id", "parent_id"):
+        children.setdefault(parent, []).append(pk)
+    out, stack = [], [category_id]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(children.get(node, []))
+    return out
+
+
+class CaseWithinFilter(WithinFilter):
+    """Cases whose grid, owner grid or dedicated grid lies in the subtree of the given grid."""
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        node = Grid.objects.filter(pk=value).only("tree_id", "lft", "rght").first()
+        if node is None:
+            return qs.none()
+        ids = list(Grid.objects.filter(tree.subtree_q([tree.span(node)])).values_list("id", flat=True))
+        return qs.filter(Q(grid_id__in=ids) | Q(owner_grid_id__in=ids) | Q(dedicated_grid_id__in=ids))
+
+
+class CsvChoiceFilter(django_filters.CharFilter):
+    """`?status=reported,accepted` (comma-separated or repeated)."""
+
+    def __init__(self, *args, choices=(), **kwargs):
+        self.allowed = {c[0] for c in choices}
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        values = [v.strip() for v in value.split(",") if v.strip()]
+        bad = [v for v in values if v not in self.allowed]
+        if bad:
+            raise ValidationError({self.field_name: [_("Unknown value: %(v)s") % {"v": ", ".join(bad)}]})
+        return qs.filter(**{f"{self.field_name}__in": values})
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = CsvChoiceFilter(field_name="status", choices=Status.choices)
+    priority = CsvChoiceFilter(field_name="priority", choices=Priority.choices)
+    source = CsvChoiceFilter(field_name="source", choices=Source.choices)
+    sla_state = CsvChoiceFilter(field_name="sla_state", choices=SlaState.choices)
+    category = django_filters.NumberFilter(method="filter_category", label=_("category (with its subcategories)"))
+    within = CaseWithinFilter()
+    grid = django_filters.NumberFilter(field_name="grid_id")
+    owner_grid = django_filters.NumberFilter(field_name="owner_grid_id")
+    assignee = django_filters.CharFilter(method="filter_assignee", label=_("assignee id, or `me`"))
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    department = django_filters.NumberFilter(field_name="case_departments__department_id")
+    q = django_filters.CharFilter(method="search")
+
+    class Meta:
+        model = Case
+        fields = []
+
+    def filter_category(self, qs, name, value):
+        return qs.filter(category_id__in=category_subtree(int(value)))
+
+    def filter_assignee(self, qs, name, value):
+        if value == "me":
+            return qs.filter(assignee_id=self.request.user.pk)
+        if value == "none":
+            return qs.filter(assignee__isnull=True)
+        if not value.isdigit():
+            raise ValidationError({"assignee": [_("Use a user id, `me` or `none`.")]})
+        return qs.filter(assignee_id=int(value))
+
+    def filter_overdue(self, qs, name, value):
+        """Past the current stage's deadline, whether or not the sweep has marked it yet."""
+        late = ~Q(sla_stage="") & Q(sla_red_at__lte=timezone.now())
+        return qs.filter(late) if value else qs.exclude(late)
+
+    def search(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(Q(number__iexact=value) | Q(number__icontains=value) | Q(title__icontains=value)
+                         | Q(description__icontains=value))

@@ -1,0 +1,164 @@
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from gridcase.cases import workflow
+from gridcase.cases.choices import CaseScope, Priority, Source
+from gridcase.cases.models import Attachment, Case, CaseEvent, Category, ResponseTemplate
+from gridcase.grids.models import Building, Grid, Household, Resident, Unit
+
+User = get_user_model()
+
+
+def display_name(user) -> str | None:
+    if user is None:
+        return None
+    return user.first_name or user.username
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """The case as every client sees it (DESIGN §5); `allowed_actions` are the caller's."""
+
+    location = serializers.SerializerMethodField()
+    deadlines = serializers.SerializerMethodField()
+    departments = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    category_name = serializers.CharField(source="category.name", read_only=True)
+    grid_name = serializers.CharField(source="grid.name", read_only=True)
+    owner_grid_name = serializers.CharField(source="owner_grid.name", read_only=True)
+    owner_grid_level = serializers.CharField(source="owner_grid.level", read_only=True)
+    assignee_name = serializers.SerializerMethodField()
+    has_pending_extension = serializers.BooleanField(read_only=True, default=False)
+
+    class Meta:
+        model = Case
+        fields = ["id", "number", "title", "description", "category", "grid", "owner_grid", "scope", "priority",
+                  "source", "status", "assignee", "departments", "building", "unit", "household", "resident",
+                  "location", "version", "deadlines", "sla_state", "allowed_actions", "created_at", "updated_at",
+                  # extras
+                  "category_name", "grid_name", "owner_grid_name", "owner_grid_level", "assignee_name",
+                  "dedicated_grid", "sensitive", "reporter", "reporter_name", "rating", "rating_comment",
+                  "merged_into", "sla_stage", "has_pending_extension", "escalation_count", "reopen_count",
+                  "first_response_at", "accepted_at", "assigned_at", "started_at", "resolved_at", "verified_at",
+                  "closed_at", "rated_at"]
+        read_only_fields = fields
+
+    def get_location(self, obj) -> dict | None:
+        return obj.location
+
+    def get_deadlines(self, obj) -> dict:
+        f = serializers.DateTimeField().to_representation
+        return {k: (f(getattr(obj, k)) if getattr(obj, k) else None) for k in ("accept_by", "handle_by", "verify_by")}
+
+    def get_departments(self, obj) -> list[dict]:
+        f = serializers.DateTimeField().to_representation
+
+        def ts(v):
+            return f(v) if v else None
+
+        return [{"id": cd.department_id, "name": cd.department.name, "whistled_at": ts(cd.whistled_at),
+                 "report_by": ts(cd.report_by), "reported_in_at": ts(cd.reported_in_at),
+                 "replied_at": ts(cd.replied_at), "reply": cd.reply, "score": cd.score,
+                 "score_comment": cd.score_comment} for cd in obj.case_departments.all()]
+
+    def get_allowed_actions(self, obj) -> list[str]:
+        scope = self.context.get("scope")
+        return workflow.allowed_actions(obj, scope) if scope is not None else []
+
+    def get_assignee_name(self, obj) -> str | None:
+        return display_name(obj.assignee) if obj.assignee_id else None
+
+
+class LocationField(serializers.Field):
+    def to_internal_value(self, data):
+        if data in (None, ""):
+            return None
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(_("Send {lat, lng}."))
+        try:
+            lat, lng = float(data["lat"]), float(data["lng"])
+        except (KeyError, TypeError, ValueError):
+            raise serializers.ValidationError(_("Send {lat, lng}."))
+        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise serializers.ValidationError(_("The location is out of range."))
+        return {"lat": lat, "lng": lng}
+
+    def to_representation(self, value):
+        return value
+
+
+class CaseCreateSerializer(serializers.Serializer):
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
+    grid = serializers.PrimaryKeyRelatedField(queryset=Grid.objects.all())
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    scope = serializers.ChoiceField(choices=CaseScope.choices, required=False, allow_blank=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    source = serializers.ChoiceField(choices=Source.choices, required=False)
+    building = serializers.PrimaryKeyRelatedField(queryset=Building.objects.all(), required=False, allow_null=True)
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False, allow_null=True)
+    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all(), required=False, allow_null=True)
+    resident = serializers.PrimaryKeyRelatedField(queryset=Resident.objects.all(), required=False, allow_null=True)
+    dedicated_grid = serializers.PrimaryKeyRelatedField(queryset=Grid.objects.all(), required=False, allow_null=True)
+    location = LocationField(required=False, allow_null=True)
+    reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    client_key = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # Places and grids outside the caller's part of the tree do not exist for them.
+            for name, model in (("grid", Grid), ("dedicated_grid", Grid), ("building", Building), ("unit", Unit),
+                                ("household", Household), ("resident", Resident)):
+                self.fields[name].queryset = model.objects.restrict(request.user)
+
+
+class CaseEventSerializer(serializers.ModelSerializer):
+    actor_name = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="at", read_only=True)
+
+    class Meta:
+        model = CaseEvent
+        fields = ["id", "action", "actor", "actor_name", "from_status", "to_status", "version", "comment", "payload",
+                  "at", "created_at"]
+
+    def get_actor_name(self, obj) -> str | None:
+        return display_name(obj.actor)
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    thumbnail_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "kind", "url", "thumbnail_url", "content_type", "size", "width", "height", "original_name",
+                  "uploaded_by", "created_at"]
+
+    def _abs(self, f):
+        if not f:
+            return None
+        request = self.context.get("request")
+        return request.build_absolute_uri(f.url) if request else f.url
+
+    def get_url(self, obj) -> str | None:
+        return self._abs(obj.file)
+
+    def get_thumbnail_url(self, obj) -> str | None:
+        return self._abs(obj.thumbnail)
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    depth = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "name_en", "parent", "depth", "default_priority", "sensitive", "entry_level",
+                  "skip_min_priority", "sort"]
+
+
+class ResponseTemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ResponseTemplate
+        fields = ["id", "category", "status", "title", "body", "sort"]

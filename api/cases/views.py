@@ -1,0 +1,209 @@
+"""Cases over HTTP. Thin: every rule is in gridcase.cases (workflow, services); this file maps requests to it."""
+
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, parsers, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from gridcase.cases import services, state, workflow
+from gridcase.cases.models import Case, CaseEvent, Category, ResponseTemplate
+from gridcase.core.errors import NotFound, ValidationFailed
+from gridcase.grids.scoping import scope_for
+
+from ..pagination import AscendingIdCursorPagination, IdCursorPagination
+from . import filtersets
+from .serializers import (
+    AttachmentSerializer,
+    CaseCreateSerializer,
+    CaseEventSerializer,
+    CaseSerializer,
+    CategorySerializer,
+    ResponseTemplateSerializer,
+)
+
+LIST_FIELDS = ("departments", "photos")
+
+
+def body_of(request) -> dict:
+    data = request.data
+    if isinstance(data, QueryDict):
+        return {k: (data.getlist(k) if k in LIST_FIELDS else data.get(k)) for k in data}
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("Send a JSON object."), code="malformed_request")
+    return dict(data)
+
+
+def version_of(request, body):
+    """`version` from the body, or from an `If-Match` header (then a stale one answers 412)."""
+    header = request.headers.get("If-Match")
+    if header not in (None, ""):
+        return header, True
+    return body.get("version"), False
+
+
+class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Cases in the caller's scope. Out of scope answers 404; every change goes through the workflow."""
+
+    queryset = Case.objects.all()
+    serializer_class = CaseSerializer
+    filterset_class = filtersets.CaseFilter
+    pagination_class = IdCursorPagination
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return workflow.with_related(Case.objects.restrict(self.request.user))
+
+    def get_serializer_context(self):
+        return super().get_serializer_context() | {"scope": scope_for(self.request.user)}
+
+    def present(self, case):
+        return CaseSerializer(case, context=self.get_serializer_context()).data
+
+    def get_case(self):
+        case = workflow.load(self.kwargs["pk"], scope_for(self.request.user))
+        if case is None:
+            raise NotFound()
+        return case
+
+    def list(self, request, *args, **kwargs):
+        qs = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(qs)
+        services.audit_sensitive_reads(request.user, page, request)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.get_case()
+        services.audit_sensitive_reads(request.user, [case], request)
+        return Response(self.present(case))
+
+    @extend_schema(request=CaseCreateSerializer, responses={201: CaseSerializer, 200: CaseSerializer})
+    def create(self, request, *args, **kwargs):
+        """Report a case. Resending the same `client_key` answers 200 with the first case."""
+        body_of(request)
+        serializer = CaseCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        result = services.create_case(request.user, serializer.validated_data)
+        case = workflow.load(result.case.pk, None)
+        return Response(self.present(case), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+    @extend_schema(request=inline_serializer("CasePatch", {
+        "version": serializers.IntegerField(), "title": serializers.CharField(required=False),
+        "description": serializers.CharField(required=False), "priority": serializers.CharField(required=False),
+        "scope": serializers.CharField(required=False)}), responses=CaseSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        body = body_of(request)
+        version, if_match = version_of(request, body)
+        case = services.update_case(request.user, kwargs["pk"], body, version=version, if_match=if_match,
+                                    present=self.present)
+        return Response(self.present(case))
+
+    @extend_schema(responses=CaseEventSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=AscendingIdCursorPagination)
+    def events(self, request, pk=None):
+        case = self.get_case()
+        qs = CaseEvent.objects.filter(case_id=case.pk).select_related("actor").order_by("id")
+        page = self.paginate_queryset(qs)
+        return self.get_paginated_response(CaseEventSerializer(page, many=True).data)
+
+    @extend_schema(request={"multipart/form-data": inline_serializer("AttachmentUpload", {
+        "file": serializers.FileField(), "kind": serializers.CharField(required=False)})},
+        responses=AttachmentSerializer)
+    @action(detail=True, methods=["get", "post"],
+            parser_classes=[parsers.MultiPartParser, parsers.FormParser, parsers.JSONParser])
+    def attachments(self, request, pk=None):
+        case = self.get_case()
+        if request.method == "GET":
+            items = case.attachments.all()
+            return Response({"next": None, "previous": None,
+                             "results": AttachmentSerializer(items, many=True, context={"request": request}).data})
+        upload = request.FILES.get("file")
+        att = services.add_attachment(request.user, case, upload, request.data.get("kind") or "before")
+        return Response(AttachmentSerializer(att, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    def run_action(self, request, pk, name):
+        body = body_of(request)
+        version, if_match = version_of(request, body)
+        body.pop("version", None)
+        case = workflow.apply(pk, name, request.user, body, version=version, if_match=if_match,
+                              present=self.present)
+        return Response(self.present(case))
+
+
+def _make_action(name):
+    t = state.TRANSITIONS[name]
+
+    def run(self, request, pk=None):
+        return self.run_action(request, pk, name)
+
+    run.__name__ = name
+    run.__doc__ = (f"`{name}`: from {', '.join(sorted(t.sources))}. Takes `version`"
+                   + (f" and {', '.join(t.requires)}" if t.requires else "") + ". Answers the updated case."
+                   + (f" {t.notes}." if t.notes else ""))
+    run = extend_schema(request=inline_serializer(f"Case{name.title().replace('_', '')}Action", {
+        "version": serializers.IntegerField(),
+        **{f: serializers.JSONField() for f in t.requires}}), responses=CaseSerializer)(run)
+    return action(detail=True, methods=["post"], url_path=name, url_name=name.replace("_", "-"))(run)
+
+
+for _name in state.ACTIONS:
+    setattr(CaseViewSet, _name, _make_action(_name))
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """All categories in tree order (parents before children), with their depth."""
+
+    serializer_class = CategorySerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return Category.objects.filter(is_active=True)
+
+    def list(self, request, *args, **kwargs):
+        rows = list(self.get_queryset().order_by("sort", "id"))
+        children: dict = {}
+        for c in rows:
+            children.setdefault(c.parent_id, []).append(c)
+        out = []
+
+        def walk(parent, depth):
+            for c in children.get(parent, []):
+                c.depth = depth
+                out.append(c)
+                walk(c.pk, depth + 1)
+
+        walk(None, 0)
+        return Response(self.get_serializer(out, many=True).data)
+
+
+class ResponseTemplateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Canned replies for `?category=` (its own, its parents' and general ones) and `?status=`."""
+
+    serializer_class = ResponseTemplateSerializer
+    pagination_class = None
+
+    @extend_schema(parameters=[OpenApiParameter("category", int), OpenApiParameter("status", str)])
+    def list(self, request, *args, **kwargs):
+        qs = ResponseTemplate.objects.all()
+        category = request.query_params.get("category")
+        if category:
+            if not category.isdigit():
+                raise ValidationFailed(fields={"category": [_("Invalid value.")]})
+            parents = dict(Category.objects.values_list("id", "parent_id"))
+            chain, node = [], int(category)
+            while node is not None and node not in chain:
+                chain.append(node)
+                node = parents.get(node)
+            qs = qs.filter(category_id__in=chain) | qs.filter(category__isnull=True)
+        wanted = request.query_params.get("status")
+        if wanted:
+            qs = qs.filter(status__in=[wanted, ""])
+        return Response(self.get_serializer(qs.order_by("sort", "id"), many=True).data)
+
+
+def register(router):
+    router.register("cases", CaseViewSet, basename="case")
+    router.register("categories", CategoryViewSet, basename="category")
+    router.register("response-templates", ResponseTemplateViewSet, basename="response-template")

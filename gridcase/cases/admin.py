@@ -1,0 +1,86 @@
+from django.contrib import admin
+
+from .models import (
+    Attachment,
+    Case,
+    CaseDepartment,
+    CaseEvent,
+    CaseHop,
+    Category,
+    ExtensionRequest,
+    ResponseTemplate,
+    SlaPolicy,
+)
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en", "parent", "default_priority", "sensitive", "entry_level")
+    list_filter = ("sensitive", "parent")
+    search_fields = ("code", "name", "name_en")
+    filter_horizontal = ("copy_departments",)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("category", "priority", "owner_level", "stage", "yellow_hours", "red_hours", "working_hours",
+                    "auto_escalate")
+    list_filter = ("stage", "owner_level", "priority", "working_hours", "auto_escalate")
+
+
+class EventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ("action", "actor", "from_status", "to_status", "version", "comment", "payload", "at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class HopInline(admin.TabularInline):
+    model = CaseHop
+    extra = 0
+    can_delete = False
+    readonly_fields = ("kind", "grid", "department", "start_action", "end_action", "started_at", "ended_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DepartmentInline(admin.TabularInline):
+    model = CaseDepartment
+    extra = 0
+    raw_id_fields = ("department", "whistled_by", "reported_in_by", "replied_by", "scored_by", "whistled_from")
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """Read-mostly: status changes go through the workflow (API), so the admin cannot bypass its rules."""
+
+    list_display = ("number", "title", "category", "status", "priority", "owner_grid", "sla_state", "created_at")
+    list_filter = ("status", "sla_state", "priority", "source", "sensitive")
+    search_fields = ("number", "title")
+    raw_id_fields = ("grid", "owner_grid", "dedicated_grid", "building", "unit", "household", "resident",
+                     "reporter", "assignee", "merged_into", "category")
+    readonly_fields = ("status", "version", "owner_grid", "assignee", "sla_state", "sla_stage", "accept_by",
+                       "handle_by", "verify_by", "rating")
+    inlines = [DepartmentInline, HopInline, EventInline]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+
+@admin.register(ResponseTemplate)
+class ResponseTemplateAdmin(admin.ModelAdmin):
+    list_display = ("title", "category", "status", "sort")
+    list_filter = ("status",)
+
+
+@admin.register(ExtensionRequest)
+class ExtensionAdmin(admin.ModelAdmin):
+    list_display = ("case", "stage", "hours", "state", "requested_at", "decided_at")
+    raw_id_fields = ("case", "requested_by", "decided_by")
+
+
+admin.site.register(Attachment, list_display=("case", "kind", "content_type", "size", "created_at"),
+                    raw_id_fields=("case", "uploaded_by"))

@@ -1,0 +1,108 @@
+"""The case workflow as data: which action may run from which status, by whom, to which status.
+
+Pure: no database, no Django models. `workflow.py` applies these rules; `replay` folds a case's events
+back into its state (the event-replay property the tests check against the stored rows).
+"""
+
+from dataclasses import dataclass, field
+
+from gridcase.grids.choices import Role
+
+from .choices import Rating, Status
+
+S = Status
+ASSIGNEE, OFFICER, REPORTER = "assignee", "officer", "reporter"
+
+# Grid roles, held at the case's owner grid or above it.
+STAFF = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.SECRETARY, Role.STREET_DISPATCHER, Role.ADMIN})
+LEADS = frozenset({Role.GRID_LEADER, Role.SECRETARY, Role.STREET_DISPATCHER, Role.ADMIN})
+WORKERS = STAFF | {Role.MICRO_GRID_WORKER}
+# Closing a sensitive case needs the secretary (or an administrator).
+SENSITIVE_CLOSERS = frozenset({Role.SECRETARY, Role.ADMIN})
+CREATORS = WORKERS
+
+HANDLING = frozenset({S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS})
+OPEN = frozenset({S.REPORTED}) | HANDLING
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset
+    target: str | None  # None: status unchanged (or decided by the data, see `target_status`)
+    roles: frozenset = frozenset()  # grid roles at the owner grid that may run it
+    actors: frozenset = frozenset()  # relations to the case that may run it: assignee, officer, reporter
+    requires: tuple = ()  # input fields that must be present
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _t(name, sources, target, roles=frozenset(), actors=(), requires=(), notes=""):
+    return Transition(name, frozenset(sources), target, frozenset(roles), frozenset(actors), tuple(requires), notes)
+
+
+TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
+    _t("accept", {S.REPORTED}, S.ACCEPTED, STAFF),
+    _t("reject", {S.REPORTED, S.ACCEPTED}, S.REJECTED, STAFF, requires=("reason",)),
+    _t("merge", {S.REPORTED, S.ACCEPTED}, S.MERGED, STAFF, requires=("into",)),
+    _t("assign", {S.ACCEPTED, S.ASSIGNED}, S.ASSIGNED, STAFF, requires=("assignee",)),
+    _t("start", {S.ASSIGNED}, S.IN_PROGRESS, {Role.ADMIN}, {ASSIGNEE}),
+    _t("resolve", {S.IN_PROGRESS}, S.RESOLVED, {Role.ADMIN}, {ASSIGNEE}, requires=("note",)),
+    _t("verify", {S.RESOLVED}, S.VERIFIED, STAFF, notes="not by the person who resolved it"),
+    _t("reopen", {S.RESOLVED, S.VERIFIED, S.CLOSED}, S.ASSIGNED, STAFF, requires=("reason",)),
+    _t("close", {S.VERIFIED}, S.CLOSED, STAFF, notes="sensitive: secretary only"),
+    _t("escalate", OPEN, None, WORKERS, {ASSIGNEE}, notes="reported stays reported; otherwise back to accepted"),
+    _t("whistle", HANDLING, None, LEADS, requires=("departments",)),
+    _t("report_in", HANDLING | {S.RESOLVED}, None, actors={OFFICER}),
+    _t("reply", HANDLING | {S.RESOLVED}, None, actors={OFFICER}, requires=("note",)),
+    _t("score_department", HANDLING | {S.RESOLVED, S.VERIFIED, S.CLOSED}, None, LEADS,
+       requires=("department", "score")),
+    _t("request_extension", HANDLING, None, STAFF, {ASSIGNEE}, requires=("hours", "reason")),
+    _t("decide_extension", HANDLING, None, STAFF, requires=("approve",)),
+    _t("rate", {S.CLOSED}, None, STAFF, {REPORTER}, requires=("rating",),
+       notes="dissatisfied reopens (to assigned)"),
+]}
+
+ACTIONS = list(TRANSITIONS)
+
+
+def target_status(action: str, status: str, data: dict | None = None) -> str:
+    """The status after `action` from `status` (some actions depend on their input)."""
+    data = data or {}
+    t = TRANSITIONS[action]
+    if action == "escalate":
+        return S.REPORTED if status == S.REPORTED else S.ACCEPTED
+    if action == "rate":
+        return S.ASSIGNED if data.get("rating") == Rating.DISSATISFIED else status
+    return t.target or status
+
+
+def permitted(action: str, roles: set, relations: set) -> bool:
+    """Could someone holding `roles` (at the owner grid) with `relations` to the case ever run `action`?"""
+    t = TRANSITIONS[action]
+    return bool(t.roles & roles) or bool(t.actors & relations)
+
+
+# --- event replay --------------------------------------------------------------------------------------------
+
+REPLAYED = ("status", "owner_grid_id", "assignee_id", "rating", "merged_into_id", "sla_state", "version",
+            "departments")
+
+
+def replay(events) -> dict:
+    """Fold events (dicts or objects with action, to_status, version, payload) into the case's state."""
+    state = {"status": None, "owner_grid_id": None, "assignee_id": None, "rating": "", "merged_into_id": None,
+             "sla_state": "ok", "version": 0, "departments": set()}
+    for e in events:
+        get = e.get if isinstance(e, dict) else lambda k, _e=e: getattr(_e, k)
+        payload = get("payload") or {}
+        if get("to_status"):
+            state["status"] = get("to_status")
+        state["version"] = max(state["version"], get("version"))
+        for key, attr in (("owner_grid", "owner_grid_id"), ("assignee", "assignee_id"), ("rating", "rating"),
+                          ("merged_into", "merged_into_id"), ("sla_state", "sla_state")):
+            if key in payload:
+                state[attr] = payload[key]
+        for d in payload.get("departments", []):
+            state["departments"].add(d)
+    return state

@@ -1,0 +1,76 @@
+"""Working time: 09:00–12:00 and 13:30–18:00 Asia/Shanghai on working days.
+
+Working days come from `chinese_calendar`, which knows public holidays and their make-up working days
+(调休, e.g. Saturday 2026-10-10 after National Day). Outside the years it covers, Monday–Friday.
+"""
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+TZ = ZoneInfo("Asia/Shanghai")
+PERIODS = ((time(9, 0), time(12, 0)), (time(13, 30), time(18, 0)))
+DAY_SECONDS = sum((datetime.combine(date.min, e) - datetime.combine(date.min, s)).seconds for s, e in PERIODS)
+
+
+@lru_cache(maxsize=4096)
+def is_workday(day: date) -> bool:
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:  # year not covered by the installed data
+        return day.weekday() < 5
+
+
+def _periods(day: date):
+    for start, end in PERIODS:
+        yield datetime.combine(day, start, TZ), datetime.combine(day, end, TZ)
+
+
+def add_working_hours(start: datetime, hours: float) -> datetime:
+    """The instant `hours` of working time after `start` (an aware datetime); returned in `start`'s zone."""
+    remaining = timedelta(hours=float(hours))
+    out_tz = start.tzinfo
+    current = start.astimezone(TZ)
+    day = current.date()
+    if remaining <= timedelta(0):
+        return start
+    while True:
+        if is_workday(day):
+            # Whole free day: skip it in one step.
+            if current <= datetime.combine(day, PERIODS[0][0], TZ) and remaining > timedelta(seconds=DAY_SECONDS):
+                remaining -= timedelta(seconds=DAY_SECONDS)
+            else:
+                for p_start, p_end in _periods(day):
+                    if current >= p_end:
+                        continue
+                    begin = max(current, p_start)
+                    available = p_end - begin
+                    if remaining <= available:
+                        return (begin + remaining).astimezone(out_tz)
+                    remaining -= available
+                    current = p_end
+        day += timedelta(days=1)
+        current = datetime.combine(day, time(0, 0), TZ)
+
+
+def working_seconds_between(start: datetime, end: datetime) -> float:
+    """Working time between two instants, in seconds (0 when end <= start)."""
+    if end <= start:
+        return 0.0
+    a, b = start.astimezone(TZ), end.astimezone(TZ)
+    total = 0.0
+    day = a.date()
+    while day <= b.date():
+        if is_workday(day):
+            for p_start, p_end in _periods(day):
+                lo, hi = max(a, p_start), min(b, p_end)
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+        day += timedelta(days=1)
+    return total
+
+
+def add_hours(start: datetime, hours: float, working: bool) -> datetime:
+    return add_working_hours(start, hours) if working else start + timedelta(hours=float(hours))

@@ -6,6 +6,8 @@ Domain apps add their entries here; tasks are idempotent and catch up after down
 BEAT_SCHEDULE: dict = {
     "deliver-notifications": {"task": "gridcase.notifications.tasks.deliver_pending", "schedule": 60.0,
                               "options": {"expires": 55}},
+    # Case deadlines: warn, mark breaches, auto-escalate; works from stored deadlines so it catches up.
+    "case-sla-sweep": {"task": "gridcase.cases.tasks.sla_sweep", "schedule": 60.0, "options": {"expires": 55}},
     # Today's round and overdue visits; hourly so a missed run is caught up within the hour.
     "compute-due-visits": {"task": "gridcase.visits.tasks.compute_due_visits", "schedule": 3600.0,
                            "options": {"expires": 3500}},

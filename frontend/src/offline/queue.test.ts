@@ -1,0 +1,168 @@
+import { describe, expect, it, vi } from 'vitest'
+import 'fake-indexeddb/auto'
+import { ApiError, NetworkError } from '@/api/http'
+import { DexieQueueStore } from './dexieStore'
+import {
+  BACKOFF_MAX_MS,
+  MemoryStore,
+  backoffDelay,
+  classify,
+  newItem,
+  nextDueAt,
+  syncQueue,
+  type QueueItem,
+} from './queue'
+
+const T0 = 1_700_000_000_000
+
+function visit(id: string, at = T0) {
+  // Created a little in the past so every test item is due at T0.
+  return { ...newItem('visit', id, { client_uuid: id, resident: 1 }, `visit ${id}`, at), nextAttemptAt: T0 - 1 }
+}
+
+async function storeWith(...items: QueueItem[]) {
+  const s = new MemoryStore()
+  for (const i of items) await s.put(i)
+  return s
+}
+
+describe('backoff and classification', () => {
+  it('doubles from 5 s and caps at 10 minutes', () => {
+    expect(backoffDelay(1)).toBe(5_000)
+    expect(backoffDelay(2)).toBe(10_000)
+    expect(backoffDelay(3)).toBe(20_000)
+    expect(backoffDelay(50)).toBe(BACKOFF_MAX_MS)
+  })
+
+  it('retries network failures, 408, 429 and 5xx; refuses other 4xx; waits on 401', () => {
+    expect(classify(new NetworkError())).toBe('retry')
+    expect(classify(new ApiError(408, null))).toBe('retry')
+    expect(classify(new ApiError(429, { code: 'throttled' }))).toBe('retry')
+    expect(classify(new ApiError(503, null))).toBe('retry')
+    expect(classify(new ApiError(400, { code: 'validation_error' }))).toBe('refused')
+    expect(classify(new ApiError(409, { code: 'conflict' }))).toBe('refused')
+    expect(classify(new ApiError(403, { code: 'forbidden' }))).toBe('refused')
+    expect(classify(new ApiError(401, null))).toBe('wait_login')
+    expect(classify(new ApiError(403, { code: 'not_authenticated' }))).toBe('wait_login')
+  })
+})
+
+describe('syncQueue', () => {
+  it('removes items the server stored (201 or 200 for a repeat) and sends the same uuid', async () => {
+    const store = await storeWith(visit('a'), visit('b', T0 + 1))
+    const sent: string[] = []
+    const send = vi.fn(async (i: QueueItem) => {
+      sent.push((i.payload as { client_uuid: string }).client_uuid)
+      return null
+    })
+    const r = await syncQueue(store, send, { now: () => T0 })
+    expect(r).toEqual({ stored: 2, retry: 0, refused: 0, stopped: false })
+    expect(sent).toEqual(['a', 'b']) // oldest first, each with its own uuid
+    expect(await store.all()).toEqual([])
+  })
+
+  it('keeps a refused item visible with the server reason and does not retry it', async () => {
+    const store = await storeWith(visit('a'))
+    const send = vi.fn(async () => {
+      throw new ApiError(409, { code: 'conflict', message: '同一编号的走访内容不同' })
+    })
+    const r = await syncQueue(store, send, { now: () => T0 })
+    expect(r.refused).toBe(1)
+    const [item] = await store.all()
+    expect(item.state).toBe('refused')
+    expect(item.error).toEqual({ status: 409, code: 'conflict', message: '同一编号的走访内容不同' })
+    await syncQueue(store, send, { now: () => T0 + 3_600_000, force: true })
+    expect(send).toHaveBeenCalledTimes(1)
+  })
+
+  it('backs off after a network failure and stops trying the rest of the queue', async () => {
+    const store = await storeWith(visit('a'), visit('b', T0 + 1))
+    const send = vi.fn(async () => {
+      throw new NetworkError()
+    })
+    const r = await syncQueue(store, send, { now: () => T0 })
+    expect(r).toEqual({ stored: 0, retry: 1, refused: 0, stopped: true })
+    expect(send).toHaveBeenCalledTimes(1)
+    const a = (await store.all()).find((i) => i.id === 'a')!
+    expect(a.attempts).toBe(1)
+    expect(a.nextAttemptAt).toBe(T0 + 5_000)
+    expect(a.state).toBe('pending')
+  })
+
+  it('waits for the backoff time unless forced (the online event)', async () => {
+    const item = { ...visit('a'), attempts: 2, nextAttemptAt: T0 + 10_000 }
+    const store = await storeWith(item)
+    const send = vi.fn(async () => null)
+    await syncQueue(store, send, { now: () => T0 })
+    expect(send).not.toHaveBeenCalled()
+    await syncQueue(store, send, { now: () => T0, force: true })
+    expect(send).toHaveBeenCalledTimes(1)
+    expect(await store.all()).toEqual([])
+  })
+
+  it('retries throttled items with a growing delay but continues with the others', async () => {
+    const store = await storeWith({ ...visit('a'), attempts: 2 }, visit('b', T0 + 1))
+    const send = vi.fn(async (i: QueueItem) => {
+      if (i.id === 'a') throw new ApiError(429, { code: 'throttled', message: '请求过于频繁' })
+      return null
+    })
+    const r = await syncQueue(store, send, { now: () => T0 })
+    expect(r).toEqual({ stored: 1, retry: 1, refused: 0, stopped: false })
+    const [a] = await store.all()
+    expect(a.id).toBe('a')
+    expect(a.attempts).toBe(3)
+    expect(a.nextAttemptAt).toBe(T0 + 20_000)
+  })
+
+  it('replaces an item by its follow-up (case stored, photo still to send)', async () => {
+    const photo = new Blob(['x'], { type: 'image/jpeg' })
+    const store = await storeWith(newItem('case', 'k1', { client_key: 'k1' }, 'leak', T0, { photo }))
+    const send = vi.fn(async (i: QueueItem) =>
+      i.kind === 'case' ? { ...i, kind: 'attachment' as const, payload: { case: 9, number: 'N-9' } } : null,
+    )
+    await syncQueue(store, send, { now: () => T0 })
+    const [follow] = await store.all()
+    expect(follow.kind).toBe('attachment')
+    expect(follow.payload).toEqual({ case: 9, number: 'N-9' })
+    expect(follow.state).toBe('pending')
+    await syncQueue(store, send, { now: () => T0 })
+    expect(await store.all()).toEqual([])
+  })
+
+  it('nextDueAt looks at pending items only', () => {
+    expect(nextDueAt([])).toBeNull()
+    expect(
+      nextDueAt([
+        { ...visit('a'), nextAttemptAt: T0 + 50 },
+        { ...visit('b'), nextAttemptAt: T0 + 10, state: 'refused' },
+        { ...visit('c'), nextAttemptAt: T0 + 20 },
+      ]),
+    ).toBe(T0 + 20)
+  })
+})
+
+describe('DexieQueueStore (fake IndexedDB)', () => {
+  it('stores, lists in creation order and removes items', async () => {
+    const store = new DexieQueueStore(`test-${Math.random()}`)
+    await store.put(visit('b', T0 + 5))
+    await store.put(visit('a', T0))
+    expect((await store.all()).map((i) => i.id)).toEqual(['a', 'b'])
+    await store.put({ ...visit('a', T0), attempts: 3 })
+    expect((await store.all()).find((i) => i.id === 'a')!.attempts).toBe(3)
+    await store.remove('a')
+    expect((await store.all()).map((i) => i.id)).toEqual(['b'])
+  })
+
+  it('works with syncQueue end to end', async () => {
+    const store = new DexieQueueStore(`test-${Math.random()}`)
+    await store.put(visit('a'))
+    await store.put(visit('b', T0 + 1))
+    const send = vi.fn(async (i: QueueItem) => {
+      if (i.id === 'b') throw new ApiError(400, { code: 'validation_error', message: '居民不存在' })
+      return null
+    })
+    await syncQueue(store, send, { now: () => T0 })
+    const left = await store.all()
+    expect(left.map((i) => [i.id, i.state, i.error?.message])).toEqual([['b', 'refused', '居民不存在']])
+  })
+})

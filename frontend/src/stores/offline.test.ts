@@ -1,0 +1,86 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { ApiError } from '@/api/http'
+import type { VisitCreate } from '@/api/visits'
+import { MemoryStore } from '@/offline/queue'
+import { useOfflineStore } from './offline'
+
+function json(status: number, body: unknown) {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } })
+}
+
+const visit: VisitCreate = {
+  client_uuid: '0b7e4c1e-1111-4222-8333-444455556666',
+  resident: 42,
+  kind: 'home',
+  visited_at: '2026-11-28T02:00:00Z',
+  wellbeing: 'good',
+  findings: '',
+  needs: [],
+}
+
+function setOnline(on: boolean) {
+  Object.defineProperty(window.navigator, 'onLine', { configurable: true, get: () => on })
+}
+
+describe('offline store', () => {
+  let fetchMock: ReturnType<typeof vi.fn>
+  let store: MemoryStore
+
+  beforeEach(async () => {
+    setActivePinia(createPinia())
+    document.cookie = 'csrftoken=tok; path=/'
+    fetchMock = vi.fn()
+    vi.stubGlobal('fetch', fetchMock)
+    store = new MemoryStore()
+    setOnline(true)
+  })
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    setOnline(true)
+  })
+
+  it('sends directly when online', async () => {
+    fetchMock.mockResolvedValue(json(201, { id: 1, ...visit }))
+    const offline = useOfflineStore()
+    await offline.start({ store })
+    const r = await offline.submitVisit(visit, '张桂兰')
+    expect(r.status).toBe('sent')
+    expect(offline.items).toEqual([])
+  })
+
+  it('queues when the browser says it is offline, and sends the same uuid when back online', async () => {
+    setOnline(false)
+    const offline = useOfflineStore()
+    await offline.start({ store })
+    const r = await offline.submitVisit(visit, '张桂兰')
+    expect(r.status).toBe('queued')
+    expect(fetchMock).not.toHaveBeenCalled()
+    expect(offline.pending.map((i) => i.id)).toEqual([visit.client_uuid])
+
+    // 200 (already stored) counts as stored as much as 201.
+    fetchMock.mockResolvedValue(json(200, { id: 1, ...visit }))
+    setOnline(true)
+    window.dispatchEvent(new Event('online'))
+    await vi.waitFor(() => expect(offline.items).toEqual([]))
+    const body = JSON.parse(fetchMock.mock.calls.at(-1)![1].body)
+    expect(body.client_uuid).toBe(visit.client_uuid)
+  })
+
+  it('queues on a network failure', async () => {
+    fetchMock.mockRejectedValue(new TypeError('Failed to fetch'))
+    const offline = useOfflineStore()
+    await offline.start({ store })
+    const r = await offline.submitVisit(visit, '张桂兰')
+    expect(r.status).toBe('queued')
+    expect(offline.pending[0].attempts).toBe(1)
+  })
+
+  it('throws a refusal to the form instead of queueing it', async () => {
+    fetchMock.mockResolvedValue(json(400, { code: 'validation_error', message: '居民不在您的网格内' }))
+    const offline = useOfflineStore()
+    await offline.start({ store })
+    await expect(offline.submitVisit(visit, '张桂兰')).rejects.toBeInstanceOf(ApiError)
+    expect(offline.items).toEqual([])
+  })
+})

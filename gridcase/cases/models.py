@@ -26,6 +26,7 @@ from .choices import (
 
 # Roles that may see sensitive cases (mental health, minors, domestic violence) on the grids they hold.
 SENSITIVE_ROLES = {Role.GRID_WORKER, Role.GRID_LEADER, Role.SECRETARY, Role.ADMIN}
+STAFF_ROLES = SENSITIVE_ROLES | {Role.STREET_DISPATCHER}
 
 
 class Category(models.Model):
@@ -231,6 +232,10 @@ class Case(models.Model):
         for the roles that handle them; plus the caller's own (assigned, reported) and their departments'."""
         all_ids, sens_ids = _scope_grid_ids(scope)
         q = (Q(sensitive=False) & _area_q(all_ids)) | (Q(sensitive=True) & _area_q(sens_ids))
+        # Staff holding the owner grid itself (e.g. the street once a case is escalated there) handle it.
+        owners = [h.grid_id for h in scope.holds if h.role in STAFF_ROLES]
+        if owners:
+            q |= Q(sensitive=True, owner_grid_id__in=owners)
         if scope.user_id:
             q |= Q(assignee_id=scope.user_id) | Q(reporter_id=scope.user_id)
         if scope.department_ids:

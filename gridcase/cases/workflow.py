@@ -120,6 +120,8 @@ def _guard(ctx: Ctx, action: str) -> None:
     if action == "reply":
         if not any(cd.replied_at is None for cd in _my_links(case, scope)):
             raise InvalidTransition(_("Your department has already replied."))
+    if action == "score_department" and not any(cd.reported_in_at for cd in case.case_departments.all()):
+        raise InvalidTransition(_("A department can be scored once it has reported in."))
     if action == "request_extension" and _has_pending(case):
         raise InvalidTransition(_("An extension request is already waiting for a decision."))
     if action == "decide_extension" and not _has_pending(case):

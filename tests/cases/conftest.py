@@ -56,3 +56,24 @@ def drive(city):
         return case
 
     return go
+
+
+def assert_replays(case):
+    """The event-replay property: folding the case's events gives the stored state, and the hop ledger
+    agrees (an active case has exactly one open grid hop, held by its owner grid)."""
+    from gridcase.cases import state
+    from gridcase.cases.choices import ACTIVE
+    from gridcase.cases.models import Case, CaseEvent, CaseHop
+
+    case = Case.objects.get(pk=case.pk)
+    events = list(CaseEvent.objects.filter(case=case).order_by("id").values("action", "to_status", "version",
+                                                                             "payload"))
+    got = state.replay(events)
+    stored = {"status": case.status, "owner_grid_id": case.owner_grid_id, "assignee_id": case.assignee_id,
+              "rating": case.rating, "merged_into_id": case.merged_into_id, "sla_state": case.sla_state,
+              "version": case.version,
+              "departments": set(case.case_departments.values_list("department_id", flat=True))}
+    assert got == stored, (case.number, [e["action"] for e in events])
+    open_hops = list(CaseHop.objects.filter(case=case, kind="grid", ended_at__isnull=True)
+                     .values_list("grid_id", flat=True))
+    assert open_hops == ([case.owner_grid_id] if case.status in ACTIVE else [])

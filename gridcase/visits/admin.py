@@ -36,7 +36,7 @@ class CarePlanAdmin(admin.ModelAdmin):
 class VisitAdmin(admin.ModelAdmin):
     """Visits are append-only facts: readable here, never edited or deleted."""
 
-    list_display = ["visited_at", "kind", "resident", "household", "wellbeing", "visitor", "case_id"]
+    list_display = ["visited_at", "kind", "resident", "household", "wellbeing", "visitor", "case"]
     list_filter = ["kind", "wellbeing"]
     date_hierarchy = "visited_at"
     raw_id_fields = ["resident", "household", "visitor"]

@@ -160,8 +160,9 @@ class Visit(models.Model):
     needs = models.JSONField(_("needs"), default=list, blank=True)
     pension_certified = models.BooleanField(_("pension certification done"), default=False)
     photo = models.ImageField(_("photo"), upload_to=visit_photo_path, null=True, blank=True)
-    # The case opened from this visit. A plain id: the cases app had no Case model when this was built.
-    case_id = models.BigIntegerField(_("case"), null=True, blank=True)
+    # The case opened from this visit (in the same transaction as the visit).
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="visits",
+                             verbose_name=_("case"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -185,7 +186,7 @@ class Visit(models.Model):
     def save(self, *args, **kwargs):
         if self.pk and not kwargs.get("force_insert"):
             update_fields = set(kwargs.get("update_fields") or ())
-            if not update_fields or not update_fields <= {"case_id", "photo"}:
+            if not update_fields or not update_fields <= {"case", "case_id", "photo"}:
                 raise ValidationError(_("Visits are append-only and cannot be changed."), code="append_only")
         if self.visited_at is not None:
             self.visited_on = timezone.localdate(self.visited_at)

@@ -12,7 +12,7 @@
 import hashlib
 import json
 import logging
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
@@ -121,7 +121,7 @@ def refresh_plan(plan: CarePlan, tag_ids=None) -> CarePlan:
     if changed:
         plan.save(update_fields=[*changed, "updated_at"])
 
-    existing = {i.kind: i for i in plan.items.all()}
+    existing = {i.kind: i for i in CarePlanItem.objects.filter(care_plan=plan)}
     to_create = []
     for kind in ContactKind.values:
         item = existing.get(kind)
@@ -200,7 +200,7 @@ def _works_on(user, grid) -> bool:
 def content_hash(data: dict) -> str:
     """A fingerprint of what the phone sent: the same visit resent has the same fingerprint."""
     resident, household = data.get("resident"), data.get("household")
-    visited_at = data["visited_at"].astimezone(timezone.UTC).replace(microsecond=0).isoformat()
+    visited_at = data["visited_at"].astimezone(UTC).replace(microsecond=0).isoformat()
     open_case = data.get("open_case") or None
     if open_case:
         open_case = {k: (getattr(v, "pk", v)) for k, v in sorted(open_case.items())}
@@ -339,26 +339,34 @@ def open_case_from_visit(visit: Visit, data: dict):
     """Open a case (source "visit") for this visit through the cases app; returns its id or None.
 
     `data` is the visit's `open_case` ({category, title, description}); an urgent visit without one opens
-    a case in the default care category, titled after the resident.
+    a case in the default care category, titled after the resident. The case's client key is derived from
+    the visit's client_uuid, so the case is created once however often the visit is resent.
     """
-    from gridcase.cases import workflow
+    from gridcase.cases.models import Category
+    from gridcase.cases.services import create_case
 
-    category = data.get("category") or default_case_category()
+    category = data.get("category")
     if category is None:
-        log.warning("visit %s: no case category exists, no case opened", visit.pk)
-        return None
-    if not hasattr(category, "pk"):
-        from gridcase.cases.models import Category
-
+        category = default_case_category()
+        if category is None:
+            log.warning("visit %s: no case category exists, no case opened", visit.pk)
+            return None
+    elif not hasattr(category, "pk"):
         category = Category.objects.filter(pk=category).first()
         if category is None:
-            raise ValidationFailed(fields={"open_case": [_("Unknown case category.")]})
+            raise ValidationFailed(_("Unknown case category."), fields={"open_case": [_("Unknown case category.")]})
     who = visit.resident.name if visit.resident_id else str(visit.household)
     title = data.get("title") or (_("Urgent care needed: %(who)s") % {"who": who})
     description = data.get("description") or visit.findings or str(title)
-    case = workflow.create_case(
-        visit.visitor, grid=visit.grid, category=category, title=str(title), description=description,
-        source="visit", resident=visit.resident, household=visit.household,
-        priority="urgent" if visit.wellbeing == Wellbeing.URGENT else None,
-    )
-    return case.pk
+    payload = {
+        "grid": visit.grid, "category": category, "title": str(title), "description": description,
+        "source": "visit", "resident": visit.resident, "household": visit.household,
+        "client_key": f"visit-{visit.client_uuid}",
+    }
+    if visit.wellbeing == Wellbeing.URGENT:
+        payload["priority"] = "urgent"
+    if visit.household_id:
+        payload["unit"] = visit.household.unit
+        payload["building"] = visit.household.unit.building
+    created = create_case(visit.visitor, payload)
+    return created.case.pk

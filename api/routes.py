@@ -20,6 +20,7 @@ urlpatterns += _visit_paths()
 
 def register(router):
     __import__("api.cases.views", fromlist=["register"]).register(router)
+    router.register("imports", __import__("api.imports.views", fromlist=["x"]).ImportViewSet, basename="import")
     from .notifications.views import NotificationViewSet
 
     router.register("notifications", NotificationViewSet, basename="notification")

@@ -308,3 +308,45 @@ class DepartmentMember(TimeStamped):
 
     def __str__(self):
         return f"{self.user} · {self.department}"
+
+
+class ImportJob(TimeStamped):
+    """A bulk import of households and residents (台账) too large to answer synchronously.
+
+    The uploaded file is kept in the row until a worker has processed it (then cleared: it holds
+    personal data); progress and the row-by-row report are read from here.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+", verbose_name=_("grid"))
+    filename = models.CharField(max_length=200, blank=True)
+    file_type = models.CharField(max_length=8)
+    content = models.BinaryField(editable=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @classmethod
+    def scope_q(cls, scope):
+        # An import's report names residents: only the person who uploaded it reads it (and superusers).
+        return models.Q(user_id=scope.user_id)

@@ -587,6 +587,11 @@ def next_city_prefix() -> str:
     return CITY_PREFIX if n == 1 else f"{CITY_PREFIX}{n}"
 
 
+def latest_city():
+    """The root of the most recently loaded city, if any."""
+    return Grid.objects.filter(parent__isnull=True, code__startswith=CITY_PREFIX).order_by("-id").first()
+
+
 def seed_city(ctx, force: bool = False):
     """A synthetic city under a new district. Refuses a database holding grids unless `force` (then appends)."""
     if Grid.objects.exists() and not force:

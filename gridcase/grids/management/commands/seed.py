@@ -36,12 +36,19 @@ class Command(BaseCommand):
                             help="city: append a new city although the database already holds grids")
         parser.add_argument("--seed", type=int, default=20240601, help="random seed (same seed, same data)")
         parser.add_argument("--grids-only", action="store_true", help="skip the other apps' seeders")
+        parser.add_argument("--apps-only", action="store_true",
+                            help="city: run only the other apps' seeders on the city already loaded")
 
-    def handle(self, *args, kind, logins, scale, force, seed, grids_only, **options):
+    def handle(self, *args, kind, logins, scale, force, seed, grids_only, apps_only, **options):
         ctx = SeedContext(kind=kind, scale=scale, seed=seed, stdout=self.stdout)
         started = time.monotonic()
         try:
-            if kind == "demo":
+            if kind == "city" and apps_only:
+                ctx.root = seeding.latest_city()
+                if ctx.root is None:
+                    raise RuntimeError("no city loaded yet: run `seed city` first")
+                ctx.prefix = ctx.root.code
+            elif kind == "demo":
                 seeding.seed_demo(ctx)
             else:
                 seeding.seed_city(ctx, force=force)

@@ -1,0 +1,93 @@
+"""`POST /api/v1/imports/`: households and residents from a CSV/XLSX 台账, with a row-by-row report.
+
+Small files are imported during the request (200 with the report). Larger ones become an ImportJob that a
+worker processes (202 with the job); `GET /api/v1/imports/{id}/` shows rows done / total and, once finished,
+the report. Reports name residents, so a job is visible to the person who uploaded it only (and admins).
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from gridcase.core.errors import NotFound, ValidationFailed
+from gridcase.grids import importer, jobs
+from gridcase.grids.models import Grid, ImportJob
+from gridcase.grids.scoping import scope_for
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    report = serializers.SerializerMethodField()
+    grid_code = serializers.CharField(source="grid.code", read_only=True)
+
+    class Meta:
+        model = ImportJob
+        fields = ["id", "grid", "grid_code", "filename", "file_type", "status", "total_rows", "rows_done", "counts",
+                  "error", "created_at", "started_at", "finished_at", "report"]
+
+    def get_report(self, job) -> dict | None:
+        # Lists stay light; the detail carries the report, rendered in the reader's language.
+        if self.context.get("with_report"):
+            return importer.render_report(job.report)
+        return None
+
+
+UploadSerializer = inline_serializer("ImportUpload", {
+    "file": serializers.FileField(),
+    "grid": serializers.CharField(help_text="id or code of a community, general grid or micro-grid"),
+})
+
+
+class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = ImportJobSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return ImportJob.objects.restrict(self.request.user).select_related("grid").defer("content", "report")
+
+    def retrieve(self, request, *args, **kwargs):
+        job = ImportJob.objects.restrict(request.user).select_related("grid").defer("content").filter(
+            pk=kwargs["pk"]).first() if str(kwargs["pk"]).isdigit() else None
+        if job is None:
+            raise NotFound()
+        return Response(ImportJobSerializer(job, context={"with_report": True}).data)
+
+    def find_grid(self, value) -> Grid:
+        value = (value or "").strip()
+        if not value:
+            raise ValidationFailed(fields={"grid": [_("This field is required.")]})
+        grid = Grid.objects.filter(pk=value).first() if value.isdigit() else None
+        grid = grid or Grid.objects.filter(code=value).first()
+        if grid is None or not scope_for(self.request.user).covers(grid):
+            raise NotFound()
+        return grid
+
+    @extend_schema(request={"multipart/form-data": UploadSerializer},
+                   responses={200: ImportJobSerializer, 202: ImportJobSerializer,
+                              400: OpenApiResponse(description="file refused: code file_too_large, file_empty, "
+                                                               "file_malformed, unsupported_file_type, too_many_rows, "
+                                                               "missing_columns")})
+    def create(self, request, *args, **kwargs):
+        grid = self.find_grid(request.data.get("grid"))
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise importer.ImportFileError("file_missing")
+        if upload.size > importer.max_bytes():
+            raise importer.ImportFileError("file_too_large", max=importer.max_bytes() // (1024 * 1024) or 1)
+        data = upload.read()
+        # Scope and role first (404/403), then the file (400), then the rows.
+        runner = importer.ResidentImporter(request.user, grid)
+        table = importer.read_table(data)
+        name = upload.name or ""
+        if len(table.rows) > importer.sync_max_rows():
+            with transaction.atomic():
+                job = jobs.create(request.user, grid, data, name, table)
+            return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        report = runner.run(table)
+        counts = {k: report[k] for k in ("created", "updated", "unchanged", "refused")}
+        return Response({"id": None, "grid": grid.pk, "grid_code": grid.code, "filename": name,
+                         "file_type": table.file_type, "status": ImportJob.Status.DONE, "total_rows": report["total"],
+                         "rows_done": report["total"], "counts": counts, "error": "",
+                         "report": importer.render_report(report)}, status=status.HTTP_200_OK)

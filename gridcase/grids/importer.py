@@ -1,0 +1,694 @@
+"""Bulk import of households and residents from the spreadsheets community offices keep (台账).
+
+Rules this module enforces:
+- The file is read by its content (sniffed), never by its name: XLSX (a zip holding a workbook) or
+  delimited text (CSV/TSV in UTF-8 or GB18030). Size, row count, emptiness and shape are checked before
+  any row is written; a bad file is refused whole (`ImportFileError`, HTTP 400 with a code).
+- Headers may be Chinese (姓名, 性别, 出生日期, 联系电话, 身份证号, 楼栋, 单元, 房号, 微网格, 重点人群,
+  与户主关系, 备注) or English (name, gender, …). A title line above the header row is skipped.
+- The caller needs an editor role on the chosen grid (community, general grid or micro-grid) and every
+  row must land inside it. Buildings are matched by name (or code) inside the chosen grid and never
+  created; a missing unit is created only when the row names a valid micro-grid (Unit.clean rules).
+- Households are matched by (unit, room); residents by ID number (keyed hash) or, without one, by
+  (household, name). Re-importing the same file changes nothing.
+- Each row is written in its own savepoint: a refused row leaves nothing behind.
+- Empty cells never erase stored values; a non-empty 重点人群 cell replaces the resident's tags.
+
+The report keeps reason codes and parameters, not sentences, so it is rendered in the reader's
+language when shown (`render_report`), also for jobs processed in the background.
+"""
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from gridcase.core import audit, crypto
+from gridcase.core.errors import Forbidden, NotFound, ValidationFailed
+
+from . import services, tree
+from .choices import EDITOR_ROLES, Gender, Level
+from .models import Building, Grid, Household, Resident, Tag, Unit
+from .people import valid_id_number
+from .scoping import scope_for
+
+MAX_COLUMNS = 60
+
+
+def max_bytes() -> int:
+    return settings.IMPORT_MAX_BYTES
+
+
+def max_rows() -> int:
+    return getattr(settings, "IMPORT_MAX_ROWS", 50_000)
+
+
+def sync_max_rows() -> int:
+    """Files with more rows than this are processed by a background job (HTTP 202)."""
+    return getattr(settings, "IMPORT_SYNC_MAX_ROWS", 2_000)
+
+
+# --------------------------------------------------------------------------------------------
+# Reasons: codes stored in reports, sentences rendered in the reader's language.
+# --------------------------------------------------------------------------------------------
+REASONS = {
+    "required": _("%(field)s is required."),
+    "too_long": _("%(field)s is longer than %(max)s characters."),
+    "invalid_gender": _("Gender “%(value)s” is not understood (男/女, male/female)."),
+    "invalid_date": _("Birth date “%(value)s” is not a date (e.g. 1950-03-21)."),
+    "future_date": _("Birth date “%(value)s” lies in the future or before 1900."),
+    "invalid_phone": _("Phone number “%(value)s” is not a valid mobile or landline number."),
+    "invalid_id_number": _("ID number %(value)s is not a valid 18-digit ID number (check digit or birth date)."),
+    "id_number_lost_digits": _("The ID number was stored as a number and lost digits; format the column as text."),
+    "birth_date_mismatch": _("Birth date %(value)s does not match the ID number."),
+    "gender_mismatch": _("Gender does not match the ID number."),
+    "unknown_tag": _("Unknown key-population tag “%(value)s”."),
+    "building_not_found": _("No building “%(value)s” in %(grid)s."),
+    "building_ambiguous": _("Several buildings are called “%(value)s” in %(grid)s; give the micro-grid code."),
+    "micro_grid_not_found": _("No micro-grid “%(value)s” in %(grid)s."),
+    "micro_grid_ambiguous": _("Several micro-grids are called “%(value)s”; use the micro-grid code."),
+    "unit_not_found": _("Unit “%(value)s” does not exist in building “%(building)s”; give its micro-grid to create it."),
+    "unit_micro_grid_mismatch": _("Unit “%(value)s” belongs to micro-grid %(actual)s, not %(given)s."),
+    "unit_out_of_scope": _("Unit “%(value)s” belongs to a micro-grid outside %(grid)s."),
+    "unit_invalid": _("The unit cannot be created: %(detail)s"),
+    "registered_elsewhere": _("A resident with this ID number is registered outside %(grid)s; "
+                              "transfer them from there first."),
+    "duplicate_in_file": _("Same person as row %(row)s of this file."),
+    "invalid_row": _("The row could not be saved: %(detail)s"),
+}
+
+FIELD_LABELS = {
+    "name": _("Name"), "gender": _("Gender"), "birth_date": _("Birth date"), "phone": _("Phone"),
+    "id_number": _("ID number"), "building": _("Building"), "unit": _("Unit"), "room": _("Room"),
+    "micro_grid": _("Micro-grid"), "tags": _("Key populations"), "relation": _("Relation"), "note": _("Note"),
+}
+
+FILE_ERRORS = {
+    "file_missing": _("Choose a file to import (field “file”)."),
+    "file_too_large": _("The file is larger than %(max)s MB."),
+    "file_empty": _("The file holds no rows to import."),
+    "file_malformed": _("The file cannot be read: %(detail)s"),
+    "unsupported_file_type": _("Only XLSX workbooks and CSV files can be imported (this looks like %(kind)s)."),
+    "too_many_rows": _("The file has more than %(max)s rows; split it into smaller files."),
+    "missing_columns": _("Required columns are missing: %(columns)s."),
+    "invalid_grid": _("Import into a community, a general grid or a micro-grid."),
+}
+
+
+class ImportFileError(ValidationFailed):
+    """A file refused whole (400 with a specific code)."""
+
+    def __init__(self, code: str, **params):
+        message = FILE_ERRORS[code] % params if params else FILE_ERRORS[code]
+        super().__init__(message, code=code, fields={"file": [message]} if code != "invalid_grid" else {"grid": [message]})
+
+
+def reason(code, field=None, **params) -> dict:
+    out = {"code": code}
+    if field:
+        out["field"] = field
+    if params:
+        out["params"] = {k: str(v) for k, v in params.items()}
+    return out
+
+
+def render_reason(r: dict) -> str:
+    params = dict(r.get("params", {}))
+    if r.get("field"):
+        params.setdefault("field", str(FIELD_LABELS.get(r["field"], r["field"])))
+    template = REASONS.get(r["code"], r["code"])
+    try:
+        return str(template) % params if params else str(template).replace("%%", "%")
+    except (KeyError, ValueError, TypeError):
+        return str(template)
+
+
+def render_report(report: dict | None) -> dict | None:
+    """The report with each reason's sentence in the active language."""
+    if report is None:
+        return None
+    rows = []
+    for row in report.get("rows", []):
+        row = dict(row)
+        if "reasons" in row:
+            row["reasons"] = [dict(r, message=render_reason(r)) for r in row["reasons"]]
+        rows.append(row)
+    return dict(report, rows=rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading files.
+# --------------------------------------------------------------------------------------------
+HEADERS = {
+    "name": ["姓名", "居民姓名", "名字", "name", "full_name"],
+    "gender": ["性别", "gender", "sex"],
+    "birth_date": ["出生日期", "出生年月日", "出生年月", "生日", "birth_date", "birthdate", "date_of_birth", "dob"],
+    "phone": ["联系电话", "手机号", "手机号码", "电话", "电话号码", "联系方式", "phone", "mobile", "tel"],
+    "id_number": ["身份证号", "身份证号码", "公民身份号码", "证件号码", "身份证", "id_number", "id_card", "id_no"],
+    "building": ["楼栋", "楼栋号", "楼号", "楼栋名称", "building"],
+    "unit": ["单元", "单元号", "unit"],
+    "room": ["房号", "门牌号", "房间号", "室号", "户号", "room"],
+    "micro_grid": ["微网格", "微网格编码", "所属微网格", "微网格编号", "micro_grid", "micro_grid_code", "microgrid"],
+    "tags": ["重点人群", "标签", "人员类别", "重点人群类别", "tags", "tag", "key_populations"],
+    "relation": ["与户主关系", "关系", "relation", "relationship"],
+    "note": ["备注", "note", "notes", "remark"],
+}
+REQUIRED = ["name", "building", "unit", "room"]
+
+
+def _norm_header(value) -> str:
+    text = str(value or "").strip().lower()
+    text = text.replace("（", "(").replace("）", ")").replace("*", "").replace("＊", "")
+    text = re.sub(r"\s+", "", text)
+    return text.replace("-", "_")
+
+
+HEADER_INDEX = {_norm_header(alias): key for key, aliases in HEADERS.items() for alias in aliases}
+
+
+def map_header(cells) -> dict:
+    """{field: column index} for a header row; 微网格(编码) and 'Phone (mobile)' match too."""
+    mapping = {}
+    for i, cell in enumerate(cells):
+        h = _norm_header(cell)
+        key = HEADER_INDEX.get(h) or HEADER_INDEX.get(re.sub(r"\(.*?\)", "", h))
+        if key and key not in mapping:
+            mapping[key] = i
+    return mapping
+
+
+@dataclass
+class Table:
+    file_type: str
+    columns: dict  # field -> index
+    rows: list  # (line number, cells)
+
+
+def sniff(data: bytes) -> str:
+    """'xlsx' or 'csv' from the bytes themselves; anything else is refused."""
+    head = data[:8]
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = set(zf.namelist())
+        except zipfile.BadZipFile:
+            raise ImportFileError("file_malformed", detail="zip")
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        kind = "DOCX" if "word/document.xml" in names else "ODS" if "content.xml" in names else "ZIP"
+        raise ImportFileError("unsupported_file_type", kind=kind)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportFileError("unsupported_file_type", kind="XLS (Excel 97–2003)")
+    for magic, kind in ((b"%PDF", "PDF"), (b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"),
+                        (b"\x1f\x8b", "GZIP"), (b"Rar!", "RAR"), (b"7z\xbc\xaf", "7Z")):
+        if head.startswith(magic):
+            raise ImportFileError("unsupported_file_type", kind=kind)
+    if b"\x00" in data[:8192]:
+        # UTF-16 text (Excel's "Unicode text") carries NULs too; anything else with NULs is binary.
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return "csv"
+        raise ImportFileError("unsupported_file_type", kind="binary")
+    return "csv"
+
+
+def _decode(data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ImportFileError("file_malformed", detail="UTF-16")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError("file_malformed", detail=str(_("unknown text encoding")))
+
+
+def _csv_rows(data: bytes):
+    text = _decode(data)
+    sample = text[:4096]
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;，").delimiter
+    except csv.Error:
+        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        for cells in reader:
+            yield reader.line_num, cells
+    except csv.Error as exc:
+        raise ImportFileError("file_malformed", detail=f"line {reader.line_num}: {exc}")
+
+
+def _xlsx_rows(data: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for broken workbooks
+        raise ImportFileError("file_malformed", detail=type(exc).__name__)
+    try:
+        ws = wb.worksheets[0] if wb.worksheets else None
+        if ws is None:
+            return
+        for i, cells in enumerate(ws.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
+            yield i, list(cells)
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise ImportFileError("file_malformed", detail=type(exc).__name__)
+    finally:
+        wb.close()
+
+
+def _blank(cells) -> bool:
+    return all(c is None or str(c).strip() == "" for c in cells)
+
+
+def read_table(data: bytes) -> Table:
+    """Sniff, parse and check a file: header found, required columns present, row count within limits."""
+    if len(data) > max_bytes():
+        raise ImportFileError("file_too_large", max=max_bytes() // (1024 * 1024) or 1)
+    if not data.strip():
+        raise ImportFileError("file_empty")
+    file_type = sniff(data)
+    rows_iter = _xlsx_rows(data) if file_type == "xlsx" else _csv_rows(data)
+    columns, rows, limit = None, [], max_rows()
+    best = {}
+    for line, cells in rows_iter:
+        if _blank(cells):
+            continue
+        if columns is None:
+            mapping = map_header(cells)
+            # The header is the first line naming at least two known columns; a title line above it is skipped.
+            if len(mapping) >= 2:
+                columns = mapping
+            elif line > 10:
+                break
+            best = mapping if len(mapping) > len(best) else best
+            continue
+        rows.append((line, cells))
+        if len(rows) > limit:
+            raise ImportFileError("too_many_rows", max=limit)
+    if columns is None:
+        if not best and not rows:
+            raise ImportFileError("missing_columns", columns="、".join(str(FIELD_LABELS[k]) for k in REQUIRED))
+        columns = best
+    missing = [k for k in REQUIRED if k not in columns]
+    if missing:
+        raise ImportFileError("missing_columns", columns="、".join(str(FIELD_LABELS[k]) for k in missing))
+    if not rows:
+        raise ImportFileError("file_empty")
+    return Table(file_type, columns, rows)
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing cells.
+# --------------------------------------------------------------------------------------------
+GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE, "male": Gender.MALE, "female": Gender.FEMALE, "m": Gender.MALE,
+           "f": Gender.FEMALE, "男性": Gender.MALE, "女性": Gender.FEMALE, "未知": Gender.UNKNOWN,
+           "unknown": Gender.UNKNOWN}
+TAG_SPLIT = re.compile(r"[,，、;；/|\s]+")
+PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}\d{7,8}|\d{7,8})$")
+DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+LIMITS = {"name": 60, "relation": 20, "note": 200, "room": 30, "unit": 60}
+
+
+def cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return str(value).strip()
+
+
+def parse_date(value):
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = cell_text(value)
+    m = DATE_RE.match(text)
+    if not m and re.fullmatch(r"\d{8}", text):
+        m = re.match(r"(\d{4})(\d{2})(\d{2})", text)
+    if not m:
+        raise ValueError(text)
+    return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+
+
+def normalise_phone(text: str) -> str:
+    phone = re.sub(r"[\s\-()（）]", "", text)
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    return phone
+
+
+@dataclass
+class RowData:
+    line: int
+    values: dict
+    reasons: list = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------------
+# The importer.
+# --------------------------------------------------------------------------------------------
+class ResidentImporter:
+    def __init__(self, user, grid: Grid):
+        scope = scope_for(user)
+        if not scope.covers(grid):
+            raise NotFound()
+        if not scope.is_global and not scope.roles_at(grid) & EDITOR_ROLES:
+            raise Forbidden()
+        if grid.level not in (Level.COMMUNITY, Level.GRID, Level.MICRO_GRID):
+            raise ImportFileError("invalid_grid")
+        self.user, self.grid = user, grid
+        self.span = tree.span(grid)
+        self.grid_label = f"{grid.name} ({grid.code})"
+        inside = tree.subtree_q([self.span])
+        micros = list(Grid.objects.filter(inside, level=Level.MICRO_GRID).values("id", "code", "name", "parent_id"))
+        self.micro_by_id = {m["id"]: m for m in micros}
+        self.micro_by_key: dict = {}
+        for m in micros:
+            self.micro_by_key.setdefault(m["code"].lower(), []).append(m)
+            if m["name"].lower() != m["code"].lower():
+                self.micro_by_key.setdefault(m["name"].lower(), []).append(m)
+        if grid.level == Level.MICRO_GRID:
+            buildings = Building.objects.filter(grid_id=grid.parent_id)
+        else:
+            buildings = Building.objects.filter(tree.subtree_q([self.span], "grid__"))
+        self.buildings: dict = {}
+        for b in buildings.values("id", "code", "name", "grid_id"):
+            for key in {b["name"].strip().lower(), b["code"].strip().lower()}:
+                self.buildings.setdefault(key, []).append(b)
+        self.units: dict = {}  # (building_id, name) -> {"id", "micro_grid_id"}
+        building_ids = {b["id"] for bs in self.buildings.values() for b in bs}
+        for u in Unit.objects.filter(building_id__in=building_ids).values("id", "building_id", "name", "micro_grid_id"):
+            self.units[(u["building_id"], u["name"].strip().lower())] = u
+        self.tags = {}
+        for t in Tag.objects.all():
+            for key in (t.code, t.name, t.name_en):
+                if key:
+                    self.tags[key.strip().lower()] = t
+        self.households: dict = {}  # (unit_id, room) -> household id
+        self.seen_ids: dict = {}  # id hash -> line
+        self.seen_names: dict = {}  # (household id, name) -> line
+
+    # parsing ---------------------------------------------------------------------------
+    def parse(self, line, cells, columns) -> RowData:
+        raw = {k: (cells[i] if i < len(cells) else None) for k, i in columns.items()}
+        row = RowData(line, {})
+        v = row.values
+        for key in ("name", "building", "unit", "room", "micro_grid", "relation", "note"):
+            v[key] = cell_text(raw.get(key))
+        for key in REQUIRED:
+            if not v[key]:
+                row.reasons.append(reason("required", key))
+        for key, limit in LIMITS.items():
+            if len(v.get(key, "")) > limit:
+                row.reasons.append(reason("too_long", key, max=limit))
+        # ID number first: it also gives birth date and gender.
+        id_raw = raw.get("id_number")
+        id_number = ""
+        if isinstance(id_raw, float | int) and not isinstance(id_raw, bool) and id_raw:
+            if isinstance(id_raw, float) or len(str(id_raw)) != 18:
+                row.reasons.append(reason("id_number_lost_digits", "id_number"))
+            else:
+                id_number = str(id_raw)
+        else:
+            id_number = re.sub(r"\s", "", cell_text(id_raw)).upper()
+        if id_number and not any(r["code"] == "id_number_lost_digits" for r in row.reasons):
+            if not valid_id_number(id_number):
+                row.reasons.append(reason("invalid_id_number", "id_number", value=crypto.mask_id_number(id_number)))
+                id_number = ""
+        v["id_number"] = id_number
+        id_birth = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14])) if id_number else None
+        id_gender = (Gender.MALE if int(id_number[16]) % 2 else Gender.FEMALE) if id_number else None
+
+        gender_text = cell_text(raw.get("gender")).lower()
+        gender = None
+        if gender_text:
+            gender = GENDERS.get(gender_text)
+            if gender is None:
+                row.reasons.append(reason("invalid_gender", "gender", value=gender_text))
+            elif id_gender and gender != Gender.UNKNOWN and gender != id_gender:
+                row.reasons.append(reason("gender_mismatch", "gender"))
+        v["gender"] = gender or id_gender
+
+        birth = None
+        if cell_text(raw.get("birth_date")):
+            try:
+                birth = parse_date(raw.get("birth_date"))
+            except ValueError:
+                row.reasons.append(reason("invalid_date", "birth_date", value=cell_text(raw.get("birth_date"))))
+            else:
+                if birth > date.today() or birth.year < 1900:
+                    row.reasons.append(reason("future_date", "birth_date", value=birth.isoformat()))
+                elif id_birth and birth != id_birth:
+                    row.reasons.append(reason("birth_date_mismatch", "birth_date", value=birth.isoformat()))
+        v["birth_date"] = birth or id_birth
+
+        phone_text = cell_text(raw.get("phone"))
+        phone = normalise_phone(phone_text) if phone_text else ""
+        if phone and not PHONE_RE.match(phone):
+            row.reasons.append(reason("invalid_phone", "phone", value=crypto.mask_phone(phone)))
+        v["phone"] = phone
+
+        tags_text = cell_text(raw.get("tags"))
+        tags = None
+        if tags_text and tags_text not in ("无", "-", "—", "none"):
+            tags = []
+            for part in TAG_SPLIT.split(tags_text):
+                if not part:
+                    continue
+                tag = self.tags.get(part.lower())
+                if tag is None:
+                    row.reasons.append(reason("unknown_tag", "tags", value=part))
+                elif tag not in tags:
+                    tags.append(tag)
+        elif tags_text:
+            tags = []
+        v["tags"] = tags
+        return row
+
+    # places ------------------------------------------------------------------------------
+    def find_micro(self, row):
+        text = row.values["micro_grid"]
+        if not text:
+            return None
+        found = self.micro_by_key.get(text.lower(), [])
+        if not found:
+            row.reasons.append(reason("micro_grid_not_found", "micro_grid", value=text, grid=self.grid_label))
+        elif len(found) > 1:
+            row.reasons.append(reason("micro_grid_ambiguous", "micro_grid", value=text))
+        return found[0] if len(found) == 1 else None
+
+    def find_building(self, row, micro):
+        text = row.values["building"]
+        candidates = []
+        for key in self.name_forms(text, ("栋", "号楼", "幢", "号")):
+            candidates = self.buildings.get(key.lower(), [])
+            if candidates:
+                break
+        if micro is not None:
+            candidates = [b for b in candidates if b["grid_id"] == micro["parent_id"]] or candidates
+        if not candidates:
+            row.reasons.append(reason("building_not_found", "building", value=text, grid=self.grid_label))
+            return None
+        if len(candidates) > 1:
+            row.reasons.append(reason("building_ambiguous", "building", value=text, grid=self.grid_label))
+            return None
+        return candidates[0]
+
+    @staticmethod
+    def name_forms(text, suffixes):
+        yield text
+        if text.isdigit():
+            for s in suffixes:
+                yield text + s
+
+    def find_unit(self, row, building, micro):
+        """The existing unit, or (None, name) when it may be created, or (None, None) when refused."""
+        text = row.values["unit"]
+        for key in self.name_forms(text, ("单元",)):
+            unit = self.units.get((building["id"], key.lower()))
+            if unit:
+                if micro is not None and unit["micro_grid_id"] != micro["id"]:
+                    actual = self.micro_label(unit["micro_grid_id"])
+                    row.reasons.append(reason("unit_micro_grid_mismatch", "micro_grid", value=text, actual=actual,
+                                              given=micro["code"]))
+                    return None, None
+                if unit["micro_grid_id"] not in self.micro_by_id:
+                    row.reasons.append(reason("unit_out_of_scope", "unit", value=text, grid=self.grid_label))
+                    return None, None
+                return unit, None
+        if micro is None:
+            row.reasons.append(reason("unit_not_found", "unit", value=text, building=building["name"]))
+            return None, None
+        name = f"{text}单元" if text.isdigit() else text
+        return None, name
+
+    def micro_label(self, micro_id):
+        m = self.micro_by_id.get(micro_id)
+        if m:
+            return m["code"]
+        return Grid.objects.filter(pk=micro_id).values_list("code", flat=True).first() or str(micro_id)
+
+    # one row -----------------------------------------------------------------------------
+    def import_row(self, line, cells, columns) -> dict:
+        row = self.parse(line, cells, columns)
+        v = row.values
+        result = {"row": line, "name": v["name"]}
+        if not row.reasons:
+            micro = self.find_micro(row)
+            building = self.find_building(row, micro) if not row.reasons else None
+            unit, new_unit_name = self.find_unit(row, building, micro) if building else (None, None)
+        if row.reasons:
+            return result | {"status": "refused", "reasons": row.reasons}
+        id_hash = crypto.keyed_hash(v["id_number"]) if v["id_number"] else ""
+        if id_hash and id_hash in self.seen_ids:
+            return result | {"status": "refused", "reasons": [reason("duplicate_in_file", row=self.seen_ids[id_hash])]}
+        try:
+            with transaction.atomic():
+                outcome, cache = self.write(row, building, micro, unit, new_unit_name, id_hash)
+        except ValidationError as exc:
+            return result | {"status": "refused", "reasons": self.validation_reasons(exc)}
+        except _Refused as exc:
+            return result | {"status": "refused", "reasons": [exc.reason]}
+        # The savepoint held: now the caches may learn what it created.
+        for key, value in cache.get("units", {}).items():
+            self.units[key] = value
+        for key, value in cache.get("households", {}).items():
+            self.households[key] = value
+        if id_hash:
+            self.seen_ids[id_hash] = line
+        self.seen_names[cache["name_key"]] = line
+        return result | outcome
+
+    def validation_reasons(self, exc: ValidationError):
+        messages = exc.messages if hasattr(exc, "messages") else [str(exc)]
+        return [reason("invalid_row", detail="; ".join(str(m) for m in messages))]
+
+    def write(self, row, building, micro, unit, new_unit_name, id_hash):
+        v = row.values
+        cache: dict = {}
+        created_unit = False
+        if unit is None:
+            obj = Unit(building_id=building["id"], name=new_unit_name, micro_grid_id=micro["id"])
+            try:
+                obj.full_clean()
+            except ValidationError as exc:
+                raise _Refused(reason("unit_invalid", "unit", detail="; ".join(str(m) for m in exc.messages)))
+            obj.save()
+            unit = {"id": obj.id, "building_id": building["id"], "name": obj.name, "micro_grid_id": micro["id"]}
+            cache.setdefault("units", {})[(building["id"], obj.name.lower())] = unit
+            created_unit = True
+        room = v["room"]
+        household_id = self.households.get((unit["id"], room))
+        if household_id is None:
+            household_id = Household.objects.filter(unit_id=unit["id"], room=room).values_list("id", flat=True).first()
+        created_household = False
+        if household_id is None:
+            hh = Household(unit_id=unit["id"], room=room, grid_id=unit["micro_grid_id"])
+            hh.save()
+            household_id = hh.id
+            created_household = True
+        cache.setdefault("households", {})[(unit["id"], room)] = household_id
+
+        resident = None
+        if id_hash:
+            resident = Resident.objects.select_related("grid").filter(id_number_hash=id_hash).first()
+            if resident is not None and not tree.span(self.grid).contains(tree.span(resident.grid)):
+                raise _Refused(reason("registered_elsewhere", "id_number", grid=self.grid_label))
+        if resident is None:
+            # Without an ID number (or a new one): the same name in the same household is the same person.
+            key = (household_id, v["name"])
+            if key in self.seen_names:
+                raise _Refused(reason("duplicate_in_file", row=self.seen_names[key]))
+            qs = Resident.objects.filter(household_id=household_id, name=v["name"])
+            if id_hash:
+                qs = qs.filter(id_number_hash="")
+            resident = qs.first()
+        cache["name_key"] = (household_id, v["name"])
+
+        changed = []
+        if resident is None:
+            resident = Resident(household_id=household_id, grid_id=unit["micro_grid_id"], name=v["name"])
+            status = "created"
+        else:
+            status = "updated"
+        fresh = resident.pk is None
+        if resident.household_id != household_id:
+            resident.household_id, resident.grid_id = household_id, unit["micro_grid_id"]
+            changed.append("household")
+        for key in ("name", "gender", "birth_date", "relation", "note"):
+            value = v.get(key)
+            if value in (None, ""):
+                continue
+            if getattr(resident, key) != value:
+                setattr(resident, key, value)
+                changed.append(key)
+        if v["phone"] and (fresh or resident.phone != v["phone"]):
+            resident.phone = v["phone"]
+            changed.append("phone")
+        if v["id_number"] and (fresh or resident.id_number_hash != id_hash):
+            resident.id_number = v["id_number"]
+            changed.append("id_number")
+        if fresh or changed:
+            resident.full_clean(exclude=[f.name for f in Resident._meta.fields if not f.editable] + ["household"])
+            resident.save()
+        if v["tags"] is not None:
+            current = set(resident.tags.values_list("id", flat=True)) if not fresh else set()
+            wanted = {t.id for t in v["tags"]}
+            if current != wanted:
+                services.set_resident_tags(resident, v["tags"])
+                if not fresh:
+                    changed.append("tags")
+        if not fresh and not changed:
+            status = "unchanged"
+        outcome = {"status": status, "resident": resident.pk, "household": household_id}
+        if status == "updated":
+            outcome["changed"] = changed
+        if created_household:
+            outcome["household_created"] = True
+        if created_unit:
+            outcome["unit_created"] = True
+        return outcome, cache
+
+    # the whole file ------------------------------------------------------------------------
+    def run(self, table: Table, progress=None, every: int = 200) -> dict:
+        rows, counts = [], {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
+        total = len(table.rows)
+        for i, (line, cells) in enumerate(table.rows, start=1):
+            result = self.import_row(line, cells, table.columns)
+            counts[result["status"]] += 1
+            rows.append(result)
+            if progress and (i % every == 0 or i == total):
+                progress(i, total, counts)
+        audit.record(self.user, "import", [self.grid], ["residents"], file_type=table.file_type, rows=total,
+                     **counts)
+        return {"grid": self.grid.pk, "file_type": table.file_type, "total": total, **counts, "rows": rows}
+
+
+class _Refused(Exception):
+    def __init__(self, r):
+        self.reason = r
+        super().__init__(r["code"])
+
+
+def import_file(user, grid, data: bytes, progress=None) -> dict:
+    """Check, read and import a whole file; returns the report (reason codes, see `render_report`)."""
+    importer = ResidentImporter(user, grid)
+    table = read_table(data)
+    return importer.run(table, progress=progress)

@@ -1,0 +1,49 @@
+"""ImportJob lifecycle: create from an upload, claim with a compare-and-set, process, record progress."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from . import importer
+from .models import ImportJob
+
+User = get_user_model()
+
+
+def create(user, grid, data: bytes, filename: str, table: importer.Table) -> ImportJob:
+    """Queue a checked file for a worker (dispatched after commit)."""
+    job = ImportJob.objects.create(user=user, grid=grid, filename=filename[:200], file_type=table.file_type,
+                                   content=data, total_rows=len(table.rows))
+    from .tasks import process_import
+
+    transaction.on_commit(lambda: process_import.delay(job.pk))
+    return job
+
+
+def process(job_id: int) -> ImportJob | None:
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return None
+    job = ImportJob.objects.select_related("grid", "user").get(pk=job_id)
+
+    def progress(done, total, counts):
+        ImportJob.objects.filter(pk=job_id).update(rows_done=done, total_rows=total, counts=dict(counts))
+
+    try:
+        report = importer.import_file(job.user, job.grid, bytes(job.content), progress=progress)
+    except importer.ImportFileError as exc:
+        finish(job, ImportJob.Status.FAILED, error=exc.code)
+    except Exception as exc:  # the job must never stay "running" forever
+        finish(job, ImportJob.Status.FAILED, error=type(exc).__name__)
+        raise
+    else:
+        counts = {k: report[k] for k in ("created", "updated", "unchanged", "refused")}
+        finish(job, ImportJob.Status.DONE, report=report, counts=counts, rows_done=report["total"])
+    job.refresh_from_db()
+    return job
+
+
+def finish(job, status, **fields):
+    # The upload holds personal data: drop it once processed.
+    ImportJob.objects.filter(pk=job.pk).update(status=status, finished_at=timezone.now(), content=b"", **fields)

@@ -13,14 +13,17 @@ from gridcase.visits.services import responsible_q
 from ..filters import WithinFilter
 
 
-def parse_moment(value: str, end: bool = False):
+def parse_moment(value: str, end: bool = False, name: str = "date"):
     """A date (whole local day) or a date-time; a clear 400 otherwise."""
     value = (value or "").strip()
-    moment = parse_datetime(value)
+    try:
+        moment = parse_datetime(value) if len(value) > 10 else None
+        day = parse_date(value) if moment is None else None
+    except ValueError:
+        moment = day = None
     if moment is None:
-        day = parse_date(value)
         if day is None:
-            raise ValidationError({"date": [_("Enter a date (YYYY-MM-DD) or a date-time.")]})
+            raise ValidationError({name: [_("Enter a date (YYYY-MM-DD) or a date-time.")]})
         moment = datetime.combine(day, time.max if end else time.min)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
@@ -51,10 +54,10 @@ class VisitFilter(django_filters.FilterSet):
                   "visited_before", "has_case"]
 
     def filter_after(self, qs, name, value):
-        return qs.filter(visited_at__gte=parse_moment(value))
+        return qs.filter(visited_at__gte=parse_moment(value, name="visited_after"))
 
     def filter_before(self, qs, name, value):
-        return qs.filter(visited_at__lte=parse_moment(value, end=True))
+        return qs.filter(visited_at__lte=parse_moment(value, end=True, name="visited_before"))
 
 
 class CarePlanFilter(TagFilterMixin, django_filters.FilterSet):

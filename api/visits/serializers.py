@@ -187,9 +187,9 @@ class CarePlanSerializer(serializers.ModelSerializer):
     def get_items(self, obj) -> list[dict]:
         return CarePlanItemSerializer(self._items(obj), many=True, context=self.context).data
 
-    def get_next_due_on(self, obj):
+    def get_next_due_on(self, obj) -> str | None:
         dues = [i.due_on for i in self._items(obj) if i.due_on]
-        return min(dues) if dues else None
+        return min(dues).isoformat() if dues else None
 
 
 class CarePlanUpdateSerializer(serializers.Serializer):

@@ -78,6 +78,7 @@ const en: MessageSchema = {
   visit: {
     title: 'Log a visit',
     resident: 'Resident',
+    phone: 'Phone',
     kind: 'Kind of contact',
     kinds: {
       home: 'Home visit',

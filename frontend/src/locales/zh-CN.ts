@@ -77,6 +77,7 @@ const zhCN = {
   visit: {
     title: '记录走访',
     resident: '居民',
+    phone: '电话',
     kind: '走访方式',
     kinds: {
       home: '入户',

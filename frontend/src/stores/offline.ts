@@ -18,6 +18,11 @@ import { apiSender } from '@/offline/sender'
 
 export type SubmitResult<T> = { status: 'sent'; result: T; photoError?: unknown } | { status: 'queued' }
 
+/** A plain copy: IndexedDB cannot store Vue's reactive proxies (DataCloneError). */
+function plain<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T
+}
+
 function isOnline() {
   return typeof navigator === 'undefined' || navigator.onLine !== false
 }
@@ -97,7 +102,7 @@ export const useOfflineStore = defineStore('offline', () => {
 
   /** Sends a visit now, or keeps it for later when offline. Throws the server's refusal (ApiError). */
   async function submitVisit(v: VisitCreate, label: string): Promise<SubmitResult<unknown>> {
-    const item = newItem('visit', v.client_uuid, v, label, Date.now())
+    const item = newItem('visit', v.client_uuid, plain(v), label, Date.now())
     if (!isOnline()) {
       await enqueue(item, false)
       return { status: 'queued' }
@@ -113,7 +118,7 @@ export const useOfflineStore = defineStore('offline', () => {
 
   /** Creates a case (then uploads its photo), or keeps both for later when offline. */
   async function submitCase(c: CaseCreate, label: string, photo?: File | null): Promise<SubmitResult<Case>> {
-    const item = newItem('case', c.client_key, c, label, Date.now(), { photo: photo ?? null, photoName: photo?.name })
+    const item = newItem('case', c.client_key, plain(c), label, Date.now(), { photo: photo ?? null, photoName: photo?.name })
     if (!isOnline()) {
       await enqueue(item, false)
       return { status: 'queued' }

@@ -11,4 +11,7 @@ BEAT_SCHEDULE: dict = {
     # Today's round and overdue visits; hourly so a missed run is caught up within the hour.
     "compute-due-visits": {"task": "gridcase.visits.tasks.compute_due_visits", "schedule": 3600.0,
                            "options": {"expires": 3500}},
+    # Dashboard rollups: the days whose cases changed since the last run, and today (figures lag ≤ 5 min).
+    "refresh-stats-rollups": {"task": "gridcase.stats.tasks.refresh_rollups", "schedule": 300.0,
+                              "options": {"expires": 290}},
 }

@@ -1,0 +1,125 @@
+"""Shapes of the statistics answers (for the OpenAPI schema; the views build plain dicts)."""
+
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class GridBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.CharField()
+
+
+class RatesMixin(serializers.Serializer):
+    response_rate = serializers.FloatField(allow_null=True, help_text="responded by the accept deadline / created")
+    resolution_rate = serializers.FloatField(allow_null=True,
+                                             help_text="resolved, verified or closed / created minus rejected, merged")
+    on_time_rate = serializers.FloatField(allow_null=True, help_text="resolved by the handle deadline / resolved")
+    satisfaction_rate = serializers.FloatField(allow_null=True, help_text="satisfied + basically / rated")
+    escalation_rate = serializers.FloatField(allow_null=True, help_text="escalated at least once / created")
+    resolved_in_micro_grid_rate = serializers.FloatField(allow_null=True,
+                                                         help_text="resolved while a micro-grid owned it / resolved")
+    median_hours_to_resolve = serializers.FloatField(allow_null=True,
+                                                     help_text="approximate (hour-bucket histogram)")
+
+
+class SummarySerializer(RatesMixin):
+    grid = GridBriefSerializer(allow_null=True)
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    total = serializers.IntegerField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    by_status = serializers.DictField(child=serializers.IntegerField())
+    drilldown = serializers.DictField(child=serializers.CharField(),
+                                      help_text="metric → URL of the case list that produced it")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class PointSerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="start of the day, week (Monday) or month")
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    value = serializers.FloatField(allow_null=True)
+    numerator = serializers.IntegerField(allow_null=True)
+    denominator = serializers.IntegerField(allow_null=True)
+    drilldown = serializers.CharField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class TimeseriesSerializer(serializers.Serializer):
+    grid = GridBriefSerializer(allow_null=True)
+    metric = serializers.CharField()
+    interval = serializers.CharField()
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    points = PointSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class RankingItemSerializer(RatesMixin):
+    grid = serializers.IntegerField()
+    grid_name = serializers.CharField()
+    grid_code = serializers.CharField()
+    level = serializers.CharField()
+    total = serializers.IntegerField()
+    value = serializers.FloatField(allow_null=True, help_text="the ranked metric")
+    rank = serializers.IntegerField(allow_null=True)
+    drilldown = serializers.CharField()
+
+
+class RankingSerializer(serializers.Serializer):
+    grid = GridBriefSerializer(allow_null=True)
+    metric = serializers.CharField()
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    results = RankingItemSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class DepartmentItemSerializer(serializers.Serializer):
+    department = serializers.IntegerField()
+    department_name = serializers.CharField()
+    whistled = serializers.IntegerField()
+    reported_in = serializers.IntegerField()
+    reported_in_on_time = serializers.IntegerField()
+    report_in_rate = serializers.FloatField(allow_null=True, help_text="reported in by the deadline / whistled")
+    median_report_in_hours = serializers.FloatField(allow_null=True)
+    replied = serializers.IntegerField()
+    median_handling_hours = serializers.FloatField(allow_null=True, help_text="whistle to reply")
+    scored = serializers.IntegerField()
+    average_score = serializers.FloatField(allow_null=True, help_text="应哨评价, 1–5")
+    drilldown = serializers.CharField()
+
+
+class DepartmentsSerializer(serializers.Serializer):
+    grid = GridBriefSerializer(allow_null=True)
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    results = DepartmentItemSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("stats/summary/", views.SummaryView.as_view(), name="stats-summary"),
+    path("stats/timeseries/", views.TimeseriesView.as_view(), name="stats-timeseries"),
+    path("stats/grid-ranking/", views.GridRankingView.as_view(), name="stats-grid-ranking"),
+    path("stats/departments/", views.DepartmentsView.as_view(), name="stats-departments"),
+]

@@ -1,0 +1,67 @@
+"""Dashboard statistics over HTTP. Thin: the figures come from gridcase.stats.queries (rollups only)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gridcase.grids.scoping import scope_for
+from gridcase.stats import queries
+
+from ..permissions import HasAnyRole
+from . import serializers as s
+
+COMMON = [
+    OpenApiParameter("grid", int, description="grid whose subtree is counted; default: the caller's widest grid"),
+    OpenApiParameter("from", str, description="first day, YYYY-MM-DD (Asia/Shanghai); default 30 days before `to`"),
+    OpenApiParameter("to", str, description="last day, YYYY-MM-DD (Asia/Shanghai), included; default today"),
+    OpenApiParameter("category", int, description="top-level category only"),
+    OpenApiParameter("source", str, description="case source (patrol, resident, hotline_12345, …)"),
+]
+METRIC = OpenApiParameter("metric", str, enum=list(queries.METRICS))
+ERRORS = {400: s.ErrorSerializer, 404: s.ErrorSerializer}
+
+
+class StatsView(APIView):
+    permission_classes = [HasAnyRole]
+
+    def filters(self, request):
+        return queries.parse_filters(scope_for(request.user), request.query_params)
+
+
+class SummaryView(StatsView):
+    """KPIs of a grid's subtree over a period: the "three rates" of 12345 hotlines and more, each with the URL
+    of the case list that produced it."""
+
+    @extend_schema(parameters=COMMON, responses={200: s.SummarySerializer, **ERRORS})
+    def get(self, request):
+        return Response(queries.summary(self.filters(request)))
+
+
+class TimeseriesView(StatsView):
+    """One metric per day, week or month."""
+
+    @extend_schema(parameters=[*COMMON, METRIC, OpenApiParameter("interval", str, enum=list(queries.INTERVALS))],
+                   responses={200: s.TimeseriesSerializer, **ERRORS})
+    def get(self, request):
+        filters = self.filters(request)
+        metric = queries.parse_metric(request.query_params.get("metric"))
+        interval = (request.query_params.get("interval") or "day").strip()
+        return Response(queries.timeseries(filters, metric, interval))
+
+
+class GridRankingView(StatsView):
+    """The grid's children ranked by a metric (best first; lower is better for escalation and median)."""
+
+    @extend_schema(parameters=[*COMMON, METRIC], responses={200: s.RankingSerializer, **ERRORS})
+    def get(self, request):
+        filters = self.filters(request)
+        metric = queries.parse_metric(request.query_params.get("metric"), "on_time_rate")
+        return Response(queries.grid_ranking(filters, metric))
+
+
+class DepartmentsView(StatsView):
+    """Whistled departments (吹哨/应哨): report-in rate and times, handling time, average score."""
+
+    @extend_schema(parameters=COMMON[:3], responses={200: s.DepartmentsSerializer, **ERRORS})
+    def get(self, request):
+        return Response(queries.departments(self.filters(request)))

@@ -1,0 +1,128 @@
+"""Rollups of cases for dashboards: one row per day × grid × top-level category × source.
+
+A case is counted on the day it was created (Asia/Shanghai), in the grid where it happened (and its dedicated
+grid, if any): every figure is a cohort of "cases created in the period, in the subtree", which is exactly the
+list `GET /api/v1/cases/?within=…&created_after=…&created_before=…` drills down to. Rows are rebuilt per day
+by `rollup.refresh()` (periodic, idempotent) and `gridcase rebuild_rollups`; nothing else writes them.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gridcase.cases.models import Category
+from gridcase.grids.models import Department, Grid
+
+STATUS_FIELDS = ("st_reported", "st_accepted", "st_assigned", "st_in_progress", "st_resolved", "st_verified",
+                 "st_closed", "st_rejected", "st_merged")
+
+
+class CaseDailyRollup(models.Model):
+    day = models.DateField()
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
+    dedicated_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")  # top-level category
+    source = models.CharField(max_length=16)
+
+    created = models.PositiveIntegerField(default=0)
+    responded_on_time = models.PositiveIntegerField(default=0)  # accepted/rejected/merged by accept_by
+    accepted = models.PositiveIntegerField(default=0)  # ever accepted
+    valid = models.PositiveIntegerField(default=0)  # neither rejected nor merged
+    resolved = models.PositiveIntegerField(default=0)  # status resolved, verified or closed
+    resolved_on_time = models.PositiveIntegerField(default=0)  # resolved by handle_by
+    resolved_in_micro_grid = models.PositiveIntegerField(default=0)  # resolved while a micro-grid owned it
+    resolve_hours_sum = models.FloatField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    basically = models.PositiveIntegerField(default=0)
+    dissatisfied = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)  # escalated at least once
+    st_reported = models.PositiveIntegerField(default=0)
+    st_accepted = models.PositiveIntegerField(default=0)
+    st_assigned = models.PositiveIntegerField(default=0)
+    st_in_progress = models.PositiveIntegerField(default=0)
+    st_resolved = models.PositiveIntegerField(default=0)
+    st_verified = models.PositiveIntegerField(default=0)
+    st_closed = models.PositiveIntegerField(default=0)
+    st_rejected = models.PositiveIntegerField(default=0)
+    st_merged = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily case rollup")
+        verbose_name_plural = _("daily case rollups")
+        constraints = [models.UniqueConstraint(fields=["day", "grid", "dedicated_grid", "category", "source"],
+                                               name="case_rollup_unique", nulls_distinct=False)]
+        indexes = [models.Index(fields=["grid", "day"], name="case_rollup_grid_day"),
+                   models.Index(fields=["dedicated_grid", "day"], name="case_rollup_dedicated_day",
+                                condition=models.Q(dedicated_grid__isnull=False))]
+
+    def __str__(self):
+        return f"{self.day} {self.grid_id} {self.category_id} {self.source}: {self.created}"
+
+
+class CaseRollupBucket(models.Model):
+    """Histogram of hours from report to resolution (see buckets.py) for one rollup row."""
+
+    rollup = models.ForeignKey(CaseDailyRollup, on_delete=models.CASCADE, related_name="buckets")
+    bucket = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rollup", "bucket"], name="case_rollup_bucket_unique")]
+
+    def __str__(self):
+        return f"{self.rollup_id}#{self.bucket}: {self.count}"
+
+
+class DepartmentDailyRollup(models.Model):
+    """Whistled departments (吹哨/应哨) per case-creation day × department × grid."""
+
+    day = models.DateField()
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
+    dedicated_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    whistled = models.PositiveIntegerField(default=0)
+    reported_in = models.PositiveIntegerField(default=0)
+    reported_in_on_time = models.PositiveIntegerField(default=0)  # reported in by report_by
+    replied = models.PositiveIntegerField(default=0)
+    scored = models.PositiveIntegerField(default=0)
+    score_sum = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("daily department rollup")
+        verbose_name_plural = _("daily department rollups")
+        constraints = [models.UniqueConstraint(fields=["day", "department", "grid", "dedicated_grid"],
+                                               name="department_rollup_unique", nulls_distinct=False)]
+        indexes = [models.Index(fields=["grid", "day"], name="dept_rollup_grid_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.department_id} {self.grid_id}: {self.whistled}"
+
+
+class DepartmentRollupBucket(models.Model):
+    REPORT_IN = "report_in"
+    HANDLE = "handle"
+    METRICS = [(REPORT_IN, "whistle to report-in"), (HANDLE, "whistle to reply")]
+
+    rollup = models.ForeignKey(DepartmentDailyRollup, on_delete=models.CASCADE, related_name="buckets")
+    metric = models.CharField(max_length=10, choices=METRICS)
+    bucket = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["rollup", "metric", "bucket"],
+                                               name="department_rollup_bucket_unique")]
+
+    def __str__(self):
+        return f"{self.rollup_id} {self.metric}#{self.bucket}: {self.count}"
+
+
+class RollupState(models.Model):
+    """One row: when the last refresh started (the next one recomputes the days touched since then)."""
+
+    key = models.CharField(max_length=20, unique=True, default="cases")
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_days = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.key}: {self.last_run_at}"

@@ -1,0 +1,241 @@
+"""Building the rollups. Every figure is recomputed from the cases of whole days, so a run is idempotent:
+recomputing a day twice gives the same rows. `refresh()` (Celery, periodic) recomputes the days whose cases
+changed since the last run plus today; `rebuild()` (`gridcase rebuild_rollups`) recomputes every day.
+
+A case belongs to the day it was created (Asia/Shanghai) and keeps being counted there as it moves on:
+when it is resolved or rated weeks later, its creation day is recomputed.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Max, Min
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from gridcase.cases.choices import Rating, Status
+from gridcase.cases.models import Case, CaseDepartment, Category
+from gridcase.grids.choices import Level
+
+from . import buckets
+from .models import (
+    CaseDailyRollup,
+    CaseRollupBucket,
+    DepartmentDailyRollup,
+    DepartmentRollupBucket,
+    RollupState,
+)
+
+log = logging.getLogger(__name__)
+TZ = ZoneInfo("Asia/Shanghai")
+# A transaction that stamped `updated_at` just before a run started may commit just after it read:
+# the next run looks back this far before its predecessor's start.
+LOOKBACK = timedelta(minutes=10)
+RESOLVED = frozenset({Status.RESOLVED, Status.VERIFIED, Status.CLOSED})
+GOOD_RATINGS = frozenset({Rating.SATISFIED, Rating.BASICALLY})
+
+
+def local_day(moment: datetime) -> date:
+    return timezone.localtime(moment, TZ).date()
+
+
+def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """[start of `first`, start of the day after `last`) in Asia/Shanghai."""
+    return (datetime.combine(first, time.min, tzinfo=TZ), datetime.combine(last + timedelta(days=1), time.min, tzinfo=TZ))
+
+
+def top_categories() -> dict[int, int]:
+    """{category id: id of its top-level ancestor} (the category tree is small)."""
+    parents = dict(Category.objects.values_list("id", "parent_id"))
+    out = {}
+    for pk in parents:
+        node, seen = pk, set()
+        while parents.get(node) is not None and node not in seen:
+            seen.add(node)
+            node = parents[node]
+        out[pk] = node
+    return out
+
+
+CASE_FIELDS = ("id", "grid_id", "dedicated_grid_id", "category_id", "source", "status", "created_at",
+               "first_response_at", "accept_by", "accepted_at", "resolved_at", "handle_by", "rating",
+               "escalation_count", "owner_grid__level")
+
+
+def case_flags(c: dict) -> dict:
+    """The counters one case adds to its rollup row (the definitions of every KPI, in one place)."""
+    status = c["status"]
+    resolved = status in RESOLVED
+    responded = c["first_response_at"]
+    flags = {
+        "created": 1,
+        "responded_on_time": int(bool(responded and c["accept_by"] and responded <= c["accept_by"])),
+        "accepted": int(c["accepted_at"] is not None),
+        "valid": int(status not in (Status.REJECTED, Status.MERGED)),
+        "resolved": int(resolved),
+        "resolved_on_time": int(bool(resolved and c["resolved_at"] and c["handle_by"]
+                                     and c["resolved_at"] <= c["handle_by"])),
+        "resolved_in_micro_grid": int(resolved and c["owner_grid__level"] == Level.MICRO_GRID),
+        "rated": int(bool(c["rating"])),
+        "satisfied": int(c["rating"] == Rating.SATISFIED),
+        "basically": int(c["rating"] == Rating.BASICALLY),
+        "dissatisfied": int(c["rating"] == Rating.DISSATISFIED),
+        "escalated": int(c["escalation_count"] > 0),
+        f"st_{status}": 1,
+    }
+    return flags
+
+
+def _compute_case_rows(first: date, last: date, tops: dict):
+    start, end = day_bounds(first, last)
+    rows: dict = {}
+    hist: dict = defaultdict(lambda: defaultdict(int))
+    qs = Case.objects.filter(created_at__gte=start, created_at__lt=end).values(*CASE_FIELDS)
+    for c in qs.iterator(chunk_size=5000):
+        key = (local_day(c["created_at"]), c["grid_id"], c["dedicated_grid_id"], tops.get(c["category_id"],
+               c["category_id"]), c["source"])
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = defaultdict(float)
+        for name, value in case_flags(c).items():
+            row[name] += value
+        if c["status"] in RESOLVED and c["resolved_at"]:
+            hours = buckets.hours_between(c["created_at"], c["resolved_at"])
+            row["resolve_hours_sum"] += max(hours, 0.0)
+            hist[key][buckets.bucket_of(hours)] += 1
+    return rows, hist
+
+
+DEPT_FIELDS = ("case__created_at", "case__grid_id", "case__dedicated_grid_id", "department_id", "whistled_at",
+               "report_by", "reported_in_at", "replied_at", "score")
+
+
+def _compute_department_rows(first: date, last: date):
+    start, end = day_bounds(first, last)
+    rows: dict = {}
+    hist: dict = defaultdict(lambda: defaultdict(int))
+    qs = CaseDepartment.objects.filter(case__created_at__gte=start, case__created_at__lt=end).values(*DEPT_FIELDS)
+    for d in qs.iterator(chunk_size=5000):
+        key = (local_day(d["case__created_at"]), d["department_id"], d["case__grid_id"], d["case__dedicated_grid_id"])
+        row = rows.setdefault(key, defaultdict(int))
+        row["whistled"] += 1
+        if d["reported_in_at"]:
+            row["reported_in"] += 1
+            row["reported_in_on_time"] += int(d["reported_in_at"] <= d["report_by"])
+            hist[key][(DepartmentRollupBucket.REPORT_IN,
+                       buckets.bucket_of(buckets.hours_between(d["whistled_at"], d["reported_in_at"])))] += 1
+        if d["replied_at"]:
+            row["replied"] += 1
+            hist[key][(DepartmentRollupBucket.HANDLE,
+                       buckets.bucket_of(buckets.hours_between(d["whistled_at"], d["replied_at"])))] += 1
+        if d["score"] is not None:
+            row["scored"] += 1
+            row["score_sum"] += d["score"]
+    return rows, hist
+
+
+def recompute_range(first: date, last: date, tops: dict | None = None) -> int:
+    """Replace the rollup rows of the days `first`..`last` (inclusive) with fresh ones. Returns rows written."""
+    tops = tops if tops is not None else top_categories()
+    case_rows, case_hist = _compute_case_rows(first, last, tops)
+    dept_rows, dept_hist = _compute_department_rows(first, last)
+    with transaction.atomic():
+        CaseRollupBucket.objects.filter(rollup__day__gte=first, rollup__day__lte=last).delete()
+        CaseDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
+        DepartmentRollupBucket.objects.filter(rollup__day__gte=first, rollup__day__lte=last).delete()
+        DepartmentDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
+        keys = list(case_rows)
+        made = CaseDailyRollup.objects.bulk_create([
+            CaseDailyRollup(day=k[0], grid_id=k[1], dedicated_grid_id=k[2], category_id=k[3], source=k[4],
+                            **{n: (v if n == "resolve_hours_sum" else int(v)) for n, v in case_rows[k].items()})
+            for k in keys], batch_size=2000)
+        CaseRollupBucket.objects.bulk_create([
+            CaseRollupBucket(rollup_id=row.pk, bucket=b, count=n)
+            for k, row in zip(keys, made, strict=True) for b, n in sorted(case_hist.get(k, {}).items())], batch_size=5000)
+        dkeys = list(dept_rows)
+        dmade = DepartmentDailyRollup.objects.bulk_create([
+            DepartmentDailyRollup(day=k[0], department_id=k[1], grid_id=k[2], dedicated_grid_id=k[3],
+                                  **dept_rows[k]) for k in dkeys], batch_size=2000)
+        DepartmentRollupBucket.objects.bulk_create([
+            DepartmentRollupBucket(rollup_id=row.pk, metric=m, bucket=b, count=n)
+            for k, row in zip(dkeys, dmade, strict=True) for (m, b), n in sorted(dept_hist.get(k, {}).items())], batch_size=5000)
+    return len(made) + len(dmade)
+
+
+def recompute_days(days) -> int:
+    """Recompute the given days, merging consecutive ones into ranges (few queries for a long backlog)."""
+    days = sorted(set(days))
+    if not days:
+        return 0
+    tops = top_categories()
+    written, start, prev = 0, days[0], days[0]
+    for d in days[1:] + [None]:
+        if d is not None and d == prev + timedelta(days=1) and (d - start).days < 31:
+            prev = d
+            continue
+        written += recompute_range(start, prev, tops)
+        if d is not None:
+            start = prev = d
+    return written
+
+
+def touched_days(since: datetime) -> set[date]:
+    """Creation days of the cases changed since `since` (a transition bumps the case's `updated_at`)."""
+    return set(Case.objects.filter(updated_at__gte=since)
+               .annotate(d=TruncDate("created_at", tzinfo=TZ)).values_list("d", flat=True).distinct())
+
+
+def _state():
+    RollupState.objects.get_or_create(key="cases")
+    return RollupState.objects.select_for_update().get(key="cases")
+
+
+def refresh(now: datetime | None = None) -> dict:
+    """Recompute the days touched since the previous run and today. Runs one at a time (row lock);
+    a first run (or one after the state was lost) rebuilds everything."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        state = _state()
+        if state.last_run_at is None:
+            days = all_days()
+        else:
+            days = touched_days(state.last_run_at - LOOKBACK) | {local_day(now)}
+        written = recompute_days(days)
+        state.last_run_at = now
+        state.last_days = len(days)
+        state.save(update_fields=["last_run_at", "last_days"])
+    return {"days": len(days), "rows": written}
+
+
+def all_days() -> set[date]:
+    bounds = Case.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    if bounds["first"] is None:
+        return set()
+    first, last = local_day(bounds["first"]), local_day(bounds["last"])
+    return {first + timedelta(days=i) for i in range((last - first).days + 1)}
+
+
+def rebuild(now: datetime | None = None, progress=None) -> dict:
+    """Drop every rollup row and recompute every day that has cases."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        state = _state()
+        CaseRollupBucket.objects.all().delete()
+        CaseDailyRollup.objects.all().delete()
+        DepartmentRollupBucket.objects.all().delete()
+        DepartmentDailyRollup.objects.all().delete()
+        days = sorted(all_days())
+        tops = top_categories()
+        written = 0
+        for i in range(0, len(days), 31):
+            chunk = days[i:i + 31]
+            written += recompute_range(chunk[0], chunk[-1], tops)
+            if progress is not None:
+                progress(len(chunk))
+        state.last_run_at = now
+        state.last_days = len(days)
+        state.save(update_fields=["last_run_at", "last_days"])
+    return {"days": len(days), "rows": written}

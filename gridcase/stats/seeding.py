@@ -1,0 +1,16 @@
+"""Seeding: the rollups are derived data, rebuilt after the cases seeders ran (and again after intake's)."""
+
+from . import rollup
+
+
+def _rebuild(ctx):
+    result = rollup.rebuild()
+    ctx.log(f"stats: rollups rebuilt ({result['days']} days, {result['rows']} rows)")
+
+
+def seed_demo(ctx):
+    _rebuild(ctx)
+
+
+def seed_city(ctx):
+    _rebuild(ctx)

@@ -1,0 +1,278 @@
+"""Statistics: figures against a hand-computed week, rollup = direct computation, scoping, query counts, params."""
+
+import random
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.db import connection
+from django.db.models import Count, F, Q
+from django.test.utils import CaptureQueriesContext
+
+from gridcase.cases.models import Case
+from gridcase.grids import tree
+from gridcase.stats import buckets, rollup
+from gridcase.stats.models import CaseDailyRollup, RollupState
+
+from .helpers import at, fixture, make_case
+
+pytestmark = pytest.mark.django_db
+WEEK = {"from": "2026-03-01", "to": "2026-03-07"}
+
+
+@pytest.fixture
+def week(city):
+    cases = fixture(city)
+    rollup.rebuild()
+    return cases
+
+
+def get(client_for, user, path, **params):
+    return client_for(user).get(f"/api/v1/stats/{path}/", params)
+
+
+def test_summary_figures(city, week, client_for):
+    # Community subtree, cases created 1–7 March (Shanghai): #1 #2 #3 #4 #6 #8 (#5 is in the other community,
+    # #7 was created on 28 February at 23:30 Shanghai time).
+    r = get(client_for, city.secretary, "summary", grid=city.community.pk, **WEEK)
+    assert r.status_code == 200, r.json()
+    s = r.json()
+    assert s["total"] == 6
+    assert s["response_rate"] == round(4 / 6, 4)  # #2 late, #6 never answered
+    assert s["resolution_rate"] == round(3 / 5, 4)  # #1 #2 #8 resolved; #4 rejected is not counted
+    assert s["on_time_rate"] == round(2 / 3, 4)  # #2 resolved after handle_by
+    assert s["satisfaction_rate"] == 1.0  # #1 satisfied
+    assert s["escalation_rate"] == round(1 / 6, 4)  # #2
+    assert s["resolved_in_micro_grid_rate"] == round(2 / 3, 4)  # #2 was owned by the general grid
+    assert s["median_hours_to_resolve"] == 5.5  # 2.5 h, 10.5 h, 5.5 h
+    assert s["by_status"] == {"reported": 1, "accepted": 0, "assigned": 0, "in_progress": 1, "resolved": 1,
+                              "verified": 1, "closed": 1, "rejected": 1, "merged": 0}
+    assert s["grid"]["id"] == city.community.pk and s["from"] == "2026-03-01" and s["to"] == "2026-03-07"
+
+
+def test_drilldown_urls_carry_the_filters(city, week, client_for):
+    s = get(client_for, city.secretary, "summary", grid=city.community.pk, **WEEK).json()
+    url = urlparse(s["drilldown"]["total"])
+    assert url.path == "/api/v1/cases/"
+    q = parse_qs(url.query)
+    assert q["within"] == [str(city.community.pk)]
+    assert q["created_after"] == ["2026-03-01T00:00:00+08:00"]
+    assert q["created_before"] == ["2026-03-08T00:00:00+08:00"]
+    assert parse_qs(urlparse(s["drilldown"]["resolution_rate"]).query)["status"] == ["resolved,verified,closed"]
+    assert parse_qs(urlparse(s["drilldown"]["by_status.rejected"]).query)["status"] == ["rejected"]
+    # The drill-down list (the cases engineer's endpoint) gives back the figure.
+    r = client_for(city.secretary).get(s["drilldown"]["total"])
+    if r.status_code == 200:
+        assert len(r.json()["results"]) == s["total"]
+
+
+def test_default_grid_is_the_callers_widest(city, week, client_for):
+    s = get(client_for, city.secretary, "summary", **WEEK).json()
+    assert s["grid"]["id"] == city.community.pk and s["total"] == 6
+    s = get(client_for, city.dispatcher, "summary", **WEEK).json()
+    assert s["grid"]["id"] == city.street.pk and s["total"] == 7
+
+
+def test_timeseries_by_day_and_week(city, week, client_for):
+    r = get(client_for, city.secretary, "timeseries", grid=city.community.pk, metric="total", interval="day", **WEEK)
+    assert r.status_code == 200, r.json()
+    points = r.json()["points"]
+    assert [p["date"] for p in points][:2] == ["2026-03-01", "2026-03-02"]
+    assert [p["value"] for p in points] == [1, 1, 1, 1, 1, 0, 1]
+    r = get(client_for, city.secretary, "timeseries", grid=city.community.pk, metric="response_rate",
+            interval="week", **WEEK)
+    points = r.json()["points"]
+    # 1 March 2026 is a Sunday: the week of 23 Feb (only #1), then 2–8 March.
+    assert [(p["date"], p["numerator"], p["denominator"]) for p in points] == [
+        ("2026-02-23", 1, 1), ("2026-03-02", 3, 5)]
+    assert points[0]["from"] == "2026-03-01"
+    r = get(client_for, city.secretary, "timeseries", grid=city.community.pk, metric="median_hours_to_resolve",
+            interval="month", **WEEK)
+    assert r.json()["points"][0]["value"] == 5.5
+
+
+def test_grid_ranking(city, week, client_for):
+    r = get(client_for, city.secretary, "grid-ranking", grid=city.community.pk, metric="total", **WEEK)
+    assert r.status_code == 200, r.json()
+    rows = r.json()["results"]
+    assert [(x["grid"], x["total"], x["rank"]) for x in rows] == [(city.grid.pk, 6, 1), (city.dedicated.pk, 1, 2)]
+    assert rows[1]["on_time_rate"] == 1.0 and rows[1]["median_hours_to_resolve"] == 5.5
+    street = get(client_for, city.dispatcher, "grid-ranking", metric="satisfaction_rate", **WEEK).json()["results"]
+    # 和惠 (#5 dissatisfied) ranks below 八里庄 (#1 satisfied).
+    assert [(x["grid"], x["satisfaction_rate"]) for x in street] == [(city.community.pk, 1.0),
+                                                                    (city.other_community.pk, 0.0)]
+
+
+def test_departments(city, week, client_for):
+    r = get(client_for, city.secretary, "departments", grid=city.community.pk, **WEEK)
+    assert r.status_code == 200, r.json()
+    (d,) = r.json()["results"]
+    assert d["department"] == city.department.pk and d["whistled"] == 2
+    assert d["report_in_rate"] == 0.5  # #2 in time, #3 an hour late
+    assert d["median_report_in_hours"] == 2.0  # 1.5 h and 3 h, read from hour buckets (exact: 2.25)
+    assert d["median_handling_hours"] == 9.5
+    assert d["average_score"] == 4.0
+    assert parse_qs(urlparse(d["drilldown"]).query)["department"] == [str(city.department.pk)]
+    r = get(client_for, city.outsider, "departments", **WEEK)
+    assert r.json()["results"] == []
+
+
+@pytest.mark.parametrize("path", ["summary", "timeseries", "grid-ranking", "departments"])
+def test_outsider_gets_404(city, week, client_for, path):
+    r = get(client_for, city.outsider, path, grid=city.community.pk, **WEEK)
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    r = get(client_for, city.worker, path, grid=city.sibling_micro.pk, **WEEK)
+    assert r.status_code == 404
+    assert client_for(None).get(f"/api/v1/stats/{path}/").status_code in (401, 403)
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"from": "2026-03-08", "to": "2026-03-01"}, "from"),
+    ({"from": "2026-13-01"}, "from"),
+    ({"to": "yesterday"}, "to"),
+    ({"grid": "abc"}, "grid"),
+    ({"metric": "happiness"}, "metric"),
+    ({"interval": "hour"}, "interval"),
+    ({"source": "pigeon"}, "source"),
+    ({"from": "2000-01-01", "to": "2026-01-01"}, "from"),
+])
+def test_bad_params_are_400(city, client_for, params, field):
+    r = get(client_for, city.secretary, "timeseries", **params)
+    assert r.status_code == 400, r.json()
+    body = r.json()
+    assert body["code"] in ("validation_error", "invalid_period", "unknown_metric") and field in body["fields"]
+
+
+def test_bad_period_code(city, client_for):
+    r = get(client_for, city.secretary, "summary", **{"from": "2026-03-08", "to": "2026-03-01"})
+    assert r.json()["code"] == "invalid_period"
+
+
+def _direct(grid, first, last):
+    """Straight from the cases, with the ORM: the reference the rollups must equal."""
+    start, end = at(first.isoformat()), at((last + timedelta(days=1)).isoformat())
+    qs = Case.objects.filter(created_at__gte=start, created_at__lt=end)
+    if grid is not None:
+        span = [tree.span(grid)]
+        qs = qs.filter(tree.subtree_q(span, "grid__") | tree.subtree_q(span, "dedicated_grid__"))
+    resolved = Q(status__in=["resolved", "verified", "closed"])
+    return qs.aggregate(
+        created=Count("id"),
+        responded_on_time=Count("id", filter=Q(first_response_at__lte=F("accept_by"))),
+        valid=Count("id", filter=~Q(status__in=["rejected", "merged"])),
+        resolved=Count("id", filter=resolved),
+        resolved_on_time=Count("id", filter=resolved & Q(resolved_at__lte=F("handle_by"))),
+        resolved_in_micro_grid=Count("id", filter=resolved & Q(owner_grid__level="micro_grid")),
+        rated=Count("id", filter=~Q(rating="")),
+        satisfied=Count("id", filter=Q(rating="satisfied")),
+        basically=Count("id", filter=Q(rating="basically")),
+        escalated=Count("id", filter=Q(escalation_count__gt=0)),
+        closed=Count("id", filter=Q(status="closed")),
+    ), sorted((c.resolved_at - c.created_at).total_seconds() / 3600 for c in qs.filter(resolved))
+
+
+def _random_cases(city, n, seed=7):
+    rng = random.Random(seed)
+    grids = [city.micro, city.sibling_micro, city.other_micro]
+    base = at("2026-03-01")
+    for _i in range(n):
+        created = base + timedelta(minutes=rng.randrange(0, 60 * 24 * 10))
+        status = rng.choice(["reported", "accepted", "in_progress", "resolved", "verified", "closed", "rejected",
+                             "merged"])
+        responded = created + timedelta(minutes=rng.randrange(5, 600)) if status != "reported" else None
+        resolved = created + timedelta(minutes=rng.randrange(30, 60 * 24 * 6)) \
+            if status in ("resolved", "verified", "closed") else None
+        g = rng.choice(grids)
+        make_case(g, created, status=status, responded=responded, resolved=resolved,
+                  handle_by=created + timedelta(hours=rng.choice([24, 48, 72])),
+                  rating=rng.choice(["", "satisfied", "basically", "dissatisfied"]) if status == "closed" else "",
+                  escalations=rng.choice([0, 0, 0, 1]), owner=rng.choice([g, g.parent]),
+                  dedicated=city.dedicated if g == city.sibling_micro and rng.random() < 0.3 else None,
+                  cat=rng.choice(["env_drain", "safety_fire", "dispute_parking", "other"]),
+                  source=rng.choice(["patrol", "resident", "hotline_12345"]))
+
+
+@pytest.mark.parametrize("grid_name", ["street", "community", "other_community", "grid", "dedicated", "micro"])
+def test_rollup_equals_direct_computation(city, client_for, grid_name):
+    _random_cases(city, 80)
+    rollup.rebuild()
+    grid = type(city.street).objects.get(pk=getattr(city, grid_name).pk)  # fresh tree numbering
+    params = {"from": "2026-03-02", "to": "2026-03-09", "grid": grid.pk}
+    s = get(client_for, city.admin, "summary", **params).json()
+    direct, hours = _direct(grid, at("2026-03-02").date(), at("2026-03-09").date())
+    assert s["total"] == direct["created"]
+    for key in ("responded_on_time", "valid", "resolved", "resolved_on_time", "resolved_in_micro_grid", "rated",
+                "satisfied", "basically", "escalated"):
+        assert s["counts"][key] == direct[key], key
+    assert s["by_status"]["closed"] == direct["closed"]
+    if hours:
+        # The histogram median lies inside the buckets of the middle value(s) of the exact distribution.
+        lo, hi = hours[(len(hours) - 1) // 2], hours[len(hours) // 2]
+        assert buckets.EDGES[buckets.bucket_of(lo)] <= s["median_hours_to_resolve"] <= \
+            buckets.upper_edge(buckets.bucket_of(hi))
+    else:
+        assert s["median_hours_to_resolve"] is None
+
+
+def test_refresh_recomputes_touched_days_and_is_idempotent(city, week, client_for):
+    from django.utils import timezone
+
+    RollupState.objects.update(last_run_at=timezone.now() - timedelta(minutes=1))
+    rows = sorted(CaseDailyRollup.objects.values_list("day", "grid_id", "created", "resolved"))
+    rollup.refresh()
+    rollup.refresh()
+    assert sorted(CaseDailyRollup.objects.values_list("day", "grid_id", "created", "resolved")) == rows
+    # Case #3 (created 3 March) is resolved weeks later: its creation day is recomputed by the next run.
+    case = week[3]
+    Case.objects.filter(pk=case.pk).update(status="resolved", resolved_at=at("2026-03-03", "20:00"),
+                                           updated_at=timezone.now())
+    result = rollup.refresh()
+    assert result["days"] >= 1
+    s = get(client_for, city.secretary, "summary", grid=city.community.pk, **WEEK).json()
+    assert s["by_status"]["resolved"] == 2 and s["by_status"]["in_progress"] == 0
+
+
+def test_first_refresh_builds_everything(city):
+    fixture(city)
+    RollupState.objects.all().delete()
+    result = rollup.refresh()
+    assert result["days"] == 8  # 28 February .. 7 March
+    assert CaseDailyRollup.objects.filter(day=at("2026-02-28").date()).count() == 1
+
+
+def _count_queries(client_for, user, path, params):
+    client = client_for(type(user).objects.get(pk=user.pk))  # a fresh user: its scope is not cached yet
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get(path, params)
+        assert r.status_code == 200, r.json()
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("path,extra", [
+    ("summary", {}), ("timeseries", {"metric": "median_hours_to_resolve", "interval": "day"}),
+    ("grid-ranking", {"metric": "on_time_rate"}), ("departments", {}),
+])
+def test_query_count_does_not_grow_with_cases(city, client_for, path, extra):
+    params = {"from": "2026-03-01", "to": "2026-03-12", **extra}
+    fixture(city)
+    rollup.rebuild()
+    small = _count_queries(client_for, city.dispatcher, f"/api/v1/stats/{path}/", params)
+    _random_cases(city, 150, seed=11)
+    rollup.rebuild()
+    large = _count_queries(client_for, city.dispatcher, f"/api/v1/stats/{path}/", params)
+    assert small == large
+    assert large <= 6
+
+
+def test_buckets_round_trip():
+    assert buckets.bucket_of(0) == 0 and buckets.bucket_of(-3) == 0
+    assert buckets.EDGES[buckets.bucket_of(2.5)] == 2.0
+    assert buckets.median({buckets.bucket_of(2.5): 1}) == 2.5
+    assert buckets.median({}) is None
+    assert buckets.bucket_of(10_000) == buckets.OVERFLOW
+
+
+def test_local_day_is_shanghai():
+    from datetime import UTC
+
+    assert rollup.local_day(at("2026-03-01", "00:30").astimezone(UTC)).isoformat() == "2026-03-01"

@@ -1,0 +1,115 @@
+"""Visit coverage figures against a fixture computed by hand.
+
+Period 1–14 November 2026; every plan started on 1 October. Residents and why they are (not) on time:
+
+  A 王秀英  elderly_alone (home 7, phone 2)  micro     calls every 2 days, home visits 31 Oct, 7 and 14 Nov  → on time
+  B 李建国  low_income (home monthly: 31 d)  sibling   one home visit on 20 Oct, 25 days before the 14th     → on time
+  C 陈伯    disabled (home 14, phone 7)      sibling   home 25 Oct, next call 3 Nov: 9 days > 7            → late
+  D 赵敏    low_income                        other     never visited since 1 Oct: 44 days > 31             → late
+  E 钱叔    elderly_alone + veteran           micro     calls every 2 days, last home visit 28 Oct: 17 > 7 → late
+
+  overall 5 residents, 2 on time; 八里庄社区 4/2, 和惠社区 1/0;
+  elderly_alone 2/1, low_income 2/1, disabled 1/0, veteran 1/0.
+"""
+
+from datetime import date, timedelta
+
+import pytest
+
+from gridcase.grids.services import set_resident_tags
+from gridcase.visits.models import CarePlan
+
+from .. import factories as f
+from .conftest import at, log_visit, tag
+
+URL = "/api/v1/stats/visit-coverage/"
+PERIOD = {"from": "2026-11-01", "to": "2026-11-14"}
+
+
+def every(first: date, last: date, step: int):
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=step)
+
+
+@pytest.fixture
+def history(city, today):
+    c = f.resident(f.household(city.sibling_unit, "202"), "陈伯", tags=["disabled"])
+    e = f.resident(f.household(city.unit, "102"), "钱叔", tags=["elderly_alone", "veteran"])
+    set_resident_tags(city.sibling_resident, [tag("low_income")])
+    set_resident_tags(city.other_resident, [tag("low_income")])
+    CarePlan.objects.update(started_on=date(2026, 10, 1))
+    for day in every(date(2026, 10, 31), date(2026, 11, 14), 2):
+        log_visit(city.worker, city.resident, "phone", at(day))
+        log_visit(city.worker, e, "phone", at(day))
+    for day in (date(2026, 10, 31), date(2026, 11, 7), date(2026, 11, 14)):
+        log_visit(city.worker, city.resident, "home", at(day, 7))
+    log_visit(city.worker, e, "home", at(date(2026, 10, 28)))
+    log_visit(city.sibling_worker, city.sibling_resident, "home", at(date(2026, 10, 20)))
+    log_visit(city.sibling_worker, c, "home", at(date(2026, 10, 25)))
+    log_visit(city.sibling_worker, c, "phone", at(date(2026, 11, 3)))
+    log_visit(city.sibling_worker, c, "home", at(date(2026, 11, 12)))
+    return {"C": c, "E": e}
+
+
+def figures(rows, key):
+    return {r[key]: (r["residents"], r["on_time"]) for r in rows}
+
+
+def test_street_coverage_matches_the_hand_computed_figures(city, history, client_for):
+    response = client_for(city.dispatcher).get(URL, {"grid": city.street.pk, **PERIOD})
+    assert response.status_code == 200, response.data
+    data = response.data
+    assert data["overall"] == {"residents": 5, "on_time": 2, "rate": 0.4}
+    assert figures(data["by_grid"], "grid") == {city.community.pk: (4, 2), city.other_community.pk: (1, 0)}
+    assert figures(data["by_tag"], "tag") == {"elderly_alone": (2, 1), "low_income": (2, 1), "disabled": (1, 0),
+                                              "veteran": (1, 0)}
+    rates = {r["grid"]: r["rate"] for r in data["by_grid"]}
+    assert rates == {city.community.pk: 0.5, city.other_community.pk: 0.0}
+
+
+def test_community_and_micro_grid_views(city, history, client_for):
+    data = client_for(city.secretary).get(URL, {"grid": city.community.pk, **PERIOD}).data
+    assert data["overall"] == {"residents": 4, "on_time": 2, "rate": 0.5}
+    assert figures(data["by_grid"], "grid") == {city.grid.pk: (4, 2), city.dedicated.pk: (0, 0)}
+    data = client_for(city.worker).get(URL, {"grid": city.micro.pk, **PERIOD}).data
+    assert data["overall"] == {"residents": 2, "on_time": 1, "rate": 0.5}
+    assert figures(data["by_grid"], "grid") == {city.micro.pk: (2, 1)}
+
+
+def test_a_later_visit_inside_the_period_can_still_be_late(city, history, client_for):
+    # Shorten the period to end on 2 November: C's gap (25 Oct → 3 Nov) is still open on the 2nd, 8 days > 7.
+    data = client_for(city.dispatcher).get(URL, {"grid": city.street.pk, "from": "2026-11-01",
+                                                 "to": "2026-11-02"}).data
+    assert figures(data["by_tag"], "tag")["disabled"] == (1, 0)
+    # E's last home visit (28 Oct) is within 7 days of 1–2 November: on time in that short period.
+    assert figures(data["by_tag"], "tag")["veteran"] == (1, 1)
+
+
+def test_caller_without_grid_gets_their_widest_grid(city, history, client_for):
+    data = client_for(city.secretary).get(URL, PERIOD).data
+    assert data["grid"] == city.community.pk and data["overall"]["residents"] == 4
+
+
+@pytest.mark.parametrize("persona", ["outsider", "sibling_worker", "officer"])
+def test_grids_outside_the_scope_are_404(city, history, client_for, persona):
+    response = client_for(getattr(city, persona)).get(URL, {"grid": city.micro.pk, **PERIOD})
+    assert response.status_code == 404 and response.data["code"] == "not_found"
+
+
+@pytest.mark.parametrize("params", [{"from": "2026-11-14", "to": "2026-11-01"}, {"from": "yesterday"},
+                                    {"grid": "x"}, {"from": "2024-01-01", "to": "2026-11-14"}])
+def test_bad_periods_are_400(city, client_for, params):
+    response = client_for(city.dispatcher).get(URL, params)
+    assert response.status_code == 400 and response.data["code"] == "validation_error"
+
+
+def test_coverage_query_count_is_constant(city, history, client_for, django_assert_max_num_queries):
+    client = client_for(city.dispatcher)
+    with django_assert_max_num_queries(7):
+        client.get(URL, {"grid": city.street.pk, **PERIOD})
+    for i in range(5):
+        f.resident(f.household(city.unit, f"{700 + i}"), f"新{i}", tags=["elderly_80"])
+    with django_assert_max_num_queries(7):
+        client.get(URL, {"grid": city.street.pk, **PERIOD})

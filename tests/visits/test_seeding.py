@@ -1,0 +1,66 @@
+"""The demo seeder: plans and a believable history, computed in bulk exactly as the services would."""
+
+import io
+
+from django.utils import timezone
+
+from gridcase.core.seeding import SeedContext
+from gridcase.grids.models import Resident, Tag
+from gridcase.visits import seeding
+from gridcase.visits.models import CarePlan, CarePlanItem, Visit
+from gridcase.visits.services import refresh_plan
+
+from .. import factories as f
+
+
+def bulk_tagged(city, n=8):
+    """Residents tagged the way the grids seeder does it (COPY into the through table: no signals)."""
+    people = [f.resident(f.household(city.unit, f"{300 + i}"), f"老人{i}") for i in range(n)]
+    alone = Tag.objects.get(code="elderly_alone")
+    Resident.tags.through.objects.bulk_create([Resident.tags.through(resident=p, tag=alone) for p in people])
+    return people
+
+
+def context(city):
+    ctx = SeedContext(kind="demo", stdout=io.StringIO(), now=timezone.now())
+    ctx.root = city.street
+    return ctx
+
+
+def snapshot(plan):
+    return sorted(CarePlanItem.objects.filter(care_plan=plan).values_list("kind", "every_n_days", "last_contact_on",
+                                                                        "due_on"))
+
+
+def test_demo_seed_gives_plans_history_and_stories_and_is_idempotent(city):
+    people = bulk_tagged(city)
+    first = seeding.seed_demo(context(city))
+    assert first["plans"] == len(people)  # the fixture's 王秀英 already had a plan
+    assert Visit.objects.filter(resident__in=people).count() == first["visits"] > 100
+    # Worsened, then recovered: an urgent visit (which opened a case), daily calls, and good now.
+    story = CarePlan.objects.get(resident__visits__wellbeing="urgent")
+    urgent = Visit.objects.get(resident=story.resident, wellbeing="urgent")
+    assert urgent.case_id is not None
+    assert story.wellbeing == "good" and not story.escalated
+    # Unwell since yesterday: a daily call is due today.
+    worried = CarePlan.objects.filter(escalated=True).first()
+    phone = CarePlanItem.objects.get(care_plan=worried, kind="phone")
+    assert phone.every_n_days == 1 and phone.due_on == timezone.localdate()
+    # The bulk computation agrees with the service that maintains plans after each visit.
+    for plan in CarePlan.objects.filter(resident__in=people).select_related("resident__grid"):
+        before = snapshot(plan)
+        refresh_plan(plan)
+        assert snapshot(plan) == before, plan.resident.name
+    # A second run adds nothing.
+    again = seeding.seed_demo(context(city))
+    assert again == {"plans": 0, "visits": 0}
+    assert Visit.objects.count() == first["visits"]
+
+
+def test_city_seed_reaches_its_visit_target(city, monkeypatch):
+    bulk_tagged(city, 20)
+    monkeypatch.setattr(seeding, "CITY_VISITS", 3000)
+    ctx = context(city)
+    ctx.kind, ctx.scale = "city", 1.0
+    result = seeding.seed_city(ctx)
+    assert result["visits"] >= 3000

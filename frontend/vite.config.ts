@@ -11,9 +11,11 @@ const MOBILE_ONLY =
   /[\\/](src[\\/](apps[\\/]mobile[\\/]|offline[\\/]|stores[\\/](offline|visits)\.ts|components[\\/]OfflineQueueList)|node_modules[\\/]dexie[\\/])/
 const proxied = ['/api', '/admin', '/media', '/healthz']
 
-// Django serves dist/ as /static/ and dist/index.html for every non-API path.
-export default defineConfig({
-  base: '/static/',
+// Django serves dist/ as /static/ and dist/index.html for every non-API path, so the build uses base
+// /static/. The dev server serves the app at / (history routes reload there) and passes Django's own
+// /static/ (admin, DRF styles) through to Django.
+export default defineConfig(({ command, isPreview }) => ({
+  base: command === 'build' || isPreview ? '/static/' : '/',
   plugins: [
     vue(),
     Components({ resolvers: [VantResolver()], dts: 'components.d.ts' }),
@@ -22,7 +24,7 @@ export default defineConfig({
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },
   server: {
-    proxy: Object.fromEntries(proxied.map((p) => [p, { target: backend, changeOrigin: false }])),
+    proxy: Object.fromEntries([...proxied, '/static'].map((p) => [p, { target: backend, changeOrigin: false }])),
   },
   preview: {
     proxy: Object.fromEntries(proxied.map((p) => [p, { target: backend, changeOrigin: false }])),
@@ -60,4 +62,4 @@ export default defineConfig({
     css: false,
     server: { deps: { inline: ['vant'] } },
   },
-})
+}))

@@ -1,5 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import 'fake-indexeddb/auto'
 import { createPinia, setActivePinia } from 'pinia'
+import { reactive } from 'vue'
+import { DexieQueueStore } from '@/offline/dexieStore'
 import { ApiError } from '@/api/http'
 import type { VisitCreate } from '@/api/visits'
 import { MemoryStore } from '@/offline/queue'
@@ -82,5 +85,15 @@ describe('offline store', () => {
     await offline.start({ store })
     await expect(offline.submitVisit(visit, '张桂兰')).rejects.toBeInstanceOf(ApiError)
     expect(offline.items).toEqual([])
+  })
+
+  it('stores a payload built from reactive form state in IndexedDB (no DataCloneError)', async () => {
+    setOnline(false)
+    const offline = useOfflineStore()
+    await offline.start({ store: new DexieQueueStore(`test-${Math.random()}`) })
+    const form = reactive({ needs: ['meals', 'repairs'] as VisitCreate['needs'] })
+    const r = await offline.submitVisit({ ...visit, needs: form.needs }, '张桂兰')
+    expect(r.status).toBe('queued')
+    expect((offline.items[0].payload as VisitCreate).needs).toEqual(['meals', 'repairs'])
   })
 })

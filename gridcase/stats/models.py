@@ -22,6 +22,8 @@ class CaseDailyRollup(models.Model):
     dedicated_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")  # top-level category
     source = models.CharField(max_length=16)
+    # Sensitive cases (mental health, minors, domestic violence) are counted only for the roles that see them.
+    sensitive = models.BooleanField(default=False)
 
     created = models.PositiveIntegerField(default=0)
     responded_on_time = models.PositiveIntegerField(default=0)  # accepted/rejected/merged by accept_by
@@ -49,7 +51,7 @@ class CaseDailyRollup(models.Model):
     class Meta:
         verbose_name = _("daily case rollup")
         verbose_name_plural = _("daily case rollups")
-        constraints = [models.UniqueConstraint(fields=["day", "grid", "dedicated_grid", "category", "source"],
+        constraints = [models.UniqueConstraint(fields=["day", "grid", "dedicated_grid", "category", "source", "sensitive"],
                                                name="case_rollup_unique", nulls_distinct=False)]
         indexes = [models.Index(fields=["grid", "day"], name="case_rollup_grid_day"),
                    models.Index(fields=["dedicated_grid", "day"], name="case_rollup_dedicated_day",
@@ -80,6 +82,7 @@ class DepartmentDailyRollup(models.Model):
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="+")
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
     dedicated_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sensitive = models.BooleanField(default=False)
 
     whistled = models.PositiveIntegerField(default=0)
     reported_in = models.PositiveIntegerField(default=0)
@@ -91,7 +94,7 @@ class DepartmentDailyRollup(models.Model):
     class Meta:
         verbose_name = _("daily department rollup")
         verbose_name_plural = _("daily department rollups")
-        constraints = [models.UniqueConstraint(fields=["day", "department", "grid", "dedicated_grid"],
+        constraints = [models.UniqueConstraint(fields=["day", "department", "grid", "dedicated_grid", "sensitive"],
                                                name="department_rollup_unique", nulls_distinct=False)]
         indexes = [models.Index(fields=["grid", "day"], name="dept_rollup_grid_day")]
 

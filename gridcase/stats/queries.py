@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.cases.choices import Source, Status
-from gridcase.cases.models import Category
+from gridcase.cases.models import SENSITIVE_ROLES, Category
 from gridcase.core.errors import NotFound, ValidationFailed
 from gridcase.grids import tree
 from gridcase.grids.models import Department, Grid
@@ -147,6 +147,8 @@ class Filters:
     period: Period
     category: Category | None = None
     source: str = ""
+    # Where the caller may see sensitive cases (None: everywhere), as the case list does.
+    sensitive_spans: tuple | None = None
 
 
 def parse_filters(scope: Scope, params) -> Filters:
@@ -161,7 +163,8 @@ def parse_filters(scope: Scope, params) -> Filters:
     source = (params.get("source") or "").strip()
     if source and source not in Source.values:
         raise ValidationFailed(fields={"source": [_("Invalid value.")]})
-    return Filters(grid, period, category, source)
+    sensitive_spans = None if scope.is_global else tuple(h.span for h in scope.holds if h.role in SENSITIVE_ROLES)
+    return Filters(grid, period, category, source, sensitive_spans)
 
 
 def parse_metric(raw, default="total") -> str:
@@ -208,6 +211,9 @@ def _base(model, filters: Filters, prefix: str = ""):
     qs = model.objects.filter(**{f"{prefix}day__gte": filters.period.first, f"{prefix}day__lte": filters.period.last})
     if filters.grid is not None:
         qs = qs.filter(area_q([tree.span(filters.grid)], prefix))
+    if filters.sensitive_spans is not None:
+        qs = qs.filter(Q(**{f"{prefix}sensitive": False})
+                       | (Q(**{f"{prefix}sensitive": True}) & area_q(filters.sensitive_spans, prefix)))
     if filters.category is not None and model in (CaseDailyRollup, CaseRollupBucket):
         qs = qs.filter(**{f"{prefix}category_id": filters.category.pk})
     if filters.source and model in (CaseDailyRollup, CaseRollupBucket):

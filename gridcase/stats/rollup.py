@@ -62,7 +62,7 @@ def top_categories() -> dict[int, int]:
 
 CASE_FIELDS = ("id", "grid_id", "dedicated_grid_id", "category_id", "source", "status", "created_at",
                "first_response_at", "accept_by", "accepted_at", "resolved_at", "handle_by", "rating",
-               "escalation_count", "owner_grid__level")
+               "escalation_count", "owner_grid__level", "sensitive")
 
 
 def case_flags(c: dict) -> dict:
@@ -96,7 +96,7 @@ def _compute_case_rows(first: date, last: date, tops: dict):
     qs = Case.objects.filter(created_at__gte=start, created_at__lt=end).values(*CASE_FIELDS)
     for c in qs.iterator(chunk_size=5000):
         key = (local_day(c["created_at"]), c["grid_id"], c["dedicated_grid_id"], tops.get(c["category_id"],
-               c["category_id"]), c["source"])
+               c["category_id"]), c["source"], c["sensitive"])
         row = rows.get(key)
         if row is None:
             row = rows[key] = defaultdict(float)
@@ -110,7 +110,7 @@ def _compute_case_rows(first: date, last: date, tops: dict):
 
 
 DEPT_FIELDS = ("case__created_at", "case__grid_id", "case__dedicated_grid_id", "department_id", "whistled_at",
-               "report_by", "reported_in_at", "replied_at", "score")
+               "report_by", "reported_in_at", "replied_at", "score", "case__sensitive")
 
 
 def _compute_department_rows(first: date, last: date):
@@ -119,7 +119,8 @@ def _compute_department_rows(first: date, last: date):
     hist: dict = defaultdict(lambda: defaultdict(int))
     qs = CaseDepartment.objects.filter(case__created_at__gte=start, case__created_at__lt=end).values(*DEPT_FIELDS)
     for d in qs.iterator(chunk_size=5000):
-        key = (local_day(d["case__created_at"]), d["department_id"], d["case__grid_id"], d["case__dedicated_grid_id"])
+        key = (local_day(d["case__created_at"]), d["department_id"], d["case__grid_id"], d["case__dedicated_grid_id"],
+               d["case__sensitive"])
         row = rows.setdefault(key, defaultdict(int))
         row["whistled"] += 1
         if d["reported_in_at"]:
@@ -150,6 +151,7 @@ def recompute_range(first: date, last: date, tops: dict | None = None) -> int:
         keys = list(case_rows)
         made = CaseDailyRollup.objects.bulk_create([
             CaseDailyRollup(day=k[0], grid_id=k[1], dedicated_grid_id=k[2], category_id=k[3], source=k[4],
+                            sensitive=k[5],
                             **{n: (v if n == "resolve_hours_sum" else int(v)) for n, v in case_rows[k].items()})
             for k in keys], batch_size=2000)
         CaseRollupBucket.objects.bulk_create([
@@ -158,7 +160,7 @@ def recompute_range(first: date, last: date, tops: dict | None = None) -> int:
         dkeys = list(dept_rows)
         dmade = DepartmentDailyRollup.objects.bulk_create([
             DepartmentDailyRollup(day=k[0], department_id=k[1], grid_id=k[2], dedicated_grid_id=k[3],
-                                  **dept_rows[k]) for k in dkeys], batch_size=2000)
+                                  sensitive=k[4], **dept_rows[k]) for k in dkeys], batch_size=2000)
         DepartmentRollupBucket.objects.bulk_create([
             DepartmentRollupBucket(rollup_id=row.pk, metric=m, bucket=b, count=n)
             for k, row in zip(dkeys, dmade, strict=True) for (m, b), n in sorted(dept_hist.get(k, {}).items())], batch_size=5000)

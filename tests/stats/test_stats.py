@@ -276,3 +276,15 @@ def test_local_day_is_shanghai():
     from datetime import UTC
 
     assert rollup.local_day(at("2026-03-01", "00:30").astimezone(UTC)).isoformat() == "2026-03-01"
+
+
+def test_sensitive_cases_count_only_for_roles_that_see_them(city, client_for):
+    make_case(city.micro, at("2026-03-02", "10:00"), cat="care_mental")
+    Case.objects.update(sensitive=True)
+    make_case(city.micro, at("2026-03-02", "11:00"))
+    rollup.rebuild()
+    assert get(client_for, city.secretary, "summary", grid=city.community.pk, **WEEK).json()["total"] == 2
+    assert get(client_for, city.admin, "summary", grid=city.community.pk, **WEEK).json()["total"] == 2
+    # The street dispatcher and a micro-grid worker do not see sensitive cases in the list: nor in the figures.
+    assert get(client_for, city.dispatcher, "summary", grid=city.community.pk, **WEEK).json()["total"] == 1
+    assert get(client_for, city.worker, "summary", **WEEK).json()["total"] == 1

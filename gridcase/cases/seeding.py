@@ -1,0 +1,572 @@
+"""Demo and benchmark cases: a year of cases with their events, hops and whistled departments.
+
+Every case is simulated step by step with the same rules as the workflow (state.py): each event carries
+the status it leads to, the version it makes and the fields it changes, so the event-replay property holds
+for seeded cases too. Rows are streamed with COPY (`copy_rows`), never saved one by one.
+
+`seed_demo(ctx)`: about 3,000 cases over the demo street's last twelve months, plus the seed's stories
+(a parking dispute settled by deliberation, a leaking roof whistled to the housing office, illegal wiring
+for e-bike charging, a family dispute noticed by a micro-grid worker). `seed_city(ctx)`: 1,000,000 cases
+× scale over the city's micro-grids. Both skip when the tree already has cases.
+"""
+
+import json
+import math
+from bisect import bisect_left
+from collections import defaultdict
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import connection, transaction
+from django.db.models import Max
+
+from gridcase.core.seeding import analyze, copy_rows, next_id, reset_sequence
+from gridcase.grids import tree
+from gridcase.grids.choices import LEVEL_RANK, Level, Role
+from gridcase.grids.models import Department, DepartmentMember, Grid, Household, Membership
+
+from .choices import DEADLINE_FIELD as _DEADLINE_FIELD
+from .choices import STAGE_OF_STATUS, Rating, SlaState, Source, Stage, Status
+from .models import Case, CaseDepartment, CaseEvent, CaseHop, CaseNumberSequence, Category
+from .sla import limits_for
+from .workcalendar import add_hours
+
+TZ = ZoneInfo("Asia/Shanghai")
+DEMO_CASES = 3000
+CITY_CASES = 1_000_000
+
+CASE_COLUMNS = [
+    "id", "number", "title", "description", "category_id", "scope", "priority", "sensitive", "grid_id",
+    "owner_grid_id", "dedicated_grid_id", "building_id", "unit_id", "household_id", "resident_id", "lat", "lng",
+    "source", "reporter_id", "reporter_name", "assignee_id", "merged_into_id", "status", "version", "client_key",
+    "accept_by", "handle_by", "verify_by", "sla_stage", "sla_yellow_at", "sla_red_at", "sla_state", "rating",
+    "rating_comment", "created_at", "updated_at", "first_response_at", "accepted_at", "assigned_at", "started_at",
+    "resolved_at", "verified_at", "closed_at", "rated_at", "escalation_count", "reopen_count",
+]
+EVENT_COLUMNS = ["case_id", "action", "actor_id", "from_status", "to_status", "version", "comment", "payload", "at"]
+HOP_COLUMNS = ["case_id", "kind", "grid_id", "department_id", "grid_level", "start_action", "end_action",
+               "started_at", "ended_at"]
+DEPT_COLUMNS = ["case_id", "department_id", "whistled_at", "whistled_by_id", "whistled_from_id", "report_by", "note",
+                "reported_in_at", "reported_in_by_id", "replied_at", "replied_by_id", "reply", "score",
+                "score_comment", "scored_at", "scored_by_id"]
+
+# What people report, by category: (category code, weight, titles, descriptions, usual scope).
+TOPICS = [
+    ("dispute_parking", 9, ["车位被长期占用", "消防通道停车纠纷", "私装地锁引发纠纷", "外来车辆占用小区车位"],
+     ["居民反映车位被他人长期占用，双方多次争执。", "有车辆长期停在消防通道，邻居之间产生矛盾。"], "courtyard"),
+    ("dispute_neighbour", 8, ["楼上噪音扰民", "邻居装修噪音纠纷", "楼道堆物引发邻里矛盾", "漏水殃及楼下邻居"],
+     ["楼上住户夜间噪音较大，楼下老人休息受影响。", "邻居装修时间过早，双方发生口角。"], "building"),
+    ("dispute_family", 5, ["赡养老人问题家庭矛盾", "兄弟分房纠纷", "夫妻争吵需调解"],
+     ["网格员走访时发现家庭成员因赡养问题产生矛盾。", "家属反映家中老人赡养分工有争议，请求社区调解。"], "household"),
+    ("dispute_property", 6, ["物业服务不到位", "物业费争议", "电梯长期故障物业不修"],
+     ["居民对物业服务质量不满，拒交物业费。", "电梯停运一周，物业迟迟未维修。"], "courtyard"),
+    ("safety_wiring", 7, ["飞线充电安全隐患", "楼上私拉电线给电动车充电", "院内私拉电线"],
+     ["巡查发现有住户从窗口私拉电线为电动车充电，存在火灾隐患。"], "building"),
+    ("safety_ebike", 6, ["电动车入户充电", "电动车停放楼道充电"],
+     ["发现住户将电动车推入楼道和家中充电。"], "building"),
+    ("safety_fire", 4, ["消防通道堵塞", "灭火器过期", "消防栓损坏"], ["巡查发现消防设施存在问题。"], "building"),
+    ("safety_gas", 1, ["楼道燃气味", "燃气管道老化"], ["居民反映楼道内有燃气味，需尽快排查。"], "building"),
+    ("env_stairwell", 9, ["楼道堆放杂物", "楼道堆放纸箱", "单元门口堆放废旧家具"],
+     ["楼道内堆放大量杂物，影响通行和消防安全。"], "building"),
+    ("env_drain", 7, ["下水道堵塞", "化粪池外溢", "雨水井堵塞积水"], ["下水道堵塞返水，气味难闻。"], "courtyard"),
+    ("env_rubbish", 7, ["垃圾清运不及时", "垃圾桶满溢", "建筑垃圾乱堆"], ["垃圾桶满溢，周边卫生较差。"], "courtyard"),
+    ("facility_leak", 8, ["屋顶漏水", "自来水管爆裂", "外墙渗水"], ["顶楼住户反映下雨时屋顶漏水，墙面发霉。"], "household"),
+    ("facility_road", 4, ["小区路面破损", "井盖缺失", "人行道地砖松动"], ["路面坑洼，老人出行不便。"], "courtyard"),
+    ("facility_lighting", 5, ["路灯不亮", "楼道感应灯损坏"], ["夜间照明不足，居民出行不安全。"], "courtyard"),
+    ("livelihood_pension", 6, ["养老认证上门服务", "高龄老人养老金认证"], ["行动不便的老人需要上门办理养老资格认证。"],
+     "household"),
+    ("livelihood_subsidy", 4, ["低保申请咨询", "残疾人补贴申请", "高龄津贴申请"], ["居民咨询补贴申请办理流程。"],
+     "household"),
+    ("care_mental", 1, ["居民情绪异常需关注"], ["走访发现居民情绪波动较大，需专业人员介入。"], "household"),
+    ("care_minor", 1, ["困境儿童需关爱"], ["发现未成年人无人照看。"], "household"),
+    ("care_domestic_violence", 1, ["疑似家庭暴力"], ["邻居反映该户经常传出争吵和哭喊声。"], "household"),
+    ("other", 2, ["其他事项"], ["居民反映的其他问题。"], ""),
+]
+SOURCES = [(Source.PATROL, 40), (Source.VISIT, 20), (Source.RESIDENT, 20), (Source.HOTLINE, 12),
+           (Source.DEPARTMENT, 3), (Source.API, 5)]
+# Paths a case takes (weights); the timeline stops at "now", so recent cases are still open.
+PATHS = [
+    (["accept", "assign", "start", "resolve", "verify", "close", "rate"], 62),
+    (["escalate", "accept", "assign", "start", "resolve", "verify", "close", "rate"], 8),
+    (["accept", "escalate", "escalate", "assign", "start", "resolve", "verify", "close", "rate"], 2),
+    (["accept", "whistle", "report_in", "reply", "score", "assign", "start", "resolve", "verify", "close", "rate"], 8),
+    (["accept", "assign", "start", "resolve", "reopen", "start", "resolve", "verify", "close", "rate"], 5),
+    (["reject"], 5),
+    (["merge"], 3),
+    (["accept", "assign", "start", "request_extension", "decide_extension", "resolve", "verify", "close"], 3),
+    (["accept", "assign", "start", "resolve", "verify", "close"], 4),
+]
+# Typical delay before each step, in hours: (low, high), drawn log-uniformly.
+DELAYS = {"accept": (0.1, 8), "assign": (0.05, 4), "start": (0.2, 24), "resolve": (1, 140), "verify": (0.5, 30),
+          "close": (0.2, 16), "rate": (12, 96), "escalate": (1, 30), "whistle": (0.5, 8), "report_in": (0.3, 30),
+          "reply": (3, 72), "score": (1, 24), "reject": (0.2, 8), "merge": (0.2, 6), "reopen": (2, 24),
+          "request_extension": (4, 48), "decide_extension": (0.5, 8)}
+# Which department a whistle for a category usually goes to.
+WHISTLE_KIND = {"facility_leak": "housing", "dispute_parking": "urban_management", "safety_wiring": "power",
+                "safety_ebike": "power", "safety_gas": "gas", "env_drain": "water", "env_rubbish": "urban_management",
+                "care_domestic_violence": "police", "dispute_neighbour": "police"}
+RESOLVE_NOTES = ["已上门处理完毕", "已协调物业整改到位", "经调解双方达成一致", "已清理完毕", "已维修完成", "已办理完毕"]
+
+
+def _iso(value):
+    return value.isoformat() if value else None
+
+
+class World:
+    """The tree, people and departments the simulation draws on, loaded once (ids only)."""
+
+    def __init__(self, root):
+        grids = Grid.objects.all()
+        if root is not None:
+            grids = grids.filter(tree.subtree_q([tree.span(root)]))
+        rows = list(grids.values_list("id", "parent_id", "level", "code", "name", "centroid_lat", "centroid_lng"))
+        self.ids = [r[0] for r in rows]
+        self.parent = {r[0]: r[1] for r in rows}
+        self.level = {r[0]: r[2] for r in rows}
+        self.code = {r[0]: r[3] for r in rows}
+        self.centroid = {r[0]: (r[5], r[6]) for r in rows}
+        self.micros = [r[0] for r in rows if r[2] == Level.MICRO_GRID]
+        self.dedicated_of = defaultdict(list)  # community -> dedicated grids
+        for r in rows:
+            if r[2] == Level.DEDICATED:
+                self.dedicated_of[r[1]].append(r[0])
+        self.staff = defaultdict(lambda: defaultdict(list))  # grid -> role -> [user]
+        for grid_id, role, user_id in Membership.objects.filter(grid_id__in=self.ids).values_list(
+                "grid_id", "role", "user_id").order_by("id"):
+            self.staff[grid_id][role].append(user_id)
+        self.households = defaultdict(list)  # micro-grid -> [(household, unit, building)]
+        for hh, grid_id, unit, building in Household.objects.filter(grid_id__in=self.micros).values_list(
+                "id", "grid_id", "unit_id", "unit__building_id").iterator(chunk_size=20000):
+            bucket = self.households[grid_id]
+            if len(bucket) < 40:  # a handful per micro-grid is enough to look real
+                bucket.append((hh, unit, building))
+        streets = {g for g in self.ids if self.level[g] == Level.STREET}
+        self.departments = defaultdict(list)  # street (or None) -> [(dept, kind)]
+        for dept_id, area_id, kind in Department.objects.values_list("id", "area_id", "kind"):
+            if area_id is None or area_id in streets:
+                self.departments[area_id].append((dept_id, kind))
+        self.officers = defaultdict(list)
+        for dept_id, user_id in DepartmentMember.objects.values_list("department_id", "user_id"):
+            self.officers[dept_id].append(user_id)
+        cats = {c.code: c for c in Category.objects.all()}
+        self.topics = [(cats[t[0]], *t[1:]) for t in TOPICS if t[0] in cats]
+        self.topic_weights = _cumulative([t[1] for t in self.topics])
+        self.source_weights = _cumulative([w for _, w in SOURCES])
+        self.path_weights = _cumulative([w for _, w in PATHS])
+        self._limits = {}
+
+    def up(self, grid_id):
+        """The owner one level up (micro-grid → grid → community → street)."""
+        rank = LEVEL_RANK.get(self.level[grid_id], 0)
+        node = self.parent.get(grid_id)
+        while node is not None and LEVEL_RANK.get(self.level[node], 0) <= rank:
+            node = self.parent.get(node)
+        return node
+
+    def ancestor(self, grid_id, level):
+        node = grid_id
+        while node is not None and self.level[node] != level:
+            node = self.parent.get(node)
+        return node
+
+    def person(self, grid_id, *roles):
+        """Someone holding one of `roles` on the grid or, failing that, on its nearest ancestor."""
+        node = grid_id
+        while node is not None:
+            for role in roles:
+                people = self.staff[node].get(role)
+                if people:
+                    return people[0]
+            node = self.parent.get(node)
+        return None
+
+    def limits(self, category_id, priority, level, stage):
+        key = (category_id, priority, level, stage)
+        if key not in self._limits:
+            self._limits[key] = limits_for(category_id, priority, level, stage)
+        return self._limits[key]
+
+
+def _cumulative(weights):
+    out, total = [], 0
+    for w in weights:
+        total += w
+        out.append(total)
+    return out
+
+
+def _pick(rng, items, cumulative):
+    return items[bisect_left(cumulative, rng.random() * cumulative[-1])]
+
+
+def _delay(rng, action):
+    lo, hi = DELAYS[action]
+    return timedelta(hours=math.exp(rng.uniform(math.log(lo), math.log(hi))))
+
+
+class Simulator:
+    """Plays one case's history with the workflow's rules and returns its rows."""
+
+    def __init__(self, world, rng, now):
+        self.w, self.rng, self.now = world, rng, now
+        self.sequences = defaultdict(int)  # (community, year) -> last number
+        self.last_in_grid = {}  # micro-grid -> an earlier open case id (merge target)
+
+    # -- helpers -------------------------------------------------------------------------------------------
+    def timers(self, c, stage, start):
+        if not stage:
+            c.update(sla_stage="", sla_yellow_at=None, sla_red_at=None, sla_state=SlaState.OK)
+            return
+        lim = self.w.limits(c["category_id"], c["priority"], self.w.level[c["owner_grid_id"]], stage)
+        red = add_hours(start, lim.red_hours, lim.working)
+        c.update(sla_stage=stage, sla_yellow_at=add_hours(start, lim.yellow_hours, lim.working), sla_red_at=red,
+                 sla_state=SlaState.OK)
+        c[_DEADLINE_FIELD[Stage(stage)]] = red
+
+    def sla_marks(self, c, until, events):
+        """The sweep's marks for the current stage up to `until` (it ran every minute)."""
+        if not c["sla_stage"]:
+            return
+        for level, instant in (("yellow", c["sla_yellow_at"]), ("red", c["sla_red_at"])):
+            rank = {"ok": 0, "yellow": 1, "red": 2}
+            if instant <= until and rank[c["sla_state"]] < rank[level]:
+                c["sla_state"] = level
+                events.append((c["id"], f"sla_{level}", None, c["status"], "", c["version"], "",
+                               json.dumps({"sla_state": level, "stage": c["sla_stage"]}), instant))
+
+    # -- one case ----------------------------------------------------------------------------------------------
+    def case(self, case_id, created_at, story=None):
+        rng, w = self.rng, self.w
+        story = story or {}
+        micro = story.get("grid") or rng.choice(w.micros)
+        community = w.ancestor(micro, Level.COMMUNITY) or w.ancestor(micro, Level.STREET) or micro
+        general = w.ancestor(micro, Level.GRID) or micro
+        topic = story.get("topic") or _pick(rng, w.topics, w.topic_weights)
+        category, _, titles, descriptions, scope = topic
+        source = story.get("source") or _pick(rng, [s for s, _ in SOURCES], w.source_weights)
+        path = list(story.get("path") or _pick(rng, [p for p, _ in PATHS], w.path_weights))
+        priority = story.get("priority") or category.default_priority
+        if rng.random() < 0.08 and priority == "normal":
+            priority = "high"
+        micro_worker = w.person(micro, Role.MICRO_GRID_WORKER)
+        grid_worker = w.person(general, Role.GRID_WORKER, Role.GRID_LEADER)
+        secretary = w.person(community, Role.SECRETARY)
+        reporter = story.get("reporter") or {
+            Source.PATROL: grid_worker if rng.random() < 0.4 else micro_worker, Source.VISIT: micro_worker,
+            Source.RESIDENT: None, Source.HOTLINE: None, Source.DEPARTMENT: None, Source.API: None}[source]
+        reporter_name = {Source.RESIDENT: "居民扫码上报", Source.HOTLINE: "12345热线", Source.DEPARTMENT: "职能部门",
+                         Source.API: "城市运行平台"}.get(source, "")
+        owner = micro
+        if category.entry_level and priority == category.skip_min_priority:
+            owner = w.ancestor(micro, category.entry_level) or micro
+        dedicated = None
+        if w.dedicated_of.get(community) and rng.random() < 0.06:
+            dedicated = rng.choice(w.dedicated_of[community])
+        place = rng.choice(w.households[micro]) if w.households.get(micro) and rng.random() < 0.7 else None
+        lat, lng = w.centroid.get(micro, (None, None))
+        if lat is not None:
+            lat, lng = lat + rng.uniform(-0.0008, 0.0008), lng + rng.uniform(-0.0008, 0.0008)
+        year = created_at.astimezone(TZ).year
+        self.sequences[(community, year)] += 1
+        c = {
+            "id": case_id,
+            "number": f"{year}-{(w.code[community].rsplit('-', 1)[-1]).upper()[:12]}-"
+                      f"{self.sequences[(community, year)]:06d}",
+            "title": story.get("title") or rng.choice(titles),
+            "description": story.get("description") or rng.choice(descriptions), "category_id": category.pk,
+            "scope": scope, "priority": priority, "sensitive": category.sensitive, "grid_id": micro,
+            "owner_grid_id": owner, "dedicated_grid_id": dedicated,
+            "building_id": place[2] if place else None, "unit_id": place[1] if place else None,
+            "household_id": place[0] if place and scope == "household" else None, "resident_id": None,
+            "lat": lat, "lng": lng, "source": source, "reporter_id": reporter, "reporter_name": reporter_name,
+            "assignee_id": None, "merged_into_id": None, "status": Status.REPORTED, "version": 1, "client_key": "",
+            "accept_by": None, "handle_by": None, "verify_by": None, "sla_stage": "", "sla_yellow_at": None,
+            "sla_red_at": None, "sla_state": SlaState.OK, "rating": "", "rating_comment": "",
+            "created_at": created_at, "updated_at": created_at, "first_response_at": None, "accepted_at": None,
+            "assigned_at": None, "started_at": None, "resolved_at": None, "verified_at": None, "closed_at": None,
+            "rated_at": None, "escalation_count": 0, "reopen_count": 0,
+        }
+        self.timers(c, Stage.ACCEPT, created_at)
+        events, hops, depts = [], [], []
+        payload = {"owner_grid": owner, "grid": micro, "assignee": None, "sla_state": "ok"}
+        events.append((case_id, "create", reporter, "", Status.REPORTED, 1, c["description"][:200],
+                       json.dumps(payload), created_at))
+        open_hop = [case_id, "grid", owner, None, w.level[owner], "create", "", created_at, None]
+        dept_hop = None
+        dept_rows = {}
+        merge_target = self.last_in_grid.get(micro)
+        t = created_at
+        for step in path:
+            if step == "merge" and merge_target is None:
+                step = "reject"
+            t = t + _delay(rng, step)
+            if t > self.now:
+                break
+            self.sla_marks(c, t, events)
+            actor = self._staff_for(c, grid_worker, secretary)
+            from_status, data, comment, new_stage = c["status"], {}, "", None
+            if step == "accept":
+                c.update(status=Status.ACCEPTED, accepted_at=t)
+                c["first_response_at"] = c["first_response_at"] or t
+                new_stage = Stage.HANDLE
+            elif step == "reject":
+                comment = "经核实不属于社区受理范围，已告知居民联系相关部门"
+                c.update(status=Status.REJECTED, closed_at=t)
+                c["first_response_at"] = c["first_response_at"] or t
+                data["reason"], new_stage = comment, ""
+            elif step == "merge":
+                c.update(status=Status.MERGED, merged_into_id=merge_target, closed_at=t)
+                c["first_response_at"] = c["first_response_at"] or t
+                data["merged_into"], new_stage = merge_target, ""
+            elif step == "assign":
+                level = w.level[c["owner_grid_id"]]
+                assignee = micro_worker if level == Level.MICRO_GRID and micro_worker else grid_worker
+                c.update(status=Status.ASSIGNED, assignee_id=assignee, assigned_at=t)
+                data["assignee"] = assignee
+            elif step == "start":
+                actor = c["assignee_id"]
+                c.update(status=Status.IN_PROGRESS, started_at=c["started_at"] or t)
+            elif step == "resolve":
+                actor = c["assignee_id"]
+                comment = story.get("resolve_note") or rng.choice(RESOLVE_NOTES)
+                c.update(status=Status.RESOLVED, resolved_at=t)
+                data["photos"], new_stage = [], Stage.VERIFY
+            elif step == "verify":
+                actor = secretary if c["assignee_id"] == grid_worker else grid_worker
+                c.update(status=Status.VERIFIED, verified_at=t)
+            elif step == "close":
+                actor = secretary
+                c.update(status=Status.CLOSED, closed_at=t)
+                new_stage = ""
+            elif step == "reopen":
+                actor = grid_worker if c["assignee_id"] != grid_worker else secretary
+                comment = "复核未达到要求，重新办理"
+                c.update(status=Status.ASSIGNED, reopen_count=c["reopen_count"] + 1, resolved_at=None,
+                         verified_at=None)
+                data["reason"], new_stage = comment, Stage.HANDLE
+            elif step == "rate":
+                if not story.get("rating") and rng.random() > 0.65:
+                    continue  # not every resident answers the callback
+                rating = story.get("rating") or rng.choices(
+                    [Rating.SATISFIED, Rating.BASICALLY, Rating.DISSATISFIED], [82, 14, 4])[0]
+                c.update(rating=rating, rated_at=t)
+                data["rating"] = rating
+                if rating == Rating.DISSATISFIED:
+                    c.update(status=Status.ASSIGNED, reopen_count=c["reopen_count"] + 1, closed_at=None,
+                             resolved_at=None, verified_at=None)
+                    new_stage = Stage.HANDLE
+                    open_hop = [case_id, "grid", c["owner_grid_id"], None, w.level[c["owner_grid_id"]], "rate", "",
+                                t, None]
+            elif step == "escalate":
+                previous = c["owner_grid_id"]
+                target = w.up(previous)
+                if target is None:
+                    continue
+                actor = w.person(previous, Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.SECRETARY)
+                open_hop[6], open_hop[8] = "escalate", t
+                hops.append(tuple(open_hop))
+                open_hop = [case_id, "grid", target, None, w.level[target], "escalate", "", t, None]
+                status = Status.REPORTED if c["status"] == Status.REPORTED else Status.ACCEPTED
+                c.update(owner_grid_id=target, status=status, assignee_id=None,
+                         escalation_count=c["escalation_count"] + 1)
+                data.update(owner_grid=target, from_grid=previous, assignee=None)
+                comment = "超出本级处置能力，提请上级协调"
+                new_stage = STAGE_OF_STATUS[status]  # the new owner gets fresh limits
+            elif step == "whistle":
+                options = w.departments.get(w.ancestor(micro, Level.STREET)) or w.departments.get(None) or []
+                if not options:
+                    continue
+                wanted = WHISTLE_KIND.get(category.code)
+                dept = next((d for d, k in options if k == wanted), None) or rng.choice(options)[0]
+                actor, comment = secretary, "请协助处置"
+                dept_rows[dept] = [case_id, dept, t, secretary, c["owner_grid_id"], t + timedelta(hours=24),
+                                   comment, None, None, None, None, "", None, "", None, None]
+                dept_hop = [case_id, "department", None, dept, "", "whistle", "", t, None]
+                data["departments"] = [dept]
+            elif step in ("report_in", "reply", "score"):
+                if not dept_rows:
+                    continue
+                dept, row = next(iter(dept_rows.items()))
+                officer = (w.officers.get(dept) or [None])[0]
+                if step == "report_in":
+                    actor, row[7], row[8] = officer, t, officer
+                    data["reported_in"] = [dept]
+                elif step == "reply":
+                    comment = "已派员到现场处置"
+                    actor, row[9], row[10], row[11] = officer, t, officer, comment
+                    data["replied"] = [dept]
+                    dept_hop[6], dept_hop[8] = "reply", t
+                else:
+                    score = rng.choices([5, 4, 3, 2], [50, 35, 12, 3])[0]
+                    actor, row[12], row[14], row[15] = secretary, score, t, secretary
+                    data.update(department=dept, score=score)
+            elif step == "request_extension":
+                actor, comment = c["assignee_id"], "需等待材料或配件，申请延期"
+                data["hours"] = "16.00"
+            elif step == "decide_extension":
+                actor = secretary
+                red = add_hours(c["sla_red_at"], 16, True)
+                yellow = add_hours(c["sla_yellow_at"], 16, True)
+                state = SlaState.OK if yellow > t else (SlaState.YELLOW if red > t else SlaState.RED)
+                c.update(sla_red_at=red, sla_yellow_at=yellow, handle_by=red, sla_state=state)
+                data.update(approve=True, hours="16.00", sla_state=state)
+            c["version"] += 1
+            if new_stage is not None:
+                self.timers(c, new_stage, t)
+            if c["status"] != from_status or new_stage is not None:
+                data["sla_state"] = c["sla_state"]
+            name = "score_department" if step == "score" else step
+            events.append((case_id, name, actor, from_status, c["status"], c["version"], comment, json.dumps(data), t))
+            c["updated_at"] = t
+            if step in ("close", "reject", "merge"):
+                open_hop[6], open_hop[8] = step, t
+                hops.append(tuple(open_hop))
+                open_hop = None
+                if dept_hop is not None and dept_hop[8] is None:
+                    dept_hop[6], dept_hop[8] = step, t
+        if c["status"] not in (Status.CLOSED, Status.REJECTED, Status.MERGED):
+            self.sla_marks(c, self.now, events)
+        if open_hop is not None:
+            hops.append(tuple(open_hop))
+        if dept_hop is not None:
+            hops.append(tuple(dept_hop))
+        depts.extend(tuple(r) for r in dept_rows.values())
+        if c["status"] not in (Status.MERGED, Status.REJECTED):
+            self.last_in_grid[micro] = case_id
+        return tuple(c[k] for k in CASE_COLUMNS), events, hops, depts
+
+    def _staff_for(self, c, grid_worker, secretary):
+        level = self.w.level[c["owner_grid_id"]]
+        if level in (Level.MICRO_GRID, Level.GRID, Level.DEDICATED):
+            return grid_worker or secretary
+        if level == Level.COMMUNITY:
+            return secretary
+        return self.w.person(c["owner_grid_id"], Role.STREET_DISPATCHER) or secretary
+
+
+def _created_times(rng, now, count, days=365):
+    """Report times over the last `days`, mostly in the daytime, sorted (numbers follow time)."""
+    out = []
+    start = now - timedelta(days=days)
+    span = (now - start).total_seconds()
+    for _ in range(count):
+        t = start + timedelta(seconds=rng.random() * span)
+        local = t.astimezone(TZ)
+        if local.hour < 7 or local.hour > 21:
+            t += timedelta(hours=rng.choice([9, 10, 11, 12]))
+        if t >= now:
+            t = now - timedelta(minutes=rng.randint(5, 600))
+        out.append(t)
+    out.sort()
+    return out
+
+
+def _stories(world, rng):
+    """The seed's named cases, on the demo's first community and its first micro-grids."""
+    first_micro = sorted(world.micros, key=lambda g: world.code[g])[:3]
+    if not first_micro:
+        return []
+    topics = {t[0].code: t for t in world.topics}
+    m1, m2, m3 = (first_micro * 3)[:3]
+    return [
+        {"grid": m2, "topic": topics["dispute_parking"], "source": Source.PATROL, "days_ago": 40,
+         "title": "八里小区3栋前消防通道停车纠纷",
+         "description": "3栋住户长期在消防通道停车，与1栋住户多次争执，双方情绪激烈。",
+         "path": ["accept", "assign", "start", "resolve", "verify", "close", "rate"],
+         "resolve_note": "组织院落居民议事协商会（议事协商），商定划线停车、错时共享车位方案，双方签字认可。",
+         "rating": Rating.SATISFIED},
+        {"grid": m1, "topic": topics["facility_leak"], "source": Source.RESIDENT, "days_ago": 12,
+         "title": "7栋顶楼屋顶漏水", "description": "7栋顶楼住户反映连续降雨后屋顶漏水，卧室墙面大面积发霉。",
+         "path": ["escalate", "accept", "whistle", "report_in", "reply", "score", "assign", "start"]},
+        {"grid": m1, "topic": topics["safety_wiring"], "source": Source.PATROL, "days_ago": 3,
+         "title": "2栋住户飞线充电", "description": "巡查发现2栋3楼住户从窗口私拉电线给电动车充电（飞线充电）。",
+         "path": ["accept", "assign", "start", "resolve"], "priority": "high"},
+        {"grid": m3, "topic": topics["dispute_family"], "source": Source.VISIT, "days_ago": 2,
+         "title": "独居老人子女赡养纠纷",
+         "description": "微网格员入户走访时发现王大爷与子女因赡养问题发生争吵，老人情绪低落。",
+         "path": ["accept", "assign", "start"]},
+    ]
+
+
+def load(ctx, root, total, label):
+    world = World(root)
+    if not world.micros:
+        ctx.log("cases: no micro-grids to put cases in, nothing to do")
+        return 0
+    rng, now = ctx.rng, ctx.now
+    sim = Simulator(world, rng, now)
+    first_id = next_id(Case)
+    times = _created_times(rng, now, total)
+    stories = _stories(world, rng) if ctx.kind == "demo" else []
+    story_at = [(now - timedelta(days=s["days_ago"], hours=rng.randint(1, 6)), s) for s in stories]
+    progress = ctx.progress(label, total + len(stories))
+    case_rows, events, hops, depts = [], [], [], []
+    counts = {"cases": 0, "events": 0, "hops": 0, "departments": 0}
+
+    def flush():
+        counts["cases"] += copy_rows(Case, CASE_COLUMNS, case_rows)
+        counts["events"] += copy_rows(CaseEvent, EVENT_COLUMNS, events)
+        counts["hops"] += copy_rows(CaseHop, HOP_COLUMNS, hops)
+        counts["departments"] += copy_rows(CaseDepartment, DEPT_COLUMNS, depts)
+        progress.advance(len(case_rows))
+        for bucket in (case_rows, events, hops, depts):
+            bucket.clear()
+
+    merged = sorted([(t, None) for t in times] + story_at, key=lambda x: x[0])
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
+        case_id = first_id
+        for created_at, story in merged:
+            row, ev, hp, dp = sim.case(case_id, created_at, story)
+            case_rows.append(row)
+            events.extend(ev)
+            hops.extend(hp)
+            depts.extend(dp)
+            case_id += 1
+            if len(case_rows) >= 20_000:
+                flush()
+        flush()
+        for model in (Case, CaseEvent, CaseHop, CaseDepartment):
+            reset_sequence(model)
+        for (community, year), last in sim.sequences.items():
+            seq, _ = CaseNumberSequence.objects.get_or_create(community_id=community, year=year)
+            current = CaseNumberSequence.objects.filter(pk=seq.pk).aggregate(m=Max("last"))["m"] or 0
+            CaseNumberSequence.objects.filter(pk=seq.pk).update(last=max(current, last))
+    progress.finish()
+    analyze()
+    ctx.log("cases: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    return counts["cases"]
+
+
+def _has_cases(root) -> bool:
+    qs = Case.objects.all()
+    if root is not None:
+        ids = Grid.objects.filter(tree.subtree_q([tree.span(root)])).values("id")
+        qs = qs.filter(grid_id__in=ids)
+    return qs.exists()
+
+
+def seed_demo(ctx):
+    """A realistic year of cases for the demo street (skipped when it already has cases)."""
+    root = getattr(ctx, "root", None) or Grid.objects.filter(level=Level.STREET).order_by("id").first()
+    if root is None:
+        ctx.log("cases: no street loaded, nothing to do")
+        return
+    if _has_cases(root):
+        ctx.log("cases: the demo street already has cases, nothing to do")
+        return
+    load(ctx, root, max(1, round(DEMO_CASES * ctx.scale)), "cases (demo)")
+
+
+def seed_city(ctx):
+    """1,000,000 × scale cases over the city, with their events, hops and whistled departments."""
+    root = getattr(ctx, "root", None)
+    if root is None:
+        ctx.log("cases: no city loaded, nothing to do")
+        return
+    if _has_cases(root):
+        ctx.log("cases: the city already has cases, nothing to do")
+        return
+    load(ctx, root, max(1, round(CITY_CASES * ctx.scale)), "cases (city)")

@@ -15,6 +15,8 @@ const worker = {
 }
 const secretary = { ...worker, id: 2, username: 'li', display_name: '李书记', primary_role: 'secretary', home: 'console',
   roles: [{ grid: 3, grid_code: 'CH-FQL-BLZ', grid_name: '八里庄社区', grid_level: 'community', role: 'secretary' }] }
+const officer = { ...worker, id: 3, username: 'zhao', display_name: '赵科长', primary_role: null, home: 'department', roles: [],
+  departments: [{ id: 4, name: '城管执法队' }] }
 const kase = {
   id: 7, number: '2026-BLZ-000123', title: '3栋2单元楼道堆放杂物', description: '楼道堆放纸箱和旧家具，影响消防通道。',
   category: 5, category_name: '楼道杂物', grid: 11, grid_name: '第三网格七号微网格', owner_grid: 11, owner_grid_name: '第三网格七号微网格',
@@ -26,6 +28,9 @@ const cases = [kase, { ...kase, id: 8, number: '2026-BLZ-000124', title: '电动
   { ...kase, id: 9, number: '2026-BLZ-000101', title: '下水道堵塞', status: 'closed', sla_state: 'ok' }]
 
 function api(me) {
+  const list = me.home === 'department'
+    ? cases.slice(0, 2).map((c, i) => ({ ...c, departments: [{ id: 4, name: '城管执法队' }], allowed_actions: i === 0 ? ['report_in'] : ['reply'] }))
+    : cases
   return {
     'me/': me,
     'visits/due/': [
@@ -34,7 +39,7 @@ function api(me) {
       { resident: 103, resident_name: '陈阿姨', household_label: '4-1-101', building: '4栋', unit: '1单元', tags: [{ code: 'alone', name: '独居老人' }, { code: 'low', name: '低保' }], kind: 'home', due_on: '2026-11-28', overdue_days: 0, care_plan: 3 },
     ],
     'residents/101/': { id: 101, name: '张桂兰', gender: 'F', birth_date: '1941-03-02', age: 85, phone: '13812345678', id_number: '1101**********1234', phone_masked: false, household: 5, household_label: '3栋2单元301', grid: 11, grid_name: '第三网格七号微网格', tags: [] },
-    'cases/': { next: null, previous: null, results: cases },
+    'cases/': { next: null, previous: null, results: list },
     'cases/7/': kase,
     'cases/7/events/': { next: null, previous: null, results: [
       { id: 1, action: 'accept', actor_name: '李书记', created_at: now, comment: '' },
@@ -114,6 +119,12 @@ await shot('m-me-360', { me: worker, fullPage: true, before: async (p) => { awai
 await shot('m-inbox-360', { me: worker, before: async (p) => { await p.click('.van-tabbar-item >> nth=3'); await p.waitForSelector('.note') } })
 await shot('c-cases-1280', { me: secretary, width: 1280, height: 800 })
 await shot('c-dashboard-1280', { me: secretary, width: 1280, height: 800, fullPage: true, before: async (p) => { await p.click('text=数据看板'); await p.waitForSelector('canvas'); await p.waitForTimeout(800) } })
+await shot('m-round-360-en', { me: worker, locale: 'en' })
+await shot('m-action-360', { me: worker, before: async (p) => { await p.click('text=事件'); await p.click('text=3栋2单元楼道堆放杂物'); await p.click('button:has-text("办结")'); await p.waitForSelector('.action-form') } })
+await shot('m-case-360-large', { me: worker, large: true, before: async (p) => { await p.click('text=事件'); await p.click('text=3栋2单元楼道堆放杂物'); await p.waitForSelector('.case-detail__title') } })
+await shot('d-home-360', { me: { ...officer }, before: async (p) => { await p.waitForSelector('.dept-case') } })
+await shot('c-case-1280', { me: secretary, width: 1280, height: 800, before: async (p) => { await p.click('text=3栋2单元楼道堆放杂物'); await p.waitForSelector('.case-detail__title') } })
+
 // Offline: a visit is kept on the device, shown as waiting, and sent when the network returns.
 await shot('m-offline-queued-360', {
   me: worker,

@@ -58,7 +58,7 @@ const en: MessageSchema = {
     notFound: 'Not found, or you may not see it.',
   },
   tabs: {
-    round: "Today's visits",
+    round: 'Visits',
     cases: 'Cases',
     report: 'Report',
     inbox: 'Messages',

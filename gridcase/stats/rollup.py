@@ -190,9 +190,11 @@ def touched_days(since: datetime) -> set[date]:
                .annotate(d=TruncDate("created_at", tzinfo=TZ)).values_list("d", flat=True).distinct())
 
 
-def _state():
+def _state(skip_locked=False):
+    """The state row, locked for this transaction: runs never overlap. With `skip_locked`, None while
+    another run holds it (a periodic run then just skips: the running one covers its days)."""
     RollupState.objects.get_or_create(key="cases")
-    return RollupState.objects.select_for_update().get(key="cases")
+    return RollupState.objects.select_for_update(skip_locked=skip_locked).filter(key="cases").first()
 
 
 def refresh(now: datetime | None = None) -> dict:
@@ -200,7 +202,9 @@ def refresh(now: datetime | None = None) -> dict:
     a first run (or one after the state was lost) rebuilds everything."""
     now = now or timezone.now()
     with transaction.atomic():
-        state = _state()
+        state = _state(skip_locked=True)
+        if state is None:
+            return {"days": 0, "rows": 0, "skipped": True}
         if state.last_run_at is None:
             days = all_days()
         else:

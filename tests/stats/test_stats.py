@@ -288,3 +288,62 @@ def test_sensitive_cases_count_only_for_roles_that_see_them(city, client_for):
     # The street dispatcher and a micro-grid worker do not see sensitive cases in the list: nor in the figures.
     assert get(client_for, city.dispatcher, "summary", grid=city.community.pk, **WEEK).json()["total"] == 1
     assert get(client_for, city.worker, "summary", **WEEK).json()["total"] == 1
+
+
+def test_task_and_command(city):
+    from django.core.management import call_command
+
+    from gridcase.stats import tasks
+
+    fixture(city)
+    call_command("rebuild_rollups", stdout=open("/dev/null", "w"))
+    built = CaseDailyRollup.objects.count()
+    assert built > 0
+    result = tasks.refresh_rollups()  # called in-process, as a worker would
+    assert result["days"] >= 1 and CaseDailyRollup.objects.count() == built
+
+
+def test_category_and_source_filters(city, week, client_for):
+    from gridcase.cases.models import Category
+
+    safety = Category.objects.get(code="safety")
+    s = get(client_for, city.secretary, "summary", grid=city.community.pk, category=safety.pk, **WEEK).json()
+    assert s["total"] == 1  # #2 (fire hazard)
+    assert parse_qs(urlparse(s["drilldown"]["total"]).query)["category"] == [str(safety.pk)]
+    s = get(client_for, city.secretary, "summary", grid=city.community.pk, source="resident", **WEEK).json()
+    assert s["total"] == 1  # #6
+    fire = Category.objects.get(code="safety_fire")
+    r = get(client_for, city.secretary, "summary", category=fire.pk, **WEEK)
+    assert r.status_code == 400 and "category" in r.json()["fields"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_refresh_skips(city):
+    import threading
+
+    from django.db import connection as conn
+    from django.db import connections, transaction
+
+    if conn.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    rollup.refresh()
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                RollupState.objects.select_for_update().get(key="cases")
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    t = threading.Thread(target=hold)
+    t.start()
+    assert locked.wait(10)
+    try:
+        assert rollup.refresh().get("skipped") is True
+    finally:
+        release.set()
+        t.join()
+    assert not rollup.refresh().get("skipped")

@@ -21,6 +21,8 @@ from gridcase.grids.scoping import scope_for
 class ImportJobSerializer(serializers.ModelSerializer):
     report = serializers.SerializerMethodField()
     grid_code = serializers.CharField(source="grid.code", read_only=True)
+    # Plain strings (pending, running, done, failed): no enum component to collide with cases' `status`.
+    status = serializers.CharField(read_only=True)
 
     class Meta:
         model = ImportJob

@@ -15,13 +15,15 @@ exactly as `Resident.phone` / `.id_number` would write it: encrypted, masked and
 
 import json
 import math
+import queue
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED
 from pypinyin.constants import PHRASES_DICT
 
@@ -111,10 +113,15 @@ def split_box(box, n: int, index: int):
 
 def add_general_grids(plan, community, count, micro_counts, households, rng, username_of, shapes):
     """General grids with micro-grids under a community; `households(grid_no, micro_no)` sets the load."""
+    # Estates (and so building names) are distinct within a community: 台账 name buildings that way.
+    offset = rng.randrange(len(COURTYARDS))
     for g in range(1, count + 1):
         gbox = split_box(community.box, count, g - 1)
+        courtyard = COURTYARDS[(g - 1 + offset) % len(COURTYARDS)]
+        if g > len(COURTYARDS):
+            courtyard += f"{(g - 1) // len(COURTYARDS) + 1}期"
         grid = Node(f"{community.code}-G{g:02d}", f"第{chinese_number(g)}网格", Level.GRID, community, box=gbox,
-                    courtyard=COURTYARDS[(g - 1 + rng.randrange(len(COURTYARDS))) % len(COURTYARDS)], shapes=shapes)
+                    courtyard=courtyard, shapes=shapes)
         grid.members += username_of(g, None)
         plan.nodes.append(grid)
         micros = micro_counts[g - 1]
@@ -253,6 +260,68 @@ class Table:
             rows = (tuple(r) + extra for r in rows)
         return copy_rows(self.model, self.columns, rows)
 
+    def copy_raw(self, raw_connection, rows) -> int:
+        """COPY on a psycopg connection directly (used from the pipeline's worker thread)."""
+        extra, count = self.extra, 0
+        cols = ", ".join(f'"{c}"' for c in self.columns)
+        with raw_connection.cursor() as cursor:
+            with cursor.copy(f'COPY "{self.model._meta.db_table}" ({cols}) FROM STDIN') as copy:
+                for r in rows:
+                    copy.write_row(tuple(r) + extra if extra else r)
+                    count += 1
+        return count
+
+
+class CopyPipeline:
+    """On PostgreSQL, COPY one batch in a worker thread while the main thread generates the next one.
+
+    The server then inserts and indexes rows while Python computes (names, encryption) instead of each
+    waiting for the other. The worker uses the same psycopg connection, hence the same transaction; the
+    main thread does not touch the database until `close()` has drained the queue.
+    Elsewhere (SQLite) batches are written in line.
+    """
+
+    def __init__(self):
+        self.threaded = connection.vendor == "postgresql"
+        self.counts: dict = {}
+        self.error = None
+        if self.threaded:
+            connection.ensure_connection()
+            self.raw = connection.connection
+            self.queue = queue.Queue(maxsize=2)
+            self.thread = threading.Thread(target=self.work, name="seed-copy", daemon=True)
+            self.thread.start()
+
+    def put(self, key, table, rows):
+        if not self.threaded:
+            self.counts[key] = self.counts.get(key, 0) + table.copy(rows)
+            return
+        if self.error is not None:
+            raise self.error
+        self.queue.put((key, table, rows))
+
+    def work(self):
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue  # drain; the main thread raises
+            key, table, rows = item
+            try:
+                self.counts[key] = self.counts.get(key, 0) + table.copy_raw(self.raw, rows)
+            except BaseException as exc:  # handed to the main thread
+                self.error = exc
+
+    def close(self):
+        if self.threaded:
+            self.queue.put(None)
+            self.thread.join()
+            self.threaded = False
+        if self.error is not None:
+            raise self.error
+        return self.counts
+
 
 class Ids:
     """Explicit primary keys, so parents and children can be written in one pass without reading back."""
@@ -351,12 +420,18 @@ class Loader:
         }
         # Stream one batch of general grids at a time: bounded memory at any scale.
         batch: dict = {k: [] for k in tables}
-        for i, general in enumerate(generals):
-            self.places_for_general(general, micros_of.get(general.id, []), batch, progress)
-            if len(batch["resident"]) > 40_000 or i == len(generals) - 1:
-                for key, table in tables.items():
-                    self.count(key, table.copy(batch[key]))
-                    batch[key] = []
+        pipeline = CopyPipeline()
+        try:
+            for i, general in enumerate(generals):
+                self.places_for_general(general, micros_of.get(general.id, []), batch, progress)
+                if len(batch["resident"]) > 20_000 or i == len(generals) - 1:
+                    for key, table in tables.items():
+                        pipeline.put(key, table, batch[key])
+                    batch = {k: [] for k in tables}
+        finally:
+            counts = pipeline.close()
+        for key, n in counts.items():
+            self.count(key, n)
         progress.finish()
         for model in (Building, Unit, Household, Resident, Resident.tags.through):
             reset_sequence(model)

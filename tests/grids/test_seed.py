@@ -126,6 +126,10 @@ def test_demo_shape_rules_and_idempotence():
     # Every grid has someone holding it.
     assert not Grid.objects.filter(tree.subtree_q([tree.span(blz)])).exclude(memberships__isnull=False).exists()
 
+    # Building names are distinct within a community, so a 台账 can name them.
+    dupes = Building.objects.filter(grid__parent=blz).values("name").annotate(n=Count("id")).filter(n__gt=1)
+    assert not dupes.exists()
+
     assert_structural_rules()
     assert_personal_data_consistent()
     assert_tree_is_what_mptt_computes()

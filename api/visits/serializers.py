@@ -2,6 +2,7 @@ import json
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gridcase.grids.models import Household, Resident
@@ -30,6 +31,13 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         return self.queryset.restrict(request.user) if request else self.queryset.none()
 
 
+class OpenCaseSerializer(serializers.Serializer):
+    category = serializers.IntegerField(min_value=1)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True, required=False, max_length=4000)
+
+
+@extend_schema_field(OpenCaseSerializer)
 class JSONObjectField(serializers.Field):
     """An object given as JSON, or as a JSON string (multipart forms that also carry a photo)."""
 
@@ -45,12 +53,6 @@ class JSONObjectField(serializers.Field):
 
     def to_representation(self, value):
         return value
-
-
-class OpenCaseSerializer(serializers.Serializer):
-    category = serializers.IntegerField(min_value=1)
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(allow_blank=True, required=False, max_length=4000)
 
 
 class VisitCreateSerializer(serializers.Serializer):
@@ -198,8 +200,31 @@ class CarePlanUpdateSerializer(serializers.Serializer):
     note = serializers.CharField(allow_blank=True, required=False, max_length=200)
 
 
+class TagRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
 class DueItemSerializer(serializers.Serializer):
     """One stop of the round: a resident and the kind of contact due."""
+
+    resident = serializers.IntegerField()
+    resident_name = serializers.CharField()
+    household = serializers.IntegerField()
+    household_label = serializers.CharField()
+    room = serializers.CharField()
+    building = serializers.IntegerField()
+    building_name = serializers.CharField()
+    unit = serializers.IntegerField()
+    unit_name = serializers.CharField()
+    tags = TagRefSerializer(many=True)
+    kind = serializers.ChoiceField(choices=ContactKind.choices)
+    every_n_days = serializers.IntegerField()
+    escalated = serializers.BooleanField()
+    due_on = serializers.DateField()
+    overdue_days = serializers.IntegerField()
+    last_contact_on = serializers.DateField(allow_null=True)
+    care_plan = serializers.IntegerField()
 
     def to_representation(self, item):
         plan = item.care_plan
@@ -227,3 +252,33 @@ class DueItemSerializer(serializers.Serializer):
             "last_contact_on": item.last_contact_on.isoformat() if item.last_contact_on else None,
             "care_plan": plan.pk,
         }
+
+
+class CoverageFiguresSerializer(serializers.Serializer):
+    residents = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+
+
+class CoverageByTagSerializer(CoverageFiguresSerializer):
+    tag = serializers.CharField()
+    tag_name = serializers.CharField()
+
+
+class CoverageByGridSerializer(CoverageFiguresSerializer):
+    grid = serializers.IntegerField()
+    grid_name = serializers.CharField()
+    level = serializers.CharField()
+
+
+class VisitCoverageSerializer(serializers.Serializer):
+    grid = serializers.IntegerField(allow_null=True)
+    overall = CoverageFiguresSerializer()
+    by_tag = CoverageByTagSerializer(many=True)
+    by_grid = CoverageByGridSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        fields["to"] = serializers.DateField()
+        return fields

@@ -26,6 +26,7 @@ from .serializers import (
     CarePlanSerializer,
     CarePlanUpdateSerializer,
     DueItemSerializer,
+    VisitCoverageSerializer,
     VisitCreateSerializer,
     VisitSerializer,
     display_name,
@@ -88,7 +89,7 @@ class VisitViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
         OpenApiParameter("within", int, description="every stop in this grid's subtree instead of the caller's round"),
         OpenApiParameter("worker", int, description="the round of this worker"),
         OpenApiParameter("kind", str),
-    ])
+    ], responses=DueItemSerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=RoundPagination)
     def due(self, request):
         """The round for a day: contacts due that day or overdue, walkable (building, unit, room).
@@ -184,7 +185,7 @@ class VisitCoverageView(APIView):
     permission_classes = [HasAnyRole]
 
     @extend_schema(parameters=[OpenApiParameter("grid", int), OpenApiParameter("from", str),
-                               OpenApiParameter("to", str)])
+                               OpenApiParameter("to", str)], responses=VisitCoverageSerializer)
     def get(self, request):
         scope = scope_for(request.user)
         grid_id = parse_id(request.query_params.get("grid"), "grid")

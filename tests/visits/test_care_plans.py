@@ -131,3 +131,16 @@ def test_new_micro_grid_worker_inherits_default_plans(city, today):
     assert responsible_workers([plan]) == {plan.pk: [city.worker.pk]}
     newcomer = f.member(f.UserFactory(username="newcomer"), city.micro, "micro_grid_worker")
     assert responsible_workers([plan]) == {plan.pk: [city.worker.pk, newcomer.pk]}
+
+
+def test_tagging_through_the_residents_api_starts_and_ends_a_plan(city, client_for, today):
+    client = client_for(city.secretary)
+    url = f"/api/v1/residents/{city.sibling_resident.pk}/"
+    response = client.patch(url, {"tags": ["elderly_80"]}, format="json")
+    assert response.status_code == 200, response.data
+    plans = client.get("/api/v1/care-plans/", {"resident": city.sibling_resident.pk}).data["results"]
+    assert len(plans) == 1 and {i["kind"] for i in plans[0]["items"]} == {"home", "phone", "outreach"}
+    client.patch(url, {"tags": []}, format="json")
+    assert client.get("/api/v1/care-plans/", {"resident": city.sibling_resident.pk}).data["results"] == []
+    ended = client.get("/api/v1/care-plans/", {"resident": city.sibling_resident.pk, "active": "false"}).data
+    assert ended["results"][0]["ended_on"] == today.get().isoformat()

@@ -81,6 +81,3 @@ class RateView(PublicView):
         body = _body(request)
         ticket = services.rate(ticket, body.get("rating"), body.get("comment", ""))
         return Response(services.tracking(ticket))
-
-
-

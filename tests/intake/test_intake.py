@@ -193,5 +193,5 @@ def test_throttled_per_ip(city, anon, settings):
 def test_staff_see_the_resident_case_in_their_list(city, anon, client_for):
     anon.post(url(city.micro), report(), format="json")
     r = client_for(city.worker).get("/api/v1/cases/", {"source": "resident"})
-    if r.status_code == 200:  # the cases API is being finished alongside
-        assert len(r.json()["results"]) == 1
+    assert r.status_code == 200 and len(r.json()["results"]) == 1
+    assert r.json()["results"][0]["source"] == "resident"

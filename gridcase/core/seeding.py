@@ -83,12 +83,26 @@ def copy_rows(model, columns: list[str], rows, batch: int = 50_000) -> int:
                     copy.write_row(row)
                     count += 1
         return count
+    # Elsewhere (SQLite): let each field turn the Python value into what the backend stores
+    # (UUIDs as hex, aware datetimes, JSON), then insert in batches.
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    fields = [by_column[c] for c in columns]
+
+    def prep(row):
+        out = []
+        for f, v in zip(fields, row, strict=True):
+            if v is None or (isinstance(v, str) and f.get_internal_type() == "JSONField"):
+                out.append(v)
+            else:
+                out.append(f.get_db_prep_save(v, connection))
+        return out
+
     placeholders = ", ".join(["%s"] * len(columns))
     sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({placeholders})'
     chunk = []
     with connection.cursor() as cursor:
         for row in rows:
-            chunk.append(row)
+            chunk.append(prep(row))
             if len(chunk) >= batch:
                 cursor.executemany(sql, chunk)
                 count += len(chunk)

@@ -13,7 +13,7 @@ save() runs, so the plan's items are computed here with the same cadence rules a
 
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -50,9 +50,8 @@ ITEM_COLUMNS = ["id", "care_plan_id", "kind", "rule_days", "custom_days", "every
 
 
 def _db_dt(moment: datetime):
-    if connection.vendor == "postgresql":
-        return moment
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    # Aware datetimes: COPY sends them as they are; on SQLite copy_rows prepares each value per field.
+    return moment
 
 
 def _db_json(value):

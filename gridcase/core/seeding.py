@@ -31,7 +31,7 @@ class Progress:
     def advance(self, n: int = 1) -> None:
         self.done += n
         now = time.monotonic()
-        if now - self._last > 0.5 or self.done >= self.total:
+        if now - self._last > 0.5:
             self._last = now
             pct = min(100, int(100 * self.done / self.total))
             bar = "#" * (pct // 4) + "." * (25 - pct // 4)

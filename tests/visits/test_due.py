@@ -162,3 +162,15 @@ def test_ended_plans_are_not_reported(city, today):
     set_resident_tags(city.resident, [])
     run = run_due_job(today.get() + timedelta(days=10))
     assert run.overdue == 0 and not Notification.objects.filter(kind="visit_overdue").exists()
+
+
+def test_beat_runs_the_due_job_hourly():
+    from celery import current_app
+
+    from gridcase.beat import BEAT_SCHEDULE
+
+    entry = BEAT_SCHEDULE["compute-due-visits"]
+    assert entry["schedule"] <= 3600 and entry["options"]["expires"] < entry["schedule"]
+    import gridcase.visits.tasks  # noqa: F401
+
+    assert entry["task"] in current_app.tasks

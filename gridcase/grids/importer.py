@@ -27,7 +27,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.core import audit, crypto
@@ -52,7 +52,7 @@ def max_rows() -> int:
 
 def sync_max_rows() -> int:
     """Files with more rows than this are processed by a background job (HTTP 202)."""
-    return getattr(settings, "IMPORT_SYNC_MAX_ROWS", 2_000)
+    return getattr(settings, "IMPORT_SYNC_MAX_ROWS", 1_000)
 
 
 # --------------------------------------------------------------------------------------------
@@ -82,6 +82,7 @@ REASONS = {
                               "transfer them from there first."),
     "duplicate_in_file": _("Same person as row %(row)s of this file."),
     "invalid_row": _("The row could not be saved: %(detail)s"),
+    "concurrent_change": _("Someone else changed this household at the same time; import the file again."),
 }
 
 FIELD_LABELS = {
@@ -402,8 +403,32 @@ class ResidentImporter:
                 if key:
                     self.tags[key.strip().lower()] = t
         self.households: dict = {}  # (unit_id, room) -> household id
+        self.by_hash: dict = {}  # id hash -> Resident or None, per chunk
         self.seen_ids: dict = {}  # id hash -> line
         self.seen_names: dict = {}  # (household id, name) -> line
+
+    def prefetch_residents(self, table, rows):
+        """Residents already known by the chunk's ID numbers, in one query (None: not registered)."""
+        self.by_hash = {}
+        index = table.columns.get("id_number")
+        if index is None:
+            return
+        hashes = set()
+        for _line, cells in rows:
+            value = re.sub(r"\s", "", cell_text(cells[index] if index < len(cells) else None)).upper()
+            if valid_id_number(value):
+                hashes.add(crypto.keyed_hash(value))
+        self.by_hash = dict.fromkeys(hashes)
+        for r in Resident.objects.select_related("grid").filter(id_number_hash__in=hashes).order_by("id"):
+            if self.by_hash.get(r.id_number_hash) is None:
+                self.by_hash[r.id_number_hash] = r
+
+    def preload_households(self):
+        unit_ids = [u["id"] for u in self.units.values()]
+        for start in range(0, len(unit_ids), 5_000):
+            part = unit_ids[start:start + 5_000]
+            for hid, unit_id, room in Household.objects.filter(unit_id__in=part).values_list("id", "unit_id", "room"):
+                self.households[(unit_id, room)] = hid
 
     # parsing ---------------------------------------------------------------------------
     def parse(self, line, cells, columns) -> RowData:
@@ -560,12 +585,19 @@ class ResidentImporter:
         if id_hash and id_hash in self.seen_ids:
             return result | {"status": "refused", "reasons": [reason("duplicate_in_file", row=self.seen_ids[id_hash])]}
         try:
-            with transaction.atomic():
-                outcome, cache = self.write(row, building, micro, unit, new_unit_name, id_hash)
+            try:
+                with transaction.atomic():
+                    outcome, cache = self.write(row, building, micro, unit, new_unit_name, id_hash)
+            except (ValidationError, _Refused, IntegrityError):
+                self.by_hash.pop(id_hash, None)  # the prefetched object may hold rolled-back changes
+                raise
         except ValidationError as exc:
             return result | {"status": "refused", "reasons": self.validation_reasons(exc)}
         except _Refused as exc:
             return result | {"status": "refused", "reasons": [exc.reason]}
+        except IntegrityError:
+            # Someone else wrote the same unit or household meanwhile: this row is refused, the file goes on.
+            return result | {"status": "refused", "reasons": [reason("concurrent_change")]}
         # The savepoint held: now the caches may learn what it created.
         for key, value in cache.get("units", {}).items():
             self.units[key] = value
@@ -595,9 +627,7 @@ class ResidentImporter:
             cache.setdefault("units", {})[(building["id"], obj.name.lower())] = unit
             created_unit = True
         room = v["room"]
-        household_id = self.households.get((unit["id"], room))
-        if household_id is None:
-            household_id = Household.objects.filter(unit_id=unit["id"], room=room).values_list("id", flat=True).first()
+        household_id = self.households.get((unit["id"], room))  # preloaded for the grid's units
         created_household = False
         if household_id is None:
             hh = Household(unit_id=unit["id"], room=room, grid_id=unit["micro_grid_id"])
@@ -608,7 +638,10 @@ class ResidentImporter:
 
         resident = None
         if id_hash:
-            resident = Resident.objects.select_related("grid").filter(id_number_hash=id_hash).first()
+            if id_hash in self.by_hash:  # prefetched for the chunk
+                resident = self.by_hash[id_hash]
+            else:
+                resident = Resident.objects.select_related("grid").filter(id_number_hash=id_hash).first()
             if resident is not None and not tree.span(self.grid).contains(tree.span(resident.grid)):
                 raise _Refused(reason("registered_elsewhere", "id_number", grid=self.grid_label))
         if resident is None:
@@ -616,10 +649,11 @@ class ResidentImporter:
             key = (household_id, v["name"])
             if key in self.seen_names:
                 raise _Refused(reason("duplicate_in_file", row=self.seen_names[key]))
-            qs = Resident.objects.filter(household_id=household_id, name=v["name"])
-            if id_hash:
-                qs = qs.filter(id_number_hash="")
-            resident = qs.first()
+            if not created_household:  # a household created just now has nobody in it yet
+                qs = Resident.objects.filter(household_id=household_id, name=v["name"])
+                if id_hash:
+                    qs = qs.filter(id_number_hash="")
+                resident = qs.first()
         cache["name_key"] = (household_id, v["name"])
 
         changed = []
@@ -667,15 +701,20 @@ class ResidentImporter:
         return outcome, cache
 
     # the whole file ------------------------------------------------------------------------
-    def run(self, table: Table, progress=None, every: int = 200) -> dict:
+    def run(self, table: Table, progress=None, chunk: int = 200) -> dict:
         rows, counts = [], {"created": 0, "updated": 0, "unchanged": 0, "refused": 0}
         total = len(table.rows)
-        for i, (line, cells) in enumerate(table.rows, start=1):
-            result = self.import_row(line, cells, table.columns)
-            counts[result["status"]] += 1
-            rows.append(result)
-            if progress and (i % every == 0 or i == total):
-                progress(i, total, counts)
+        self.preload_households()
+        for start in range(0, total, chunk):
+            # One transaction per chunk (one commit, not one per row); each row still has its own savepoint.
+            self.prefetch_residents(table, table.rows[start:start + chunk])
+            with transaction.atomic():
+                for line, cells in table.rows[start:start + chunk]:
+                    result = self.import_row(line, cells, table.columns)
+                    counts[result["status"]] += 1
+                    rows.append(result)
+            if progress:
+                progress(min(start + chunk, total), total, counts)
         audit.record(self.user, "import", [self.grid], ["residents"], file_type=table.file_type, rows=total,
                      **counts)
         return {"grid": self.grid.pk, "file_type": table.file_type, "total": total, **counts, "rows": rows}

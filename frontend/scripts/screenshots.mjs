@@ -40,6 +40,9 @@ function api(me) {
     ],
     'residents/101/': { id: 101, name: '张桂兰', gender: 'F', birth_date: '1941-03-02', age: 85, phone: '13812345678', id_number: '1101**********1234', phone_masked: false, household: 5, household_label: '3栋2单元301', grid: 11, grid_name: '第三网格七号微网格', tags: [] },
     'cases/': { next: null, previous: null, results: list },
+    'visits/': { next: null, previous: null, results: [
+      { id: 51, client_uuid: 'x', resident: 101, kind: 'phone', visited_at: now, wellbeing: 'attention', findings: '腿脚不便，需要助餐', needs: ['meals'] },
+    ] },
     'cases/7/': kase,
     'cases/7/events/': { next: null, previous: null, results: [
       { id: 1, action: 'accept', actor_name: '李书记', created_at: now, comment: '' },
@@ -134,7 +137,7 @@ await shot('m-offline-queued-360', {
     await p.click('text=张桂兰')
     await p.waitForSelector('.wb-btn')
     await p.click('.wb-btn--good')
-    await p.click('button[type=submit]')
+    await p.click('[data-test=visit-submit]')
     await p.waitForSelector('text=已保存，等待网络')
     await p.click('.van-tabbar-item >> nth=4')
     await p.waitForSelector('.queue__item')
@@ -148,7 +151,7 @@ await shot('m-offline-synced-360', {
     await p.click('text=张桂兰')
     await p.waitForSelector('.wb-btn')
     await p.click('.wb-btn--urgent')
-    await p.click('button[type=submit]')
+    await p.click('[data-test=visit-submit]')
     await p.waitForSelector('text=已保存，等待网络')
     await p.context().setOffline(false)
     await p.waitForFunction(() => !document.querySelector('.van-notice-bar'))

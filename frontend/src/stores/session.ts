@@ -46,11 +46,11 @@ export const useSessionStore = defineStore('session', () => {
       fromCache.value = false
       cacheMe(me.value)
     } catch (e) {
-      if (e instanceof ApiError) {
+      if (e instanceof ApiError && !e.isTransient) {
         me.value = null
         cacheMe(null)
       } else {
-        // Offline: keep working with the last known profile (a worker in a stairwell).
+        // Offline or server briefly down: keep working with the last known profile (a worker in a stairwell).
         me.value = cachedMe()
         fromCache.value = me.value !== null
       }

@@ -28,8 +28,76 @@ def _periods(day: date):
         yield datetime.combine(day, start, TZ), datetime.combine(day, end, TZ)
 
 
+# Cumulative working seconds at the start of each day of a window, for O(log n) arithmetic in bulk loads.
+_EPOCH = date(2015, 1, 1)
+_DAYS = 365 * 20
+_cum: list[int] = []
+
+
+def _table():
+    if not _cum:
+        total = 0
+        for i in range(_DAYS + 1):
+            _cum.append(total)
+            if is_workday(_EPOCH + timedelta(days=i)):
+                total += DAY_SECONDS
+    return _cum
+
+
+_SECS = [(s.hour * 3600 + s.minute * 60, e.hour * 3600 + e.minute * 60) for s, e in PERIODS]
+
+
+def _to_working(local: datetime) -> float | None:
+    """Working seconds from the window's start to `local` (Asia/Shanghai); None outside the window."""
+    i = (local.date() - _EPOCH).days
+    if not 0 <= i < _DAYS:
+        return None
+    cum = _table()
+    base = cum[i]
+    if cum[i + 1] == base:  # not a working day
+        return float(base)
+    sec = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+    done = 0.0
+    for a, b in _SECS:
+        if sec >= b:
+            done += b - a
+        elif sec > a:
+            done += sec - a
+    return base + done
+
+
+def _from_working(w: float) -> datetime | None:
+    """The earliest instant with `w` working seconds since the window's start."""
+    from bisect import bisect_left
+
+    cum = _table()
+    i = bisect_left(cum, w) - 1  # last day starting strictly before w (w > cum[i])
+    if i < 0:
+        i = 0
+    if i >= _DAYS:
+        return None
+    left = w - cum[i]
+    day = _EPOCH + timedelta(days=i)
+    for a, b in _SECS:
+        if left <= b - a:
+            sec = a + left
+            return datetime.combine(day, time(0, 0), TZ) + timedelta(seconds=sec)
+        left -= b - a
+    return None
+
+
 def add_working_hours(start: datetime, hours: float) -> datetime:
     """The instant `hours` of working time after `start` (an aware datetime); returned in `start`'s zone."""
+    if hours > 0:
+        w = _to_working(start.astimezone(TZ))
+        if w is not None:
+            end = _from_working(w + float(hours) * 3600)
+            if end is not None:
+                return end.astimezone(start.tzinfo)
+    return _add_working_hours_slow(start, hours)
+
+
+def _add_working_hours_slow(start: datetime, hours: float) -> datetime:
     remaining = timedelta(hours=float(hours))
     out_tz = start.tzinfo
     current = start.astimezone(TZ)

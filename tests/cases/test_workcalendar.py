@@ -60,3 +60,15 @@ def test_years_outside_the_data_fall_back_to_weekdays():
     monday = datetime(2099, 6, 1, 9, 0, tzinfo=SH)
     assert monday.weekday() == 0
     assert add_working_hours(monday + timedelta(days=4, hours=8.5), 1) == monday + timedelta(days=7, minutes=30)
+
+
+def test_fast_table_agrees_with_day_by_day_walk():
+    import random
+
+    from gridcase.cases.workcalendar import _add_working_hours_slow
+
+    rng = random.Random(7)
+    for _ in range(3000):
+        start = at(2026, 1, 1) + timedelta(minutes=rng.randrange(0, 365 * 24 * 60), seconds=rng.randrange(60))
+        hours = rng.choice([0.25, 0.5, 1, 2, 3, 4.5, 7.5, 8, 15, 22.5, 37.5, 75, 150]) * rng.choice([1, 1, 0.37])
+        assert add_working_hours(start, hours) == _add_working_hours_slow(start, hours), (start, hours)

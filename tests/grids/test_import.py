@@ -197,6 +197,18 @@ class TestBadRows:
         assert res.json()["report"]["rows"][0]["reasons"][0]["code"] == "micro_grid_not_found"
         assert not Unit.objects.filter(building=city.building, name="8单元").exists()
 
+    def test_unit_under_a_micro_grid_of_another_general_grid_breaks_the_tree_rules(self, city, client_for):
+        g2 = f.grid("ST-BLZ-G02", "第二网格", f.LEVEL.GRID, city.community)
+        m2 = f.grid("ST-BLZ-G02-M01", "二网格1号微网格", f.LEVEL.MICRO_GRID, g2)
+        rows = [["孙丽", "女", "1980-01-01", "", "", "1栋", "5", "101", m2.code, "", "", ""]]
+        res = client_for(city.secretary, "en").post(
+            URL, {"file": SimpleUploadedFile("a.csv", csv_bytes(rows)), "grid": city.community.pk}, format="multipart")
+        reasons = res.json()["report"]["rows"][0]["reasons"]
+        assert reasons[0]["code"] == "unit_invalid"
+        assert "general grid of the building" in reasons[0]["message"]
+        assert not Unit.objects.filter(building=city.building, name="5单元").exists()
+        assert not Resident.objects.filter(name="孙丽").exists()
+
     def test_same_person_twice_in_one_file(self, city, client_for):
         rows = good_rows()[:1] * 2
         res = upload(client_for(city.secretary), city.community.pk, csv_bytes(rows))

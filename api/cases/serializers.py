@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from gridcase.cases import workflow
@@ -69,6 +70,8 @@ class CaseSerializer(serializers.ModelSerializer):
         return display_name(obj.assignee) if obj.assignee_id else None
 
 
+@extend_schema_field({"type": "object", "nullable": True,
+                     "properties": {"lat": {"type": "number"}, "lng": {"type": "number"}}})
 class LocationField(serializers.Field):
     def to_internal_value(self, data):
         if data in (None, ""):

@@ -183,6 +183,7 @@ class ResponseTemplateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     serializer_class = ResponseTemplateSerializer
     pagination_class = None
+    queryset = ResponseTemplate.objects.all()
 
     @extend_schema(parameters=[OpenApiParameter("category", int), OpenApiParameter("status", str)])
     def list(self, request, *args, **kwargs):

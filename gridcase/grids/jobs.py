@@ -1,7 +1,10 @@
 """ImportJob lifecycle: create from an upload, claim with a compare-and-set, process, record progress."""
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import importer
@@ -20,9 +23,15 @@ def create(user, grid, data: bytes, filename: str, table: importer.Table) -> Imp
     return job
 
 
+# A job "running" for longer than this lost its worker (the task is acked late, so it is delivered again):
+# it may be claimed again, which is safe because importing the same file twice changes nothing.
+STALE_AFTER = timedelta(minutes=30)
+
+
 def process(job_id: int) -> ImportJob | None:
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now())
+    now = timezone.now()
+    claimable = Q(status=ImportJob.Status.PENDING) | Q(status=ImportJob.Status.RUNNING, started_at__lt=now - STALE_AFTER)
+    claimed = ImportJob.objects.filter(claimable, pk=job_id).update(status=ImportJob.Status.RUNNING, started_at=now)
     if not claimed:
         return None
     job = ImportJob.objects.select_related("grid", "user").get(pk=job_id)

@@ -349,6 +349,18 @@ class TestLargeFilesInTheBackground:
         listing = client.get(URL).json()
         assert [j["id"] for j in listing["results"]] == [job_id]
 
+    def test_a_job_whose_worker_died_is_claimed_again(self, city):
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        job = ImportJob.objects.create(user=city.secretary, grid=city.community, file_type="csv",
+                                       content=csv_bytes(good_rows()), status="running",
+                                       started_at=timezone.now() - timedelta(minutes=5))
+        assert jobs.process(job.pk) is None  # still fresh: another worker may be on it
+        ImportJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(hours=2))
+        assert jobs.process(job.pk).status == "done"
+
     def test_job_failing_on_file_is_marked_failed(self, city):
         job = ImportJob.objects.create(user=city.secretary, grid=city.community, file_type="csv", content=b"%PDF")
         jobs.process(job.pk)

@@ -122,6 +122,7 @@ await shot('m-me-360', { me: worker, fullPage: true, before: async (p) => { awai
 await shot('m-inbox-360', { me: worker, before: async (p) => { await p.click('.van-tabbar-item >> nth=3'); await p.waitForSelector('.note') } })
 await shot('c-cases-1280', { me: secretary, width: 1280, height: 800 })
 await shot('c-dashboard-1280', { me: secretary, width: 1280, height: 800, fullPage: true, before: async (p) => { await p.click('text=数据看板'); await p.waitForSelector('canvas'); await p.waitForTimeout(800) } })
+await shot('m-report-360', { me: worker, fullPage: true, before: async (p) => { await p.click('.van-tabbar-item >> nth=2'); await p.waitForSelector('textarea'); await p.click('input[placeholder="请选择分类"]'); await p.waitForSelector('.van-cascader'); await p.click('.van-cascader__option >> text=环境卫生'); await p.click('.van-cascader__option >> text=楼道杂物'); await p.fill('input[placeholder="一句话说明问题"]', '楼道堆放杂物') } })
 await shot('m-round-360-en', { me: worker, locale: 'en' })
 await shot('m-action-360', { me: worker, before: async (p) => { await p.click('text=事件'); await p.click('text=3栋2单元楼道堆放杂物'); await p.click('button:has-text("办结")'); await p.waitForSelector('.action-form') } })
 await shot('m-case-360-large', { me: worker, large: true, before: async (p) => { await p.click('text=事件'); await p.click('text=3栋2单元楼道堆放杂物'); await p.waitForSelector('.case-detail__title') } })

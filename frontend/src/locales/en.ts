@@ -218,6 +218,8 @@ const en: MessageSchema = {
     saved: 'Saved, waiting for network',
     photoFailed: 'The case was sent but the photo failed: {message}',
     missing: 'Please fill in category, title and description',
+    location: 'Attach my location',
+    locationFailed: 'Could not get the location; you can send without it',
   },
   inbox: {
     title: 'Messages',

@@ -217,6 +217,8 @@ const zhCN = {
     saved: '已保存，等待网络',
     photoFailed: '事件已提交，但照片上传失败：{message}',
     missing: '请填写分类、标题和描述',
+    location: '附上当前位置',
+    locationFailed: '无法获取位置，可以不附位置直接提交',
   },
   inbox: {
     title: '消息',

@@ -104,6 +104,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @action(detail=True, methods=["get"], pagination_class=AscendingIdCursorPagination)
     def events(self, request, pk=None):
         case = self.get_case()
+        services.audit_sensitive_reads(request.user, [case], request)
         qs = CaseEvent.objects.filter(case_id=case.pk).select_related("actor").order_by("id")
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(CaseEventSerializer(page, many=True).data)

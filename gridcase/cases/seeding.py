@@ -28,6 +28,7 @@ from gridcase.grids.models import Department, DepartmentMember, Grid, Household,
 from .choices import DEADLINE_FIELD as _DEADLINE_FIELD
 from .choices import STAGE_OF_STATUS, Rating, SlaState, Source, Stage, Status
 from .models import Case, CaseDepartment, CaseEvent, CaseHop, CaseNumberSequence, Category
+from .services import code_suffix
 from .sla import limits_for
 from .workcalendar import add_hours
 
@@ -154,6 +155,12 @@ class World:
         self.source_weights = _cumulative([w for _, w in SOURCES])
         self.path_weights = _cumulative([w for _, w in PATHS])
         self._limits = {}
+        self._suffix = {}
+
+    def suffix(self, community):
+        if community not in self._suffix:
+            self._suffix[community] = code_suffix(Grid.objects.get(pk=community))
+        return self._suffix[community]
 
     def up(self, grid_id):
         """The owner one level up (micro-grid → grid → community → street)."""
@@ -270,8 +277,7 @@ class Simulator:
         self.sequences[(community, year)] += 1
         c = {
             "id": case_id,
-            "number": f"{year}-{(w.code[community].rsplit('-', 1)[-1]).upper()[:12]}-"
-                      f"{self.sequences[(community, year)]:06d}",
+            "number": f"{year}-{w.suffix(community)}-{self.sequences[(community, year)]:06d}",
             "title": story.get("title") or rng.choice(titles),
             "description": story.get("description") or rng.choice(descriptions), "category_id": category.pk,
             "scope": scope, "priority": priority, "sensitive": category.sensitive, "grid_id": micro,

@@ -58,7 +58,12 @@ def community_of(grid):
 
 
 def code_suffix(grid) -> str:
-    return (grid.code.rsplit("-", 1)[-1] or grid.code).upper()[:12]
+    """The community's short code in case numbers: the last part of its code (`CD-BL-BLZ` → `BLZ`), or the
+    last two parts when another grid of its level ends the same way (`CT-S02-C01` → `S02C01`)."""
+    parts = [p for p in grid.code.upper().split("-") if p] or [str(grid.pk)]
+    clash = len(parts) > 1 and Grid.objects.filter(level=grid.level, code__iendswith=f"-{parts[-1]}").exclude(
+        pk=grid.pk).exists()
+    return ("".join(parts[-2:]) if clash else parts[-1])[:16]
 
 
 def next_number(community, when) -> str:
@@ -208,9 +213,9 @@ def create_case(actor, data: dict, *, now=None) -> Created:
                                    whistled_by=actor if actor else None, report_by=report_by) for d in departments])
                 CaseHop.objects.bulk_create([CaseHop(case=case, kind=HopKind.DEPARTMENT, department_id=d,
                                                      start_action="create", started_at=now) for d in departments])
-                workflow._notify(workflow.officers_of(departments), Kind.WHISTLE, f"吹哨：{case.number}", case,
+                workflow._notify(workflow.officers_of(departments), Kind.WHISTLE, _("Whistle (吹哨): %(number)s"), case,
                                  "v1:whistle")
-            workflow._notify(workflow.staff_of(owner), Kind.CASE_UPDATE, f"新事件：{case.number} {case.title}",
+            workflow._notify(workflow.staff_of(owner), Kind.CASE_UPDATE, _("New case: %(number)s"),
                              case, "created")
     except IntegrityError:
         if not client_key:

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gridcase.grids.choices import Level
 
@@ -171,8 +172,9 @@ def mark(case_id: int, level: str, now: datetime):
                                        "deadline": case.sla_red_at.isoformat()}, at=now)
         recipients = workflow.responsible_users(case)
         kind = Kind.SLA_RED if level == "red" else Kind.SLA_YELLOW
-        title = (f"{case.number} 已超时（{Stage(case.sla_stage).label}）" if level == "red"
-                 else f"{case.number} 即将超时（{Stage(case.sla_stage).label}）")
+        title = workflow.render(_("Deadline passed: %(number)s (%(stage)s)") if level == "red"
+                                else _("Deadline near: %(number)s (%(stage)s)"),
+                                number=case.number, stage=Stage(case.sla_stage).label)
         notify(recipients, kind, title, case.title, dedupe_key=f"case:{case.pk}:sla:{case.sla_stage}:{level}:"
                f"{case.sla_red_at:%Y%m%d%H%M}", case_id=case.pk)
         if level == "red":

@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
@@ -290,8 +291,15 @@ def officers_of(department_ids) -> list[int]:
                       .values_list("user_id", flat=True)))
 
 
-def _notify(users, kind, title, case, key):
-    notify(users, kind, title, case.title, dedupe_key=f"case:{case.pk}:{key}", case_id=case.pk)
+def render(message, **params) -> str:
+    """Stored notification text, in the site's language (the recipient is not the caller)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(message) % params
+
+
+def _notify(users, kind, title, case, key, **params):
+    notify(users, kind, render(title, number=case.number, **params), case.title,
+           dedupe_key=f"case:{case.pk}:{key}", case_id=case.pk)
 
 
 # --- handlers: validate input, return the plan ---------------------------------------------------------------
@@ -374,7 +382,7 @@ def _assign(ctx):
                **stage_changes(case, Status.ASSIGNED, now)}
 
     def tell(c, at):
-        _notify([user_id], Kind.ASSIGNED, f"新派单：{c.number}", c, f"v{c.version}:assigned")
+        _notify([user_id], Kind.ASSIGNED, _("New case assigned to you: %(number)s"), c, f"v{c.version}:assigned")
 
     return Plan(changes, {"assignee": user_id}, _text(ctx, "note"), [tell])
 
@@ -417,7 +425,7 @@ def _reopen_plan(case, now, action, reason="", payload=None):
         if was_closed:
             open_grid_hop(c, c.owner_grid, action, at)
         if c.assignee_id:
-            _notify([c.assignee_id], Kind.REOPENED, f"事件重新办理：{c.number}", c, f"v{c.version}:reopened")
+            _notify([c.assignee_id], Kind.REOPENED, _("Case reopened: %(number)s"), c, f"v{c.version}:reopened")
 
     return Plan(changes, dict(payload or {}, reason=reason), reason, [effects])
 
@@ -453,7 +461,7 @@ def _escalate_plan(case, now, action, reason=""):
         close_grid_hop(c, action, at)
         open_grid_hop(c, target, action, at)
         c.owner_grid = target
-        _notify(staff_of(target), Kind.ESCALATED, f"事件上报：{c.number}", c, f"v{c.version}:escalated")
+        _notify(staff_of(target), Kind.ESCALATED, _("Case escalated to you: %(number)s"), c, f"v{c.version}:escalated")
 
     return Plan(changes, payload, reason, [effects])
 
@@ -513,7 +521,7 @@ def _whistle(ctx):
                            whistled_from_id=c.owner_grid_id, report_by=report_by, note=note) for d in ids])
         CaseHop.objects.bulk_create([CaseHop(case_id=c.pk, kind=HopKind.DEPARTMENT, department_id=d,
                                              start_action="whistle", started_at=at) for d in ids])
-        _notify(officers_of(ids), Kind.WHISTLE, f"吹哨：{c.number}", c, f"v{c.version}:whistle")
+        _notify(officers_of(ids), Kind.WHISTLE, _("Whistle (吹哨): %(number)s"), c, f"v{c.version}:whistle")
 
     return Plan({}, {"departments": ids, "report_by": report_by.isoformat()}, note, [effects])
 
@@ -541,7 +549,7 @@ def _reply(ctx):
         CaseDepartment.objects.filter(pk__in=[cd.pk for cd in links]).update(
             replied_at=at, replied_by_id=ctx.scope.user_id, reply=note)
         close_department_hops(c, "reply", at, ids)
-        _notify(responsible_users(c), Kind.CASE_UPDATE, f"部门已回复：{c.number}", c, f"v{c.version}:reply")
+        _notify(responsible_users(c), Kind.CASE_UPDATE, _("A department replied: %(number)s"), c, f"v{c.version}:reply")
 
     return Plan({}, {"replied": ids}, note, [effects])
 
@@ -588,7 +596,7 @@ def _request_extension(ctx):
         ExtensionRequest.objects.create(case_id=c.pk, stage=c.sla_stage, hours=hours, reason=reason,
                                         requested_by_id=ctx.scope.user_id, requested_at=at,
                                         old_deadline=c.sla_red_at)
-        _notify(staff_of(c.owner_grid), Kind.EXTENSION, f"延期申请：{c.number}", c, f"v{c.version}:extension")
+        _notify(staff_of(c.owner_grid), Kind.EXTENSION, _("Extension requested: %(number)s"), c, f"v{c.version}:extension")
 
     return Plan({}, {"hours": str(hours)}, reason, [effects])
 
@@ -617,9 +625,8 @@ def _decide_extension(ctx):
             state=ExtensionState.APPROVED if approve else ExtensionState.REFUSED, decided_by_id=ctx.scope.user_id,
             decided_at=at, decision_note=note, new_deadline=changes.get("sla_red_at"))
         if ext.requested_by_id:
-            verdict = "已批准" if approve else "未批准"
-            _notify([ext.requested_by_id], Kind.EXTENSION, f"延期申请{verdict}：{c.number}", c,
-                    f"v{c.version}:extension-decided")
+            title = _("Extension approved: %(number)s") if approve else _("Extension refused: %(number)s")
+            _notify([ext.requested_by_id], Kind.EXTENSION, title, c, f"v{c.version}:extension-decided")
 
     return Plan(changes, payload, note, [effects])
 
@@ -634,7 +641,8 @@ def _rate(ctx):
     users = responsible_users(case)
 
     def tell(c, at):
-        _notify(users, Kind.RATED, f"居民评价：{c.number}（{Rating(rating).label}）", c, f"v{c.version}:rated")
+        _notify(users, Kind.RATED, _("Resident rated %(number)s: %(rating)s"), c, f"v{c.version}:rated",
+                rating=Rating(rating).label)
 
     if rating == Rating.DISSATISFIED:
         plan = _reopen_plan(case, now, "rate", comment, {"rating": rating})

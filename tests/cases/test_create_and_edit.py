@@ -163,3 +163,20 @@ def test_categories_in_tree_order_and_templates(city, client_for):
     assert [t["title"] for t in templates] == ["停车协商"]
     general = c.get("/api/v1/response-templates/", {"category": parking, "status": "reported"}).json()
     assert [t["title"] for t in general] == ["已受理告知"]
+
+
+def test_numbers_stay_unique_when_community_codes_end_alike(city, client_for, category):
+    from gridcase.grids.choices import Level, Role
+
+    from ..factories import grid as make_grid
+    from ..factories import member
+
+    other_street = make_grid("ST2", "二街道", Level.STREET)
+    twin = make_grid("ST2-BLZ", "另一个八里庄", Level.COMMUNITY, other_street)
+    twin_grid = make_grid("ST2-BLZ-G01", "一网格", Level.GRID, twin)
+    twin_micro = make_grid("ST2-BLZ-G01-M01", "一微网格", Level.MICRO_GRID, twin_grid)
+    member(city.admin, twin, Role.SECRETARY)
+    a = client_for(city.worker).post(URL, payload(city, category), format="json").json()["number"]
+    b = client_for(city.admin).post(URL, payload(city, category, grid=twin_micro.pk), format="json").json()["number"]
+    year = timezone.localtime().year
+    assert a == f"{year}-STBLZ-000001" and b == f"{year}-ST2BLZ-000001"

@@ -6,7 +6,7 @@ departments for whistles and a named login for every role. Idempotent: a second 
 and creates nothing.
 
 `seed_city(ctx)`: a synthetic city for benchmarks (at scale 1: a district, 12 streets, 120 communities,
-10,800 micro-grids, ~560,000 residents) loaded in one transaction.
+10,800 micro-grids, ~630,000 residents) loaded in one transaction.
 
 Both build the tree in memory (tree numbering computed by `tree.number_forest`, never by MPTT's
 one-by-one inserts) and stream rows with `copy_rows` (COPY on PostgreSQL). Personal data is written
@@ -153,7 +153,7 @@ def demo_plan(rng) -> Plan:
         return [(f"m{g:02d}{m:02d}", Role.MICRO_GRID_WORKER, "微网格员")]
 
     # 15,525 households over 117 micro-grids: ~133 each, a unit's worth more or less.
-    add_general_grids(plan, blz, 17, micro_counts, lambda g, m: rng.randint(85, 130), rng, blz_users,
+    add_general_grids(plan, blz, 17, micro_counts, lambda g, m: rng.randint(78, 123), rng, blz_users,
                       BUILDING_SHAPES)
     for i, (kind, name) in enumerate(DEDICATED_BALIZHUANG, start=1):
         node = Node(f"{blz.code}-D{i:02d}", name, Level.DEDICATED, blz, kind=kind,
@@ -186,6 +186,7 @@ def city_plan(rng, scale: float, prefix: str, regions) -> Plan:
     district.members.append((f"{low}-viewer", Role.VIEWER, "区级观察员"))
     plan = Plan(nodes=[district], superusers=[f"{low}-admin"], id_regions=regions)
     per_street = math.ceil(communities / streets)
+    community_tag = "C" if prefix == CITY_PREFIX else "C" + prefix[len(CITY_PREFIX):]
     c_no = 0
     for s in range(1, streets + 1):
         sbox = split_box(district.box, streets, s - 1)
@@ -197,7 +198,8 @@ def city_plan(rng, scale: float, prefix: str, regions) -> Plan:
         in_street = min(per_street, communities - c_no)
         for c in range(1, in_street + 1):
             c_no += 1
-            community = Node(f"{street.code}-C{c:02d}", f"{street.name}第{chinese_number(c)}社区", Level.COMMUNITY,
+            # The last code segment is unique across the whole database (case numbers use it, 2026-C001-000123).
+            community = Node(f"{street.code}-{community_tag}{c_no:03d}", f"{street.name}第{chinese_number(c)}社区", Level.COMMUNITY,
                              street, box=split_box(sbox, in_street, c - 1))
             cu = f"{low}-c{c_no:03d}"
             community.members.append((cu, Role.SECRETARY, "社区书记·总网格长"))

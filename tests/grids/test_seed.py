@@ -167,6 +167,9 @@ def test_small_city_is_a_valid_tree_and_refuses_a_second_load():
     assert Grid.objects.filter(code="CT2", level=Level.DISTRICT).exists()
     second = Grid.objects.get(code="CT2")
     assert tree.descendant_count(second) == 105
+    # Communities' last code segments stay unique (case numbers are built from them).
+    suffixes = [code.rsplit("-", 1)[-1] for code in Grid.objects.filter(level=Level.COMMUNITY).values_list("code", flat=True)]
+    assert len(suffixes) == len(set(suffixes)) == 2
     # Each city's ID numbers are its own.
     assert Resident.objects.values("id_number_hash").distinct().count() == Resident.objects.count()
     assert_tree_is_what_mptt_computes()
@@ -175,8 +178,8 @@ def test_small_city_is_a_valid_tree_and_refuses_a_second_load():
 @pytest.mark.django_db
 def test_a_tree_insert_after_the_seed_keeps_the_numbering_sound():
     seed("city", "--scale", "0.01")
-    grid = Grid.objects.get(code="CT-S01-C01-G01")
-    Grid.objects.create(code="CT-S01-C01-G01-M99", name="新微网格", level=Level.MICRO_GRID, parent=grid)
+    grid = Grid.objects.get(code="CT-S01-C001-G01")
+    Grid.objects.create(code="CT-S01-C001-G01-M99", name="新微网格", level=Level.MICRO_GRID, parent=grid)
     assert_tree_is_what_mptt_computes()
 
 

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("kind", choices=["demo", "city"])
         parser.add_argument("--logins", action="store_true", help="print the demo logins and their password")
         parser.add_argument("--scale", type=positive_float, default=1.0,
-                            help="city size; 1 = 120 communities, 10,800 micro-grids, ~560,000 residents")
+                            help="city size; 1 = 120 communities, 10,800 micro-grids, ~630,000 residents")
         parser.add_argument("--force", action="store_true",
                             help="city: append a new city although the database already holds grids")
         parser.add_argument("--seed", type=int, default=20240601, help="random seed (same seed, same data)")

@@ -35,7 +35,7 @@ demo: migrate
 run: install frontend demo
 	./scripts/run.sh
 
-test: install $(NODE_STAMP)
+test: install frontend
 	./scripts/test.sh
 
 lint: install

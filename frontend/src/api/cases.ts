@@ -7,6 +7,7 @@ export const CASE_STATUSES = [
   'assigned',
   'in_progress',
   'resolved',
+  'verified',
   'closed',
   'rejected',
   'merged',
@@ -31,6 +32,8 @@ export const CASE_ACTIONS = [
   'rate',
   'request_extension',
   'decide_extension',
+  'score_department',
+  'merge',
 ] as const
 export type CaseAction = (typeof CASE_ACTIONS)[number]
 
@@ -51,7 +54,7 @@ export interface Case {
   status: CaseStatus
   assignee: number | null
   assignee_name: string | null
-  departments: Array<number | { id: number; name: string }>
+  departments: Array<number | CaseDepartment>
   location: { lat: number; lng: number } | null
   version: number
   deadlines: { accept_by: string | null; handle_by: string | null; verify_by: string | null }
@@ -59,6 +62,16 @@ export interface Case {
   allowed_actions: string[]
   created_at: string
   updated_at: string
+}
+
+export interface CaseDepartment {
+  id: number
+  name: string
+  report_by?: string | null
+  reported_in_at?: string | null
+  replied_at?: string | null
+  reply?: string
+  score?: number | null
 }
 
 export interface CaseEvent {
@@ -119,6 +132,8 @@ export interface ActionPayloads {
   rate: { rating: Rating }
   request_extension: { hours: number; reason: string }
   decide_extension: { approve: boolean }
+  score_department: { department: number; score: number }
+  merge: { into: number }
 }
 
 export interface Attachment {
@@ -134,6 +149,7 @@ export const casesApi = {
   more: (next: string) => http.get<Page<Case>>(next),
   get: (id: number) => http.get<Case>(`cases/${id}/`),
   events: (id: number) => http.get<Page<CaseEvent> | CaseEvent[]>(`cases/${id}/events/`),
+  eventsMore: (next: string) => http.get<Page<CaseEvent>>(next),
   create: (data: CaseCreate) => http.post<Case>('cases/', data),
   act: <A extends CaseAction>(id: number, action: A, version: number, payload: ActionPayloads[A]) =>
     http.post<Case>(`cases/${id}/${action}/`, { version, ...payload }),

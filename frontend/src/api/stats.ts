@@ -27,8 +27,14 @@ export interface GridRankingRow {
 
 export type Row = Record<string, unknown>
 
+export interface CoverageFigures {
+  residents?: number
+  on_time?: number
+  rate: number | null
+}
+
 export interface VisitCoverage {
-  overall: number | null
+  overall: number | CoverageFigures | null
   by_tag: Row[]
   by_grid: Row[]
 }
@@ -41,7 +47,7 @@ export interface StatsRange {
 
 export const statsApi = {
   summary: (r: StatsRange) => http.get<StatsSummary>('stats/summary/', { ...r }),
-  timeseries: (r: StatsRange, metric = 'created') =>
+  timeseries: (r: StatsRange, metric = 'total') =>
     http.get<{ points: TimeseriesPoint[] }>('stats/timeseries/', { ...r, metric }),
   gridRanking: (grid?: number) => http.get<{ results: GridRankingRow[] }>('stats/grid-ranking/', { grid }),
   departments: (r: StatsRange) => http.get<{ results: Row[] } | Row[]>('stats/departments/', { ...r }),

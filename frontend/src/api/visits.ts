@@ -11,9 +11,14 @@ export type Need = (typeof NEEDS)[number]
 export interface DueVisit {
   resident: number
   resident_name: string
+  household?: number
   household_label: string
-  building: string | null
-  unit: string | null
+  room?: string
+  /** The backend sends ids here and the names in building_name / unit_name. */
+  building: number | string | null
+  building_name?: string
+  unit: number | string | null
+  unit_name?: string
   tags: Tag[]
   kind: VisitKind
   due_on: string
@@ -50,8 +55,17 @@ function unwrap<T>(data: Page<T> | T[]): T[] {
 }
 
 export const visitsApi = {
+  /** The whole round for the day (a round is bounded: follow every page). */
   async due(date: string): Promise<DueVisit[]> {
-    return unwrap(await http.get<Page<DueVisit> | DueVisit[]>('visits/due/', { date }))
+    const first = await http.get<Page<DueVisit> | DueVisit[]>('visits/due/', { date })
+    const all = unwrap(first)
+    let next = Array.isArray(first) ? null : first.next
+    for (let guard = 0; next && guard < 50; guard++) {
+      const page = await http.get<Page<DueVisit>>(next)
+      all.push(...page.results)
+      next = page.next
+    }
+    return all
   },
   create: (v: VisitCreate) => http.post<Visit>('visits/', v),
   forResident: (resident: number) => http.get<Page<Visit>>('visits/', { resident }),

@@ -117,6 +117,7 @@ const en: MessageSchema = {
       assigned: 'Assigned',
       in_progress: 'In progress',
       resolved: 'Awaiting check',
+      verified: 'Verified',
       closed: 'Closed',
       rejected: 'Rejected',
       merged: 'Merged',
@@ -183,6 +184,19 @@ const en: MessageSchema = {
       rate: 'Rate',
       request_extension: 'Request extension',
       decide_extension: 'Decide extension',
+      score_department: 'Score department',
+      merge: 'Merge',
+    },
+    events: {
+      create: 'Reported',
+      sla_yellow: 'Time limit warning',
+      sla_red: 'Overdue',
+    },
+    deptWithState: '{name} ({state})',
+    deptState: {
+      waiting: 'waiting to report in',
+      reportedIn: 'reported in',
+      replied: 'replied',
     },
     actionDone: 'Done: {action}',
     inputs: {
@@ -196,6 +210,8 @@ const en: MessageSchema = {
       hours: 'Extra hours',
       approve: 'Approve',
       refuse: 'Refuse',
+      score: 'Score',
+      into: 'Merge into case (ID)',
     },
     ratings: {
       satisfied: 'Satisfied',
@@ -301,6 +317,11 @@ const en: MessageSchema = {
       median_response_hours: 'Median response (h)',
       average_score: 'Average score',
       satisfaction_rate: 'Satisfaction rate',
+      reported_in_on_time: 'Reported in on time',
+      median_report_in_hours: 'Median report-in (h)',
+      replied: 'Replied',
+      median_handling_hours: 'Median handling (h)',
+      scored: 'Scored',
     },
   },
   dept: {

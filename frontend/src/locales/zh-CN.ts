@@ -116,6 +116,7 @@ const zhCN = {
       assigned: '已派遣',
       in_progress: '处置中',
       resolved: '待核查',
+      verified: '已核查',
       closed: '已结案',
       rejected: '已退回',
       merged: '已合并',
@@ -182,6 +183,19 @@ const zhCN = {
       rate: '评价',
       request_extension: '申请延期',
       decide_extension: '审批延期',
+      score_department: '部门评分',
+      merge: '合并',
+    },
+    events: {
+      create: '上报',
+      sla_yellow: '时限预警',
+      sla_red: '超时',
+    },
+    deptWithState: '{name}（{state}）',
+    deptState: {
+      waiting: '待报到',
+      reportedIn: '已报到',
+      replied: '已答复',
     },
     actionDone: '已完成：{action}',
     inputs: {
@@ -195,6 +209,8 @@ const zhCN = {
       hours: '延期小时数',
       approve: '同意延期',
       refuse: '不同意',
+      score: '评分',
+      into: '合并到事件（编号 ID）',
     },
     ratings: {
       satisfied: '满意',
@@ -300,6 +316,11 @@ const zhCN = {
       median_response_hours: '响应时长中位数（小时）',
       average_score: '平均评分',
       satisfaction_rate: '满意率',
+      reported_in_on_time: '按时报到',
+      median_report_in_hours: '报到时长中位数（小时）',
+      replied: '已答复',
+      median_handling_hours: '办理时长中位数（小时）',
+      scored: '已评分',
     },
   },
   dept: {

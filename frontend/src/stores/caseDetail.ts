@@ -21,7 +21,15 @@ export const useCaseDetailStore = defineStore('caseDetail', () => {
   async function loadEvents(id: number) {
     try {
       const data = await casesApi.events(id)
-      events.value = Array.isArray(data) ? data : data.results
+      const all = Array.isArray(data) ? data : [...data.results]
+      // Events are cursor-paginated oldest first: follow the pages (a timeline is short).
+      let next = Array.isArray(data) ? null : data.next
+      for (let guard = 0; next && guard < 20; guard++) {
+        const page = await casesApi.eventsMore(next)
+        all.push(...page.results)
+        next = page.next
+      }
+      events.value = all
       eventsError.value = false
     } catch {
       eventsError.value = true

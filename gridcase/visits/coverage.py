@@ -61,6 +61,25 @@ def _sql(residents_sql: str) -> str:
         greatest = "MAX({a}, COALESCE({b}, {a}))"
         minus_days = "date({d}, '-' || {n} || ' days')"
         diff = "CAST(julianday({a}) - julianday({b}) AS INTEGER)"
+    if pg:
+        # One index range scan per item on (resident, kind, visited_on) for each kind that counts for it.
+        kinds = " ".join(f"WHEN '{k}' THEN ARRAY[{', '.join(repr(str(v)) for v in sorted(vs))}]::varchar[]"
+                         for k, vs in SATISFIED_BY.items())
+        contacts = f"""c AS (
+  SELECT it.id AS item_id, it.f0, v.visited_on AS c
+  FROM it CROSS JOIN LATERAL (
+    SELECT v.visited_on FROM {visit} v
+    WHERE v.resident_id = it.resident_id AND v.kind = ANY(CASE it.kind {kinds} END)
+      AND v.visited_on <= {day} AND v.visited_on >= it.f0 - it.allow
+  ) v
+),"""
+    else:
+        contacts = f"""c AS (
+  SELECT it.id AS item_id, it.f0, v.visited_on AS c
+  FROM it JOIN sat ON sat.item_kind = it.kind
+  JOIN {visit} v ON v.resident_id = it.resident_id AND v.kind = sat.visit_kind
+  WHERE v.visited_on <= {day} AND v.visited_on >= {minus_days.format(d="it.f0", n="it.allow")}
+),"""
     return f"""
 WITH res(id, bucket) AS ({residents_sql}),
 it AS (
@@ -72,18 +91,15 @@ it AS (
   WHERE COALESCE(i.custom_days, i.rule_days) IS NOT NULL
 ),
 sat(item_kind, visit_kind) AS (VALUES {sat}),
-c AS (
-  SELECT it.id AS item_id, v.visited_on AS c
-  FROM it JOIN sat ON sat.item_kind = it.kind
-  JOIN {visit} v ON v.resident_id = it.resident_id AND v.kind = sat.visit_kind
-  WHERE v.visited_on <= {day} AND v.visited_on >= {minus_days.format(d="it.f0", n="it.allow")}
+{contacts}
+anchor AS (
+  SELECT item_id, MAX(c) AS a FROM c WHERE c <= f0 GROUP BY item_id
 ),
 pts AS (
-  SELECT it.id AS item_id, it.allow,
-         {greatest.format(a="it.started_on", b="(SELECT MAX(c.c) FROM c WHERE c.item_id = it.id AND c.c <= it.f0)")} AS p
-  FROM it
+  SELECT it.id AS item_id, it.allow, {greatest.format(a="it.started_on", b="anchor.a")} AS p
+  FROM it LEFT JOIN anchor ON anchor.item_id = it.id
   UNION ALL
-  SELECT c.item_id, it.allow, c.c FROM c JOIN it ON it.id = c.item_id WHERE c.c > it.f0
+  SELECT c.item_id, it.allow, c.c FROM c JOIN it ON it.id = c.item_id WHERE c.c > c.f0
 ),
 gaps AS (
   SELECT item_id, allow, p, LEAD(p, 1, {day}) OVER (PARTITION BY item_id ORDER BY p) AS nxt FROM pts

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := frontend/node_modules/.installed-stamp
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
 
-.PHONY: run test install frontend migrate demo lint bench clean
+.PHONY: run test install frontend migrate demo lint bench clean messages
 
 install: $(STAMP)
 
@@ -46,3 +46,8 @@ bench: install
 
 clean:
 	rm -rf var frontend/dist
+
+# Extract translatable strings into gridcase/locale and compile them (needs gettext's msgfmt).
+messages: install
+	$(PY) manage.py makemessages -l zh_Hans -i ".venv/*" -i "frontend/*" -i "tests/*" -i "var/*"
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv

@@ -327,6 +327,8 @@ const en: MessageSchema = {
   dept: {
     title: 'Department inbox',
     empty: 'No cases whistled to your department',
+    open: 'Open',
+    all: 'All',
   },
 }
 

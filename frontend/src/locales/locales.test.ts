@@ -28,3 +28,18 @@ describe('locales', () => {
     }
   })
 })
+
+describe('setLocale', () => {
+  it("switches Vant's own locale, the request language and <html lang> with the app's, and remembers it", async () => {
+    const { Locale } = await import('vant')
+    const { setLocale, currentLocale } = await import('./index')
+    setLocale('en')
+    expect(currentLocale()).toBe('en')
+    expect(Locale.messages().confirm).toBe('Confirm')
+    expect(document.documentElement.lang).toBe('en')
+    expect(localStorage.getItem('gridcase.locale')).toBe('en')
+    setLocale('zh-CN')
+    expect(Locale.messages().confirm).toBe('确认')
+    expect(document.documentElement.lang).toBe('zh-CN')
+  })
+})

@@ -326,6 +326,8 @@ const zhCN = {
   dept: {
     title: '部门待办',
     empty: '没有吹哨到本部门的事件',
+    open: '待办',
+    all: '全部',
   },
 }
 

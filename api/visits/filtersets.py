@@ -68,10 +68,39 @@ class CarePlanFilter(TagFilterMixin, django_filters.FilterSet):
     tag = django_filters.CharFilter(method="filter_tag")
     escalated = django_filters.BooleanFilter()
     active = django_filters.BooleanFilter()
+    coverage = django_filters.ChoiceFilter(
+        choices=[("on_time", _("visited on time")), ("late", _("not visited on time"))], method="filter_coverage",
+        label=_("drill-down of visit coverage over coverage_from..coverage_to (default: this month)"))
+    coverage_from = django_filters.DateFilter(method="keep")
+    coverage_to = django_filters.DateFilter(method="keep")
 
     class Meta:
         model = CarePlan
-        fields = ["resident", "within", "worker", "tag", "escalated", "active"]
+        fields = ["resident", "within", "worker", "tag", "escalated", "active", "coverage", "coverage_from",
+                  "coverage_to"]
+
+    def keep(self, qs, name, value):
+        return qs  # read by filter_coverage
+
+    def filter_coverage(self, qs, name, value):
+        from django.db.models.expressions import RawSQL
+
+        from gridcase.grids.models import Grid
+        from gridcase.grids.scoping import scope_for
+        from gridcase.visits import coverage
+
+        data = self.form.cleaned_data
+        to = data.get("coverage_to") or timezone.localdate()
+        start = data.get("coverage_from") or to.replace(day=1)
+        if start > to:
+            raise ValidationError({"coverage_from": [_("The start of the period is after its end.")]})
+        grid = None
+        if data.get("within"):
+            grid = Grid.objects.filter(pk=data["within"]).first()
+            if grid is None:
+                return qs.none()
+        sql, params = coverage.residents_sql(scope_for(self.request.user), grid, start, to, value == "on_time")
+        return qs.filter(resident_id__in=RawSQL(sql, params))
 
     def filter_worker(self, qs, name, value):
         return qs.filter(responsible_q(int(value)))

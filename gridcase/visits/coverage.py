@@ -46,7 +46,16 @@ def _residents_sql(scope, grid, to: date):
     return sql, list(params), children
 
 
-def _sql(residents_sql: str) -> str:
+FIGURES = """SELECT 'all', 0, COUNT(*), COALESCE(SUM(ok), 0) FROM res_ok
+UNION ALL
+SELECT 'grid', res.bucket, COUNT(*), COALESCE(SUM(res_ok.ok), 0)
+  FROM res_ok JOIN res ON res.id = res_ok.resident_id GROUP BY res.bucket
+UNION ALL
+SELECT 'tag', t.tag_id, COUNT(*), COALESCE(SUM(res_ok.ok), 0)
+  FROM res_ok JOIN {tags} t ON t.resident_id = res_ok.resident_id GROUP BY t.tag_id"""
+
+
+def _sql(residents_sql: str, final: str | None = None) -> str:
     pg = connection.vendor == "postgresql"
     sat = ", ".join(f"('{k}', '{v}')" for k, kinds in SATISFIED_BY.items() for v in sorted(kinds))
     item, plan, visit = CarePlanItem._meta.db_table, CarePlan._meta.db_table, Visit._meta.db_table
@@ -80,6 +89,7 @@ def _sql(residents_sql: str) -> str:
   JOIN {visit} v ON v.resident_id = it.resident_id AND v.kind = sat.visit_kind
   WHERE v.visited_on <= {day} AND v.visited_on >= {minus_days.format(d="it.f0", n="it.allow")}
 ),"""
+    final = final or FIGURES.format(tags=tags)
     return f"""
 WITH res(id, bucket) AS ({residents_sql}),
 it AS (
@@ -112,13 +122,7 @@ res_ok AS (
   SELECT it.resident_id, MIN(item_ok.ok) AS ok FROM it JOIN item_ok ON item_ok.item_id = it.id
   GROUP BY it.resident_id
 )
-SELECT 'all', 0, COUNT(*), COALESCE(SUM(ok), 0) FROM res_ok
-UNION ALL
-SELECT 'grid', res.bucket, COUNT(*), COALESCE(SUM(res_ok.ok), 0)
-  FROM res_ok JOIN res ON res.id = res_ok.resident_id GROUP BY res.bucket
-UNION ALL
-SELECT 'tag', t.tag_id, COUNT(*), COALESCE(SUM(res_ok.ok), 0)
-  FROM res_ok JOIN {tags} t ON t.resident_id = res_ok.resident_id GROUP BY t.tag_id
+{final}
 """
 
 
@@ -152,3 +156,11 @@ def visit_coverage(scope, grid, start: date, to: date) -> dict:
         "by_grid": [{"grid": g.pk, "grid_name": g.name, "level": g.level,
                      **by_grid.get(g.pk, {"residents": 0, "on_time": 0, "rate": None})} for g in grid_rows],
     }
+
+
+def residents_sql(scope, grid, start: date, to: date, on_time: bool):
+    """(sql, params) selecting the ids of the residents counted on time (or late): the drill-down list
+    behind every figure (used by the care-plans list's `coverage` filter)."""
+    residents, params, _children = _residents_sql(scope, grid, to)
+    sql = _sql(residents, final=f"SELECT resident_id FROM res_ok WHERE ok = {1 if on_time else 0}")
+    return sql, params + [start.isoformat(), to.isoformat(), to.isoformat()]

@@ -113,3 +113,19 @@ def test_coverage_query_count_is_constant(city, history, client_for, django_asse
         f.resident(f.household(city.unit, f"{700 + i}"), f"新{i}", tags=["elderly_80"])
     with django_assert_max_num_queries(7):
         client.get(URL, {"grid": city.street.pk, **PERIOD})
+
+
+def test_every_figure_drills_down_to_its_care_plans(city, history, client_for):
+    client = client_for(city.dispatcher)
+    params = {"coverage_from": PERIOD["from"], "coverage_to": PERIOD["to"], "active": "true"}
+    late = client.get("/api/v1/care-plans/", {**params, "coverage": "late"}).data["results"]
+    on_time = client.get("/api/v1/care-plans/", {**params, "coverage": "on_time"}).data["results"]
+    assert {p["resident_name"] for p in late} == {"陈伯", "赵敏", "钱叔"}
+    assert {p["resident_name"] for p in on_time} == {"王秀英", "李建国"}
+    # Narrowed like the figure it came from: the community's late low-income residents are none.
+    narrowed = client.get("/api/v1/care-plans/", {**params, "coverage": "late", "within": city.community.pk,
+                                                  "tag": "low_income"}).data["results"]
+    assert narrowed == []
+    # The secretary's drill-down never shows another community's residents.
+    mine = client_for(city.secretary).get("/api/v1/care-plans/", {**params, "coverage": "late"}).data["results"]
+    assert {p["resident_name"] for p in mine} == {"陈伯", "钱叔"}

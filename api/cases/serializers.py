@@ -131,6 +131,7 @@ class CaseEventSerializer(serializers.ModelSerializer):
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(read_only=True, help_text="before | after | other")
     url = serializers.SerializerMethodField()
     thumbnail_url = serializers.SerializerMethodField()
 
@@ -154,6 +155,10 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 class CategorySerializer(serializers.ModelSerializer):
     depth = serializers.IntegerField(read_only=True, default=0)
+    # Plain strings: the same choice sets are named once, on Case (priority) and Grid (level).
+    default_priority = serializers.CharField(read_only=True)
+    entry_level = serializers.CharField(read_only=True)
+    skip_min_priority = serializers.CharField(read_only=True)
 
     class Meta:
         model = Category

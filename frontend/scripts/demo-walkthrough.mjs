@@ -22,6 +22,7 @@ async function session(user, { width = 360, height = 640 } = {}) {
   await page.fill('input[name=username]', user)
   await page.fill('input[name=password]', 'gridcase123')
   await page.click('[data-test=login-submit]')
+  await page.waitForURL((u) => !u.pathname.startsWith('/login') && !u.pathname.startsWith('/static'))
   await page.waitForLoadState('networkidle')
   return page
 }

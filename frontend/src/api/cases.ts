@@ -13,6 +13,9 @@ export const CASE_STATUSES = [
   'merged',
 ] as const
 export type CaseStatus = (typeof CASE_STATUSES)[number]
+/** Still being worked on (the `status` filter takes a comma-separated list). */
+export const OPEN_STATUSES = 'reported,accepted,assigned,in_progress,resolved,verified'
+export const FINISHED_STATUSES = 'closed,rejected,merged'
 export type SlaState = 'ok' | 'yellow' | 'red'
 export type Rating = 'satisfied' | 'basically' | 'dissatisfied'
 

@@ -162,6 +162,7 @@ const en: MessageSchema = {
     },
     mine: 'Assigned to me',
     myGrid: 'My grid',
+    done: 'Finished',
     empty: 'No cases',
     timeline: 'Timeline',
     noEvents: 'No events yet',

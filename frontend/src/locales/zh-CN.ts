@@ -161,6 +161,7 @@ const zhCN = {
     },
     mine: '派给我的',
     myGrid: '本网格',
+    done: '已办结',
     empty: '没有事件',
     timeline: '处理记录',
     noEvents: '暂无处理记录',

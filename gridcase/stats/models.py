@@ -1,4 +1,4 @@
-"""Rollups of cases for dashboards: one row per day × grid × top-level category × source.
+"""Rollups of cases for dashboards: one row per day × grid × top-level category × source, and per month × grid.
 
 A case is counted on the day it was created (Asia/Shanghai), in the grid where it happened (and its dedicated
 grid, if any): every figure is a cohort of "cases created in the period, in the subtree", which is exactly the
@@ -16,14 +16,13 @@ STATUS_FIELDS = ("st_reported", "st_accepted", "st_assigned", "st_in_progress", 
                  "st_closed", "st_rejected", "st_merged")
 
 
-class CaseDailyRollup(models.Model):
-    day = models.DateField()
-    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
-    dedicated_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")  # top-level category
-    source = models.CharField(max_length=16)
-    # Sensitive cases (mental health, minors, domestic violence) are counted only for the roles that see them.
-    sensitive = models.BooleanField(default=False)
+COUNTER_FIELDS = ("created", "responded_on_time", "accepted", "valid", "resolved", "resolved_on_time",
+                  "resolved_in_micro_grid", "resolve_hours_sum", "rated", "satisfied", "basically", "dissatisfied",
+                  "escalated", *STATUS_FIELDS)
+
+
+class CaseCounters(models.Model):
+    """What a rollup row counts about the cases it covers (definitions in rollup.case_flags)."""
 
     created = models.PositiveIntegerField(default=0)
     responded_on_time = models.PositiveIntegerField(default=0)  # accepted/rejected/merged by accept_by
@@ -49,10 +48,23 @@ class CaseDailyRollup(models.Model):
     st_merged = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class CaseDailyRollup(CaseCounters):
+    day = models.DateField()
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
+    dedicated_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")  # top-level category
+    source = models.CharField(max_length=16)
+    # Sensitive cases (mental health, minors, domestic violence) are counted only for the roles that see them.
+    sensitive = models.BooleanField(default=False)
+
+    class Meta:
         verbose_name = _("daily case rollup")
         verbose_name_plural = _("daily case rollups")
-        constraints = [models.UniqueConstraint(fields=["day", "grid", "dedicated_grid", "category", "source", "sensitive"],
-                                               name="case_rollup_unique", nulls_distinct=False)]
+        constraints = [models.UniqueConstraint(fields=["day", "grid", "dedicated_grid", "category", "source",
+                                                       "sensitive"], name="case_rollup_unique", nulls_distinct=False)]
         indexes = [models.Index(fields=["grid", "day"], name="case_rollup_grid_day"),
                    models.Index(fields=["dedicated_grid", "day"], name="case_rollup_dedicated_day",
                                 condition=models.Q(dedicated_grid__isnull=False))]
@@ -61,18 +73,69 @@ class CaseDailyRollup(models.Model):
         return f"{self.day} {self.grid_id} {self.category_id} {self.source}: {self.created}"
 
 
-class CaseRollupBucket(models.Model):
-    """Histogram of hours from report to resolution (see buckets.py) for one rollup row."""
+class CaseMonthlyRollup(CaseCounters):
+    """The daily rows of whole months summed per grid (no category or source): at city density a micro-grid
+    sees a case every few days, so daily rows are nearly one per case; monthly rows serve long periods with
+    several times fewer rows. Rebuilt from the daily rows of every month a refresh touches."""
 
-    rollup = models.ForeignKey(CaseDailyRollup, on_delete=models.CASCADE, related_name="buckets")
+    month = models.DateField()  # first day of the month
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
+    dedicated_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sensitive = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("monthly case rollup")
+        verbose_name_plural = _("monthly case rollups")
+        constraints = [models.UniqueConstraint(fields=["month", "grid", "dedicated_grid", "sensitive"],
+                                               name="case_monthly_unique", nulls_distinct=False)]
+        indexes = [models.Index(fields=["grid", "month"], name="case_monthly_grid_month"),
+                   models.Index(fields=["dedicated_grid", "month"], name="case_monthly_dedicated",
+                                condition=models.Q(dedicated_grid__isnull=False))]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.grid_id}: {self.created}"
+
+
+class CaseMonthlyBucket(models.Model):
+    """Histogram of hours to resolve per month × grid (the monthly rows' dimensions, repeated so the
+    histogram is read with the same index and filters as the counters, without a join)."""
+
+    month = models.DateField()
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
+    dedicated_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    sensitive = models.BooleanField(default=False)
     bucket = models.PositiveSmallIntegerField()
     count = models.PositiveIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["rollup", "bucket"], name="case_rollup_bucket_unique")]
+        constraints = [models.UniqueConstraint(fields=["month", "grid", "dedicated_grid", "sensitive", "bucket"],
+                                               name="case_monthly_bucket_unique", nulls_distinct=False)]
+        indexes = [models.Index(fields=["grid", "month"], name="case_mbucket_grid_month")]
 
     def __str__(self):
-        return f"{self.rollup_id}#{self.bucket}: {self.count}"
+        return f"{self.month:%Y-%m} {self.grid_id}#{self.bucket}: {self.count}"
+
+
+class CaseRollupBucket(models.Model):
+    """Histogram of hours from report to resolution (see buckets.py) per daily rollup row's dimensions."""
+
+    day = models.DateField()
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
+    dedicated_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=16)
+    sensitive = models.BooleanField(default=False)
+    bucket = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "grid", "dedicated_grid", "category", "source",
+                                                       "sensitive", "bucket"],
+                                               name="case_rollup_bucket_unique", nulls_distinct=False)]
+        indexes = [models.Index(fields=["grid", "day"], name="case_bucket_grid_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.grid_id}#{self.bucket}: {self.count}"
 
 
 class DepartmentDailyRollup(models.Model):

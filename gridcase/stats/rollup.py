@@ -11,8 +11,8 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import Max, Min
+from django.db import connection, transaction
+from django.db.models import Max, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -22,7 +22,10 @@ from gridcase.grids.choices import Level
 
 from . import buckets
 from .models import (
+    COUNTER_FIELDS,
     CaseDailyRollup,
+    CaseMonthlyBucket,
+    CaseMonthlyRollup,
     CaseRollupBucket,
     DepartmentDailyRollup,
     DepartmentRollupBucket,
@@ -144,7 +147,7 @@ def recompute_range(first: date, last: date, tops: dict | None = None) -> int:
     case_rows, case_hist = _compute_case_rows(first, last, tops)
     dept_rows, dept_hist = _compute_department_rows(first, last)
     with transaction.atomic():
-        CaseRollupBucket.objects.filter(rollup__day__gte=first, rollup__day__lte=last).delete()
+        CaseRollupBucket.objects.filter(day__gte=first, day__lte=last).delete()
         CaseDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
         DepartmentRollupBucket.objects.filter(rollup__day__gte=first, rollup__day__lte=last).delete()
         DepartmentDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
@@ -155,8 +158,9 @@ def recompute_range(first: date, last: date, tops: dict | None = None) -> int:
                             **{n: (v if n == "resolve_hours_sum" else int(v)) for n, v in case_rows[k].items()})
             for k in keys], batch_size=2000)
         CaseRollupBucket.objects.bulk_create([
-            CaseRollupBucket(rollup_id=row.pk, bucket=b, count=n)
-            for k, row in zip(keys, made, strict=True) for b, n in sorted(case_hist.get(k, {}).items())], batch_size=5000)
+            CaseRollupBucket(day=k[0], grid_id=k[1], dedicated_grid_id=k[2], category_id=k[3], source=k[4],
+                             sensitive=k[5], bucket=b, count=n)
+            for k in keys for b, n in sorted(case_hist.get(k, {}).items())], batch_size=5000)
         dkeys = list(dept_rows)
         dmade = DepartmentDailyRollup.objects.bulk_create([
             DepartmentDailyRollup(day=k[0], department_id=k[1], grid_id=k[2], dedicated_grid_id=k[3],
@@ -181,6 +185,35 @@ def recompute_days(days) -> int:
         written += recompute_range(start, prev, tops)
         if d is not None:
             start = prev = d
+    return written + recompute_months({d.replace(day=1) for d in days})
+
+
+def month_end(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def recompute_months(months) -> int:
+    """Replace the monthly rows of `months` (first days) with the sums of their daily rows."""
+    written = 0
+    for month in sorted(set(months)):
+        last = month_end(month)
+        dims = ("grid_id", "dedicated_grid_id", "sensitive")
+        rows = list(CaseDailyRollup.objects.filter(day__gte=month, day__lte=last).values(*dims)
+                    .annotate(**{f"s_{n}": Sum(n) for n in COUNTER_FIELDS}).order_by())
+        buckets_rows = list(CaseRollupBucket.objects.filter(day__gte=month, day__lte=last)
+                            .values(*dims, "bucket").annotate(n=Sum("count")).order_by())
+        with transaction.atomic():
+            CaseMonthlyBucket.objects.filter(month=month).delete()
+            CaseMonthlyRollup.objects.filter(month=month).delete()
+            made = CaseMonthlyRollup.objects.bulk_create([
+                CaseMonthlyRollup(month=month, grid_id=r["grid_id"], dedicated_grid_id=r["dedicated_grid_id"],
+                                  sensitive=r["sensitive"], **{n: r[f"s_{n}"] or 0 for n in COUNTER_FIELDS})
+                for r in rows], batch_size=2000)
+            CaseMonthlyBucket.objects.bulk_create([
+                CaseMonthlyBucket(month=month, grid_id=r["grid_id"], dedicated_grid_id=r["dedicated_grid_id"],
+                                  sensitive=r["sensitive"], bucket=r["bucket"], count=r["n"]) for r in buckets_rows],
+                batch_size=5000)
+        written += len(made)
     return written
 
 
@@ -205,7 +238,8 @@ def refresh(now: datetime | None = None) -> dict:
         state = _state(skip_locked=True)
         if state is None:
             return {"days": 0, "rows": 0, "skipped": True}
-        if state.last_run_at is None:
+        first_run = state.last_run_at is None
+        if first_run:
             days = all_days()
         else:
             days = touched_days(state.last_run_at - LOOKBACK) | {local_day(now)}
@@ -213,7 +247,19 @@ def refresh(now: datetime | None = None) -> dict:
         state.last_run_at = now
         state.last_days = len(days)
         state.save(update_fields=["last_run_at", "last_days"])
+    if first_run:
+        analyze()
     return {"days": len(days), "rows": written}
+
+
+def analyze() -> None:
+    """Fresh planner statistics after a bulk rebuild (PostgreSQL), so subtree queries use the (grid, day) index."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for model in (CaseDailyRollup, CaseRollupBucket, CaseMonthlyRollup, CaseMonthlyBucket,
+                      DepartmentDailyRollup, DepartmentRollupBucket):
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
 
 
 def all_days() -> set[date]:
@@ -229,10 +275,9 @@ def rebuild(now: datetime | None = None, progress=None) -> dict:
     now = now or timezone.now()
     with transaction.atomic():
         state = _state()
-        CaseRollupBucket.objects.all().delete()
-        CaseDailyRollup.objects.all().delete()
-        DepartmentRollupBucket.objects.all().delete()
-        DepartmentDailyRollup.objects.all().delete()
+        for model in (CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket, CaseDailyRollup, DepartmentRollupBucket,
+                      DepartmentDailyRollup):
+            model.objects.all().delete()
         days = sorted(all_days())
         tops = top_categories()
         written = 0
@@ -241,7 +286,9 @@ def rebuild(now: datetime | None = None, progress=None) -> dict:
             written += recompute_range(chunk[0], chunk[-1], tops)
             if progress is not None:
                 progress(len(chunk))
+        written += recompute_months({d.replace(day=1) for d in days})
         state.last_run_at = now
         state.last_days = len(days)
         state.save(update_fields=["last_run_at", "last_days"])
+    analyze()
     return {"days": len(days), "rows": written}

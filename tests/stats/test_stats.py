@@ -177,9 +177,9 @@ def _direct(grid, first, last):
 def _random_cases(city, n, seed=7):
     rng = random.Random(seed)
     grids = [city.micro, city.sibling_micro, city.other_micro]
-    base = at("2026-03-01")
+    base = at("2026-02-25")
     for _i in range(n):
-        created = base + timedelta(minutes=rng.randrange(0, 60 * 24 * 10))
+        created = base + timedelta(minutes=rng.randrange(0, 60 * 24 * 40))
         status = rng.choice(["reported", "accepted", "in_progress", "resolved", "verified", "closed", "rejected",
                              "merged"])
         responded = created + timedelta(minutes=rng.randrange(5, 600)) if status != "reported" else None
@@ -195,14 +195,17 @@ def _random_cases(city, n, seed=7):
                   source=rng.choice(["patrol", "resident", "hotline_12345"]))
 
 
+@pytest.mark.parametrize("period", [("2026-03-02", "2026-03-09"), ("2026-02-20", "2026-04-05"),
+                                    ("2026-03-01", "2026-03-31")])
 @pytest.mark.parametrize("grid_name", ["street", "community", "other_community", "grid", "dedicated", "micro"])
-def test_rollup_equals_direct_computation(city, client_for, grid_name):
+def test_rollup_equals_direct_computation(city, client_for, grid_name, period):
+    # The second and third periods hold the whole of March: read from the monthly rows (+ daily edges).
     _random_cases(city, 80)
     rollup.rebuild()
     grid = type(city.street).objects.get(pk=getattr(city, grid_name).pk)  # fresh tree numbering
-    params = {"from": "2026-03-02", "to": "2026-03-09", "grid": grid.pk}
+    params = {"from": period[0], "to": period[1], "grid": grid.pk}
     s = get(client_for, city.admin, "summary", **params).json()
-    direct, hours = _direct(grid, at("2026-03-02").date(), at("2026-03-09").date())
+    direct, hours = _direct(grid, at(period[0]).date(), at(period[1]).date())
     assert s["total"] == direct["created"]
     for key in ("responded_on_time", "valid", "resolved", "resolved_on_time", "resolved_in_micro_grid", "rated",
                 "satisfied", "basically", "escalated"):
@@ -253,10 +256,12 @@ def _count_queries(client_for, user, path, params):
 
 @pytest.mark.parametrize("path,extra", [
     ("summary", {}), ("timeseries", {"metric": "median_hours_to_resolve", "interval": "day"}),
+    ("timeseries", {"metric": "median_hours_to_resolve", "interval": "month"}),
     ("grid-ranking", {"metric": "on_time_rate"}), ("departments", {}),
 ])
-def test_query_count_does_not_grow_with_cases(city, client_for, path, extra):
-    params = {"from": "2026-03-01", "to": "2026-03-12", **extra}
+@pytest.mark.parametrize("period", [("2026-03-01", "2026-03-12"), ("2026-02-10", "2026-04-12")])
+def test_query_count_does_not_grow_with_cases(city, client_for, path, extra, period):
+    params = {"from": period[0], "to": period[1], **extra}
     fixture(city)
     rollup.rebuild()
     small = _count_queries(client_for, city.dispatcher, f"/api/v1/stats/{path}/", params)
@@ -264,7 +269,7 @@ def test_query_count_does_not_grow_with_cases(city, client_for, path, extra):
     rollup.rebuild()
     large = _count_queries(client_for, city.dispatcher, f"/api/v1/stats/{path}/", params)
     assert small == large
-    assert large <= 6
+    assert large <= 10  # scope (2), grid, subtree ids, children, counters and histograms (2 tiers)
 
 
 def test_buckets_round_trip():
@@ -350,3 +355,27 @@ def test_overlapping_refresh_skips(city):
         release.set()
         t.join()
     assert not rollup.refresh().get("skipped")
+
+
+def test_monthly_timeseries_matches_daily(city, client_for):
+    _random_cases(city, 60, seed=5)
+    rollup.rebuild()
+    params = {"grid": city.street.pk, "from": "2026-02-20", "to": "2026-04-05", "metric": "resolution_rate"}
+    months = get(client_for, city.dispatcher, "timeseries", interval="month", **params).json()["points"]
+    days = get(client_for, city.dispatcher, "timeseries", interval="day", **params).json()["points"]
+    for m in months:
+        inside = [d for d in days if m["from"] <= d["date"] <= m["to"]]
+        assert m["numerator"] == sum(d["numerator"] for d in inside)
+        assert m["denominator"] == sum(d["denominator"] for d in inside)
+    assert [m["date"] for m in months] == ["2026-02-01", "2026-03-01", "2026-04-01"]
+
+
+def test_split_period():
+    from datetime import date
+
+    from gridcase.stats.queries import Period, split_period
+
+    assert split_period(Period(date(2026, 3, 2), date(2026, 3, 9))) == (None, [(date(2026, 3, 2), date(2026, 3, 9))])
+    assert split_period(Period(date(2026, 2, 20), date(2026, 4, 5))) == (
+        (date(2026, 3, 1), date(2026, 3, 1)), [(date(2026, 2, 20), date(2026, 2, 28)), (date(2026, 4, 1), date(2026, 4, 5))])
+    assert split_period(Period(date(2026, 1, 1), date(2026, 12, 31))) == ((date(2026, 1, 1), date(2026, 12, 1)), [])

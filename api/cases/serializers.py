@@ -11,6 +11,13 @@ from gridcase.grids.models import Building, Grid, Household, Resident, Unit
 User = get_user_model()
 
 
+_DATETIME = serializers.DateTimeField()
+
+
+def _ts(value):
+    return _DATETIME.to_representation(value) if value else None
+
+
 def display_name(user) -> str | None:
     if user is None:
         return None
@@ -48,18 +55,12 @@ class CaseSerializer(serializers.ModelSerializer):
         return obj.location
 
     def get_deadlines(self, obj) -> dict:
-        f = serializers.DateTimeField().to_representation
-        return {k: (f(getattr(obj, k)) if getattr(obj, k) else None) for k in ("accept_by", "handle_by", "verify_by")}
+        return {"accept_by": _ts(obj.accept_by), "handle_by": _ts(obj.handle_by), "verify_by": _ts(obj.verify_by)}
 
     def get_departments(self, obj) -> list[dict]:
-        f = serializers.DateTimeField().to_representation
-
-        def ts(v):
-            return f(v) if v else None
-
-        return [{"id": cd.department_id, "name": cd.department.name, "whistled_at": ts(cd.whistled_at),
-                 "report_by": ts(cd.report_by), "reported_in_at": ts(cd.reported_in_at),
-                 "replied_at": ts(cd.replied_at), "reply": cd.reply, "score": cd.score,
+        return [{"id": cd.department_id, "name": cd.department.name, "whistled_at": _ts(cd.whistled_at),
+                 "report_by": _ts(cd.report_by), "reported_in_at": _ts(cd.reported_in_at),
+                 "replied_at": _ts(cd.replied_at), "reply": cd.reply, "score": cd.score,
                  "score_comment": cd.score_comment} for cd in obj.case_departments.all()]
 
     def get_allowed_actions(self, obj) -> list[str]:

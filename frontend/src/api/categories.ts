@@ -6,6 +6,7 @@ export interface Category {
   code: string
   name: string
   parent: number | null
+  name_en?: string
   [extra: string]: unknown
 }
 

@@ -21,11 +21,14 @@ export interface RoleGrant {
   grid_name: string
   grid_level: GridLevel
   role: RoleName
+  /** The post's own name, e.g. 社区书记·总网格长. */
+  title?: string
 }
 
 export interface DepartmentRef {
   id: number
   name: string
+  is_head?: boolean
 }
 
 export type Home = 'mobile' | 'console' | 'department'

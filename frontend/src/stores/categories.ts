@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
+import { currentLocale } from '@/locales'
 import { buildCategoryTree, categoriesApi, flattenCategoryTree, type Category } from '@/api/categories'
 
 export const useCategoriesStore = defineStore('categories', () => {
@@ -18,16 +19,22 @@ export const useCategoriesStore = defineStore('categories', () => {
   const cascaderOptions = computed(() => {
     type Opt = { text: string; value: number; children?: Opt[] }
     const toOpt = (n: (typeof tree.value)[number]): Opt => ({
-      text: n.name,
+      text: label(n),
       value: n.id,
       children: n.children.length ? n.children.map(toOpt) : undefined,
     })
     return tree.value.map(toOpt)
   })
 
-  function name(id: number | null | undefined) {
-    return list.value.find((c) => c.id === id)?.name ?? ''
+  /** The English name when the app is in English and the server has one. */
+  function label(c: Category) {
+    return currentLocale() === 'en' && c.name_en ? c.name_en : c.name
   }
 
-  return { list, loaded, tree, flat, cascaderOptions, ensure, name }
+  function name(id: number | null | undefined) {
+    const c = list.value.find((x) => x.id === id)
+    return c ? label(c) : ''
+  }
+
+  return { list, loaded, tree, flat, cascaderOptions, ensure, name, label }
 })

@@ -83,6 +83,16 @@ export const useOfflineStore = defineStore('offline', () => {
       window.addEventListener('offline', () => {
         online.value = false
       })
+      // WeChat and other WebViews pause pages in the background: try again when the page comes back.
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'visible' && isOnline()) void sync(true)
+      })
+    }
+    try {
+      await store.all()
+    } catch {
+      // IndexedDB blocked (some private modes and WebViews): keep the queue in memory for this visit.
+      store = new MemoryStore()
     }
     await refresh()
     if (online.value) await sync()

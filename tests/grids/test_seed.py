@@ -186,3 +186,28 @@ def test_a_tree_insert_after_the_seed_keeps_the_numbering_sound():
 def test_scale_must_be_positive():
     with pytest.raises(CommandError):
         call_command("seed", "city", "--scale", "0", stdout=io.StringIO())
+
+
+def test_a_failing_app_seeder_is_reported_and_the_next_ones_still_run(monkeypatch):
+    import sys
+    import types
+
+    from gridcase.core.seeding import SeedContext
+    from gridcase.grids.management.commands import seed as command
+
+    calls = []
+    broken, fine = types.ModuleType("gridcase.zzbroken.seeding"), types.ModuleType("gridcase.zzfine.seeding")
+
+    def boom(ctx):
+        raise RuntimeError("boom")
+
+    broken.seed_demo = boom
+    fine.seed_demo = lambda ctx: calls.append(ctx.kind)
+    monkeypatch.setitem(sys.modules, "gridcase.zzbroken.seeding", broken)
+    monkeypatch.setitem(sys.modules, "gridcase.zzfine.seeding", fine)
+    monkeypatch.setattr(command, "APP_ORDER", ["grids", "zzmissing", "zzbroken", "zzfine"])
+    cmd = command.Command(stdout=io.StringIO(), stderr=io.StringIO())
+    assert cmd.run_app_seeders(SeedContext(kind="demo")) == ["zzbroken"]
+    assert calls == ["demo"]
+    assert cmd.run_app_seeders(SeedContext(kind="demo"), only={"zzfine"}) == []
+    assert calls == ["demo", "demo"]

@@ -7,6 +7,7 @@ module exists. Every seeder is idempotent for the demo, so `make run` can call t
 
 import importlib
 import time
+import traceback
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -38,8 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--grids-only", action="store_true", help="skip the other apps' seeders")
         parser.add_argument("--apps-only", action="store_true",
                             help="city: run only the other apps' seeders on the city already loaded")
+        parser.add_argument("--only", default="", help="comma-separated apps whose seeders run (e.g. stats,intake)")
 
-    def handle(self, *args, kind, logins, scale, force, seed, grids_only, apps_only, **options):
+    def handle(self, *args, kind, logins, scale, force, seed, grids_only, apps_only, only, **options):
         ctx = SeedContext(kind=kind, scale=scale, seed=seed, stdout=self.stdout)
         started = time.monotonic()
         try:
@@ -56,31 +58,48 @@ class Command(BaseCommand):
             raise CommandError(str(exc))
         ctx.timings["grids"] = time.monotonic() - started
         self.stdout.write(f"grids: {ctx.timings['grids']:.1f}s")
-        if not grids_only:
-            self.run_app_seeders(ctx)
+        failed = [] if grids_only else self.run_app_seeders(ctx, {a.strip() for a in only.split(",") if a.strip()})
         total = time.monotonic() - started
-        self.stdout.write(self.style.SUCCESS(f"seed {kind}: done in {total:.1f}s"))
         if logins and kind == "demo":
             self.print_logins()
+        if failed:
+            raise CommandError(f"seed {kind}: the grids and other seeders are loaded, but these failed: "
+                               f"{', '.join(failed)} (rerun `seed {kind}{' --apps-only' if kind == 'city' else ''} "
+                               f"--only {','.join(failed)}` once fixed)")
+        self.stdout.write(self.style.SUCCESS(f"seed {kind}: done in {total:.1f}s"))
 
-    def run_app_seeders(self, ctx):
+    def run_app_seeders(self, ctx, only=frozenset()) -> list:
+        """Each app's seeder in order; one that fails is reported and the next ones still run."""
         entry = "seed_demo" if ctx.kind == "demo" else "seed_city"
+        failed = []
         for app in APP_ORDER:
-            if app == "grids":
+            if app == "grids" or (only and app not in only):
                 continue
             try:
                 module = importlib.import_module(f"gridcase.{app}.seeding")
             except ModuleNotFoundError as exc:
                 if exc.name in (f"gridcase.{app}.seeding", f"gridcase.{app}"):
                     continue
-                raise
+                failed.append(app)
+                self.stderr.write(f"{app}: cannot import its seeder:\n{traceback.format_exc()}")
+                continue
+            except Exception:
+                failed.append(app)
+                self.stderr.write(f"{app}: cannot import its seeder:\n{traceback.format_exc()}")
+                continue
             seeder = getattr(module, entry, None)
             if seeder is None:
                 continue
             t0 = time.monotonic()
-            seeder(ctx)
+            try:
+                seeder(ctx)
+            except Exception:
+                failed.append(app)
+                self.stderr.write(f"{app}: seeder failed:\n{traceback.format_exc()}")
+                continue
             ctx.timings[app] = time.monotonic() - t0
             self.stdout.write(f"{app}: {ctx.timings[app]:.1f}s")
+        return failed
 
     def print_logins(self):
         rows = seeding.demo_logins()

@@ -53,8 +53,31 @@ class City:
     admin: object
 
 
+REFERENCE_DATA = [
+    ("gridcase.grids.migrations.0002_default_tags", "create_tags"),
+    ("gridcase.cases.migrations.0002_taxonomy", "forwards"),
+    ("gridcase.visits.migrations.0002_default_cadences", "create_rules"),
+]
+
+
+def ensure_reference_data():
+    """Transactional tests (live server, concurrency) flush the tables that data migrations filled —
+    key-population tags, the case taxonomy, default cadences. Put them back, as a fresh install has them."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from gridcase.grids.models import Tag
+
+    if Tag.objects.exists():
+        return
+    for module, function in REFERENCE_DATA:
+        getattr(import_module(module), function)(apps, None)
+
+
 @pytest.fixture
 def city(db):
+    ensure_reference_data()
     street = f.grid("ST", "八里街道", Level.STREET)
     community = f.grid("ST-BLZ", "八里庄社区", Level.COMMUNITY, street)
     other_community = f.grid("ST-HH", "和惠社区", Level.COMMUNITY, street)

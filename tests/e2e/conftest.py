@@ -62,6 +62,21 @@ def desktop(browser, live_server):
     context.close()
 
 
+@pytest.fixture
+def due_city(city):
+    """The `city`, with care plans begun a week ago so today's round has calls due."""
+    from datetime import timedelta
+
+    from gridcase.visits.models import CarePlan
+    from gridcase.visits.services import refresh_plan, today
+
+    for plan in CarePlan.objects.all():
+        plan.started_on = today() - timedelta(days=7)
+        plan.save(update_fields=["started_on"])
+        refresh_plan(plan)
+    return city
+
+
 def login(page, username, password="pass-1234"):
     page.goto("/login")
     page.locator("input[autocomplete=username], input[name=username]").first.fill(username)

@@ -21,11 +21,12 @@ def test_login_page_speaks_chinese_and_shows_the_servers_reason(city, phone, scr
     phone.screenshot(path=str(screenshots / "login-error-phone.png"))
 
 
-def test_worker_sees_their_round_only_and_logs_a_visit(city, phone, screenshots):
+def test_worker_sees_their_round_only_and_logs_a_visit(due_city, phone, screenshots):
+    city = due_city
     login(phone, "worker")
     phone.wait_for_url(re.compile(r"/m/round"))
     # The elderly resident living alone in their micro-grid is due; the sibling micro-grid's resident is not shown.
-    expect(phone.get_by_text("王秀英")).to_be_visible()
+    expect(phone.get_by_text("王秀英").first).to_be_visible(timeout=15000)
     expect(phone.get_by_text("李建国")).to_have_count(0)
     phone.screenshot(path=str(screenshots / "round-phone.png"), full_page=True)
 
@@ -42,9 +43,11 @@ def test_worker_sees_their_round_only_and_logs_a_visit(city, phone, screenshots)
     assert visit.visitor == city.worker
 
 
-def test_visit_logged_without_signal_is_kept_and_sent_once_when_back_online(city, phone, screenshots):
+def test_visit_logged_without_signal_is_kept_and_sent_once_when_back_online(due_city, phone, screenshots):
+    city = due_city
     login(phone, "worker")
     phone.wait_for_url(re.compile(r"/m/round"))
+    expect(phone.get_by_text("王秀英").first).to_be_visible(timeout=15000)
     phone.get_by_text("王秀英").first.click()
     phone.wait_for_url(re.compile(r"/m/visit/"))
     phone.context.set_offline(True)

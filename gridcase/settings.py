@@ -149,6 +149,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `kind`; name each choice set after what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "DedicatedKindEnum": "gridcase.grids.choices.DedicatedKind",
+        "NotificationKindEnum": "gridcase.notifications.models.Kind",
+        "ContactKindEnum": "gridcase.visits.choices.ContactKind",
+        "AttachmentKindEnum": "gridcase.cases.choices.AttachmentKind",
+    },
 }
 
 # Failed logins: this many per username+address within the window, then 429.

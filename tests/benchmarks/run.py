@@ -104,11 +104,11 @@ def main():
     tag = Tag.objects.get(code="elderly_alone")
     rows = []
 
-    def run(label, user, url, **kw):
+    def run(label, user, url, label_url=None, **kw):
         client = APIClient()
         client.force_authenticate(user)
         result = measure(client, user, url, args.repeat, **kw)
-        rows.append((label, url if kw.get("method") != "post" else kw.get("label_url", url), result))
+        rows.append((label, label_url or url, result))
         return result
 
     run("ceiling: tag list (trivial)", worker, "/api/v1/tags/")

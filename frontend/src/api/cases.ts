@@ -143,6 +143,9 @@ export interface Attachment {
   id: number
   kind: 'before' | 'after'
   url?: string
+  thumbnail_url?: string | null
+  original_name?: string
+  content_type?: string
   file?: string
   [extra: string]: unknown
 }
@@ -156,6 +159,10 @@ export const casesApi = {
   create: (data: CaseCreate) => http.post<Case>('cases/', data),
   act: <A extends CaseAction>(id: number, action: A, version: number, payload: ActionPayloads[A]) =>
     http.post<Case>(`cases/${id}/${action}/`, { version, ...payload }),
+  async attachments(id: number): Promise<Attachment[]> {
+    const data = await http.get<Page<Attachment> | Attachment[]>(`cases/${id}/attachments/`)
+    return Array.isArray(data) ? data : data.results
+  },
   upload(id: number, file: Blob, kind: 'before' | 'after' = 'before', filename = 'photo.jpg') {
     const form = new FormData()
     form.append('file', file, filename)

@@ -165,6 +165,11 @@ const en: MessageSchema = {
     done: 'Finished',
     empty: 'No cases',
     timeline: 'Timeline',
+    photos: 'Photos',
+    photoKinds: {
+      before: 'Before',
+      after: 'After',
+    },
     noEvents: 'No events yet',
     unassigned: 'Unassigned',
     detail: 'Case',

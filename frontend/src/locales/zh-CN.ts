@@ -164,6 +164,11 @@ const zhCN = {
     done: '已办结',
     empty: '没有事件',
     timeline: '处理记录',
+    photos: '照片',
+    photoKinds: {
+      before: '处置前',
+      after: '处置后',
+    },
     noEvents: '暂无处理记录',
     unassigned: '未派遣',
     detail: '事件详情',

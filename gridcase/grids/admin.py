@@ -1,7 +1,18 @@
 from django.contrib import admin
 
 from . import tree
-from .models import Building, Department, DepartmentMember, Grid, Household, Membership, Resident, Tag, Unit
+from .models import (
+    Building,
+    Department,
+    DepartmentMember,
+    Grid,
+    Household,
+    ImportJob,
+    Membership,
+    Resident,
+    Tag,
+    Unit,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -79,3 +90,15 @@ class MembershipAdmin(admin.ModelAdmin):
 class DepartmentMemberAdmin(admin.ModelAdmin):
     list_display = ("user", "department", "is_head")
     autocomplete_fields = ["user", "department"]
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "grid", "filename", "status", "rows_done", "total_rows", "finished_at")
+    list_filter = ("status",)
+    readonly_fields = ("user", "grid", "filename", "file_type", "status", "total_rows", "rows_done", "counts",
+                       "report", "error", "started_at", "finished_at")
+    exclude = ("content",)
+
+    def has_add_permission(self, request):
+        return False

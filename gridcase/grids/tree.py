@@ -122,7 +122,7 @@ def descendant_count(node) -> int:
 
 def rebuild(model) -> None:
     with tree_write_lock():
-        model.objects.rebuild()
+        model._tree_manager.rebuild()
 
 
 def number_forest(nodes, key_of, parent_key_of, first_tree_id: int = 1):

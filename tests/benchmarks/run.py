@@ -125,7 +125,8 @@ def main():
     if case:
         run("case detail", street_user, f"/api/v1/cases/{case.id}/")
     # One transition: accept a different reported case each time, as the street dispatcher.
-    reported = list(Case.objects.filter(status="reported").values_list("id", "version")[: args.repeat])
+    reported = list(Case.objects.restrict(street_user).filter(status="reported").order_by("-id")
+                    .values_list("id", "version")[: args.repeat])
     if len(reported) >= args.repeat:
         run("transition: accept", street_user, "/api/v1/cases/{id}/accept/", method="post",
             data_fn=lambda i: (f"/api/v1/cases/{reported[i][0]}/accept/", {"version": reported[i][1]}),

@@ -1,12 +1,13 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
-from gridcase.cases.choices import Priority, SlaState, Source, Status
+from gridcase.cases.choices import Priority, Rating, SlaState, Source, Status
 from gridcase.cases.models import Case, Category
 from gridcase.grids import tree
+from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
 
 from ..filters import WithinFilter
@@ -70,6 +71,13 @@ class CaseFilter(django_filters.FilterSet):
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     department = django_filters.NumberFilter(field_name="case_departments__department_id")
     q = django_filters.CharFilter(method="search")
+    # The dashboards' figures drill down to these lists (same definitions as gridcase.stats.rollup).
+    responded_on_time = django_filters.BooleanFilter(method="filter_responded_on_time")
+    resolved_on_time = django_filters.BooleanFilter(method="filter_resolved_on_time")
+    rating = CsvChoiceFilter(field_name="rating", choices=Rating.choices)
+    rated = django_filters.BooleanFilter(method="filter_rated")
+    escalated = django_filters.BooleanFilter(method="filter_escalated")
+    owner_level = CsvChoiceFilter(field_name="owner_grid__level", choices=Level.choices)
 
     class Meta:
         model = Case
@@ -91,6 +99,21 @@ class CaseFilter(django_filters.FilterSet):
         """Past the current stage's deadline, whether or not the sweep has marked it yet."""
         late = ~Q(sla_stage="") & Q(sla_red_at__lte=timezone.now())
         return qs.filter(late) if value else qs.exclude(late)
+
+    def filter_responded_on_time(self, qs, name, value):
+        on_time = Q(first_response_at__isnull=False, accept_by__isnull=False,
+                    first_response_at__lte=F("accept_by"))
+        return qs.filter(on_time) if value else qs.exclude(on_time)
+
+    def filter_resolved_on_time(self, qs, name, value):
+        on_time = Q(resolved_at__isnull=False, handle_by__isnull=False, resolved_at__lte=F("handle_by"))
+        return qs.filter(on_time) if value else qs.exclude(on_time)
+
+    def filter_rated(self, qs, name, value):
+        return qs.exclude(rating="") if value else qs.filter(rating="")
+
+    def filter_escalated(self, qs, name, value):
+        return qs.filter(escalation_count__gt=0) if value else qs.filter(escalation_count=0)
 
     def search(self, qs, name, value):
         value = value.strip()

@@ -61,12 +61,14 @@ def test_drilldown_urls_carry_the_filters(city, week, client_for):
     assert parse_qs(urlparse(s["drilldown"]["resolution_rate"]).query)["status"] == ["resolved,verified,closed"]
     assert parse_qs(urlparse(s["drilldown"]["by_status.rejected"]).query)["status"] == ["rejected"]
     # The drill-down list (the cases engineer's endpoint) gives back the figure.
-    for metric in ("total", "resolution_rate", "by_status.rejected", "median_hours_to_resolve"):
+    expected = {"total": 6, "resolution_rate": 3, "by_status.rejected": 1, "median_hours_to_resolve": 3,
+                "response_rate": 4, "on_time_rate": 2, "satisfaction_rate": 1, "escalation_rate": 1,
+                "resolved_in_micro_grid_rate": 2}
+    for metric, n in expected.items():
         r = client_for(city.secretary).get(s["drilldown"][metric])
         assert r.status_code == 200, r.json()
         listed = {c["id"] for c in r.json()["results"]}
-        assert len(listed) == {"total": 6, "resolution_rate": 3, "by_status.rejected": 1,
-                               "median_hours_to_resolve": 3}[metric], metric
+        assert len(listed) == n, metric
 
 
 def test_default_grid_is_the_callers_widest(city, week, client_for):

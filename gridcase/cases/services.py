@@ -163,14 +163,31 @@ def create_case(actor, data: dict, *, now=None) -> Created:
     departments at once."""
     now = now or timezone.now()
     scope = scope_for(actor)
+    data = _fresh_grids(data)
+    if not scope.is_global and not (scope.roles_at(data["grid"]) & state.CREATORS):
+        raise Forbidden(_("You can report cases only in grids you work in."))
+    return _create(actor, data, now)
+
+
+def report_by_resident(data: dict, *, now=None) -> Created:
+    """A resident's report through the QR code posted in their building: there is no account, so no role
+    check; the grid is the one the QR code names. Everything else is `create_case`'s: skip rules, SLA,
+    numbering, event, hop ledger, notifications, idempotency on `client_key`."""
+    data = _fresh_grids({**data, "source": Source.RESIDENT})
+    return _create(None, data, now or timezone.now())
+
+
+def _fresh_grids(data: dict) -> dict:
     # Tree positions held in memory go stale when the tree is renumbered: read them fresh.
-    grid: Grid = Grid.objects.get(pk=data["grid"].pk)
-    data["grid"] = grid
+    data["grid"] = Grid.objects.get(pk=data["grid"].pk)
     if data.get("dedicated_grid") is not None:
         data["dedicated_grid"] = Grid.objects.get(pk=data["dedicated_grid"].pk)
+    return data
+
+
+def _create(actor, data: dict, now) -> Created:
+    grid: Grid = data["grid"]
     category: Category = data["category"]
-    if not scope.is_global and not (scope.roles_at(grid) & state.CREATORS):
-        raise Forbidden(_("You can report cases only in grids you work in."))
     if not category.is_active:
         raise ValidationFailed(fields={"category": [_("This category is no longer used.")]})
     client_key = (data.get("client_key") or "").strip()
@@ -200,6 +217,8 @@ def create_case(actor, data: dict, *, now=None) -> Created:
             case.number = next_number(community_of(grid), now)
             case.save(force_insert=True)
             payload = {"owner_grid": owner.pk, "grid": grid.pk, "assignee": None, "sla_state": case.sla_state}
+            if data.get("channel"):
+                payload["channel"] = data["channel"]
             if owner.pk != grid.pk:
                 payload["skip_rule"] = owner.level
             if departments:

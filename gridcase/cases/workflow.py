@@ -191,6 +191,25 @@ def apply(case_id, action: str, actor, data: dict | None = None, *, version=None
     return load(case.pk, None)
 
 
+def rate_by_resident(case_id, rating: str, comment: str = "", *, channel: str = "resident_qr") -> Case:
+    """The resident who reported a case (through its tracking code, no account) rates the result: the same
+    `rate` transition as `apply`, acting in the reporter's place. A dissatisfied rating reopens the case."""
+    case = load(case_id, None)
+    if case is None or case.status not in state.TRANSITIONS["rate"].sources:
+        raise InvalidTransition()
+    ctx = Ctx(case, None, Scope(user_id=None), set(), {state.REPORTER}, timezone.now(),
+              {"rating": rating, "comment": comment})
+    _guard(ctx, "rate")
+    try:
+        with transaction.atomic():
+            plan = HANDLERS["rate"](ctx)
+            plan.payload["channel"] = channel
+            commit(case, "rate", None, plan, ctx.now)
+    except _Lost:
+        raise Conflict()
+    return load(case.pk, None)
+
+
 class _Lost(Exception):
     """The compare-and-set found another version: someone else acted first."""
 

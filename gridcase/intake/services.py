@@ -14,6 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridcase.cases import services as case_services
+from gridcase.cases import workflow
 from gridcase.cases.choices import Rating, Status
 from gridcase.cases.models import CaseEvent, Category
 from gridcase.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -21,7 +23,6 @@ from gridcase.grids import tree
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Grid, Membership
 
-from . import casebridge
 from .models import IntakeTicket
 
 # Crockford's base32 without look-alikes (no I, L, O, U): 32^8 ≈ 10^12 codes.
@@ -211,9 +212,10 @@ def submit(grid, data: dict, now=None) -> Submitted:
         return Submitted(_same_report(existing, data), False)
     try:
         with transaction.atomic():
-            case = casebridge.create_resident_case(
-                grid=grid, category=data["category"], title=data["title"], description=data["description"],
-                reporter_name=data["name"], location=data.get("location"), now=now)
+            case = case_services.report_by_resident(
+                {"grid": grid, "category": data["category"], "title": data["title"],
+                 "description": data["description"], "reporter_name": data["name"],
+                 "location": data.get("location"), "channel": "resident_qr"}, now=now).case
             ticket = IntakeTicket(case=case, grid=grid, client_key=data["client_key"], reporter_name=data["name"],
                                   created_at=now)
             ticket.contact_phone = data["contact_phone"]
@@ -285,5 +287,5 @@ def rate(ticket, rating, comment="") -> IntakeTicket:
         raise InvalidTransition(_("The report can be rated once it is closed."))
     if not can_rate(case):
         raise InvalidTransition(_("This report has already been rated."), code="already_rated")
-    casebridge.rate_as_resident(case.pk, rating, comment.strip())
+    workflow.rate_by_resident(case.pk, rating, comment.strip())
     return ticket_for_code(ticket.code)

@@ -5,7 +5,7 @@ Messages follow the caller's language (Accept-Language, zh-hans by default).
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -62,6 +62,10 @@ def exception_handler(exc, context):
         code = getattr(exc, "code", None) or "validation_error"
         return Response({"code": "validation_error", "reason": code, "message": _first_message(fields, _("The request is not valid.")),
                          "fields": fields}, status=400)
+    if isinstance(exc, OverflowError | DataError):
+        # A number too large for the column (e.g. ?worker=99999999999999999999): bad input, not a crash.
+        return Response({"code": "validation_error", "message": _("A value is out of range."), "fields": {}},
+                        status=400)
     if isinstance(exc, IntegrityError):
         return Response({"code": "conflict", "message": _("This conflicts with existing data (duplicate or in use)."),
                          "fields": {}}, status=409)

@@ -101,3 +101,19 @@ def test_resident_tag_filter(city, client_for):
     c = client_for(city.dispatcher)
     assert ids(c.get("/api/v1/residents/?tag=elderly_alone")) == {city.resident.id}
     assert ids(c.get(f"/api/v1/residents/?tag=elderly_alone&within={city.other_community.id}")) == set()
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/residents/?within=3126628262453176172544",
+    "/api/v1/care-plans/?worker=3126628262453176172544",
+    "/api/v1/grids/?parent=99999999999999999999999",
+    "/api/v1/cases/?assignee=99999999999999999999999",
+])
+def test_numbers_out_of_range_never_crash(city, client_for, url):
+    """PostgreSQL compares them as numerics (nothing matches); SQLite cannot bind them (a clear 400)."""
+    response = client_for(city.secretary, language="en").get(url)
+    assert response.status_code in (200, 400), response.content
+    if response.status_code == 400:
+        assert response.json()["code"] == "validation_error"
+    else:
+        assert response.json()["results"] == []

@@ -56,6 +56,7 @@ class City:
 REFERENCE_DATA = [
     ("gridcase.grids.migrations.0002_default_tags", "create_tags"),
     ("gridcase.cases.migrations.0002_taxonomy", "forwards"),
+    ("gridcase.cases.migrations.0003_category_copy_levels", "set_copies"),
     ("gridcase.visits.migrations.0002_default_cadences", "create_rules"),
 ]
 

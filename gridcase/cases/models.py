@@ -50,6 +50,9 @@ class Category(models.Model):
                                               verbose_name=_("departments copied"))
     department_kinds = models.CharField(_("department kinds copied"), max_length=120, blank=True,
                                         help_text=_("Comma-separated department kinds whistled by the skip rule."))
+    copy_levels = models.CharField(
+        _("grid levels copied"), max_length=80, blank=True,
+        help_text=_("Comma-separated grid levels (e.g. micro_grid,community) told of a case that skips above them."))
     sort = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(default=True)
 

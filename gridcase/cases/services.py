@@ -117,6 +117,16 @@ def _skip_departments(category, priority, owner):
     return sorted(ids)
 
 
+def _copy_grids(category, priority, grid, owner) -> list:
+    """Grids copied (抄送) when the skip rule lifts a case above them: the case's own micro-grid and
+    community still hear of a gas leak the street now owns. They see the case anyway (it lies in their
+    subtree); the copy is a notice to their staff and a line in the creation event."""
+    levels = {v.strip() for v in category.copy_levels.split(",") if v.strip()}
+    if not levels or owner.pk == grid.pk:
+        return []
+    return [g for g in tree.ancestors(grid, include_self=True) if g.level in levels and g.pk != owner.pk]
+
+
 def _check_places(data):
     """Fill building/unit/household from the most specific one given, and refuse mismatches."""
     resident, household, unit, building = (data.get(k) for k in ("resident", "household", "unit", "building"))
@@ -212,6 +222,7 @@ def _create(actor, data: dict, now) -> Created:
     for key, value in sla.stage_timers(case, Stage.ACCEPT, now, owner.level).items():
         setattr(case, key, value)
     departments = _skip_departments(category, priority, owner)
+    copies = _copy_grids(category, priority, grid, owner)
     try:
         with transaction.atomic():
             case.number = next_number(community_of(grid), now)
@@ -223,6 +234,8 @@ def _create(actor, data: dict, now) -> Created:
                 payload["skip_rule"] = owner.level
             if departments:
                 payload["departments"] = departments
+            if copies:
+                payload["copied_grids"] = [g.pk for g in copies]
             workflow.record_event(case, "create", actor, "", Status.REPORTED, 1, case.description[:200], payload, now)
             workflow.open_grid_hop(case, owner, "create", now)
             if departments:
@@ -236,6 +249,9 @@ def _create(actor, data: dict, now) -> Created:
                                  "v1:whistle")
             workflow._notify(workflow.staff_of(owner), Kind.CASE_UPDATE, _("New case: %(number)s"),
                              case, "created")
+            for g in copies:
+                workflow._notify(workflow.staff_of(g), Kind.CASE_UPDATE, _("Copied to your grid: %(number)s"),
+                                 case, f"copy:{g.pk}")
     except IntegrityError:
         if not client_key:
             raise
@@ -305,6 +321,13 @@ def update_case(actor, case_id, data: dict, *, version, if_match=False, present=
         return case
     now = timezone.now()
     payload = {"changed": {k: [getattr(case, k), v] for k, v in changes.items()}}
+    if "priority" in changes:
+        # A new priority brings the running stage's deadline under the new policy's limits.
+        timers = sla.reprioritise(case, changes["priority"], now)
+        if timers:
+            payload["deadline"] = [case.sla_red_at.isoformat(), timers["sla_red_at"].isoformat()]
+            payload["sla_state"] = timers["sla_state"]
+            changes.update(timers)
     try:
         with transaction.atomic():
             workflow.commit(case, "edit", actor, workflow.Plan(changes, payload), now)

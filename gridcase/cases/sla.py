@@ -112,6 +112,34 @@ def extend(case, hours: float) -> dict:
     return {"sla_red_at": red, "sla_yellow_at": yellow, DEADLINE_FIELD[Stage(stage)]: red, "sla_state": state}
 
 
+def reprioritise(case, new_priority: str, now=None) -> dict:
+    """Fields moving the running stage's timers when the priority changes: the new policy's limits counted
+    from when the stage began, so time already spent and approved extensions still count."""
+    from .choices import DEADLINE_FIELD
+    from .workcalendar import shift_hours
+
+    stage = case.sla_stage
+    if not stage or case.sla_red_at is None:
+        return {}
+    level = case.owner_grid.level
+    old = limits_for(case.category_id, case.priority, level, stage)
+    new = limits_for(case.category_id, new_priority, level, stage)
+    # Where the stage's timer started (later by any approved extension), in the old policy's kind of time,
+    # then the new policy's limits from there; for policies of one kind this is old + (new − old) hours.
+    start = shift_hours(case.sla_red_at, -float(old.red_hours), old.working)
+    red = shift_hours(start, float(new.red_hours), new.working)
+    yellow = shift_hours(start, float(new.yellow_hours), new.working) if case.sla_yellow_at else None
+    now = now or timezone.now()
+    # Moving limits later can clear a warning; crossing a limit is left to the sweep, which notifies.
+    if yellow is None or yellow > now:
+        state = SlaState.OK
+    elif red > now and case.sla_state == SlaState.RED:
+        state = SlaState.YELLOW
+    else:
+        state = case.sla_state
+    return {"sla_red_at": red, "sla_yellow_at": yellow, DEADLINE_FIELD[Stage(stage)]: red, "sla_state": state}
+
+
 # --- the sweep -------------------------------------------------------------------------------------------
 
 def due_for_yellow(now):

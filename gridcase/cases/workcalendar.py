@@ -140,5 +140,19 @@ def working_seconds_between(start: datetime, end: datetime) -> float:
     return total
 
 
+def shift_hours(instant: datetime, hours: float, working: bool) -> datetime:
+    """Move `instant` by `hours` (negative: earlier), counted in working time where `working`."""
+    hours = float(hours)
+    if hours >= 0:
+        return add_hours(instant, hours, working)
+    if working:
+        w = _to_working(instant.astimezone(TZ))
+        if w is not None:
+            earlier = _from_working(max(w + hours * 3600, 0.0))
+            if earlier is not None:
+                return earlier.astimezone(instant.tzinfo)
+    return instant + timedelta(hours=hours)
+
+
 def add_hours(start: datetime, hours: float, working: bool) -> datetime:
     return add_working_hours(start, hours) if working else start + timedelta(hours=float(hours))

@@ -14,6 +14,7 @@ def ensure_taxonomy():
         from django.apps import apps
 
         import_module("gridcase.cases.migrations.0002_taxonomy").forwards(apps, None)
+        import_module("gridcase.cases.migrations.0003_category_copy_levels").set_copies(apps, None)
 
 
 @pytest.fixture

@@ -84,6 +84,27 @@ def test_skip_rule_sends_a_gas_leak_straight_to_the_street_and_the_gas_company(c
     assert r.json()["owner_grid"] == city.micro.pk and r.json()["departments"] == []
 
 
+def test_skip_rule_copies_the_micro_grid_and_community_it_lifted_the_case_above(city, client_for):
+    """The street owns an urgent gas leak; the community secretary and the grid's staff are told (抄送)."""
+    from gridcase.cases.models import CaseEvent
+    from gridcase.notifications.models import Notification
+
+    gas = Category.objects.get(code="safety_gas")
+    body = client_for(city.worker).post(URL, payload(city, gas, title="楼道有燃气味"), format="json").json()
+    created = CaseEvent.objects.get(case_id=body["id"], action="create")
+    assert created.payload["copied_grids"] == [city.community.pk, city.micro.pk]
+    told = set(Notification.objects.filter(case_id=body["id"]).values_list("recipient__username", flat=True))
+    # community secretary, the staff over the micro-grid (its grid worker), and the owning street
+    assert {"secretary", "gridworker", "dispatcher"} <= told
+    assert "outsider" not in told
+    # Copied grids see the case (it lies in their subtree).
+    assert client_for(city.secretary).get(f"{URL}{body['id']}/").status_code == 200
+    # No skip, no copy.
+    plain = client_for(city.worker).post(URL, payload(city, gas, title="燃气表箱门坏", priority="normal"),
+                                         format="json").json()
+    assert "copied_grids" not in CaseEvent.objects.get(case_id=plain["id"], action="create").payload
+
+
 def test_patch_title_priority_with_version(city, make_case, client_for):
     case = make_case()
     c = client_for(city.secretary)

@@ -95,3 +95,28 @@ def test_task_runs_the_sweep(city, make_case):
     assert sla_sweep()["yellow"] == 1
     case.refresh_from_db()
     assert case.sla_state == "yellow"
+
+
+def test_raising_the_priority_brings_the_running_deadline_forward(city, make_case, client_for):
+    """A blocked drain reported as normal (3 h to accept) turns out urgent (1 h): the deadline follows."""
+    SlaPolicy.objects.filter(category__isnull=True, priority="", owner_level="", stage="accept").update(
+        working_hours=False, yellow_hours=1, red_hours=3)
+    SlaPolicy.objects.filter(category__isnull=True, priority="urgent", owner_level="", stage="accept").update(
+        working_hours=False, yellow_hours=0.5, red_hours=1)
+    sla.forget_caches()
+    case = make_case()
+    assert case.accept_by - case.created_at == timedelta(hours=3)
+    r = client_for(city.secretary).patch(f"/api/v1/cases/{case.pk}/", {"version": case.version, "priority": "urgent"},
+                                         format="json")
+    assert r.status_code == 200, r.json()
+    case.refresh_from_db()
+    assert case.accept_by - case.created_at == timedelta(hours=1)
+    assert case.sla_yellow_at - case.created_at == timedelta(minutes=30)
+    edit = CaseEvent.objects.get(case=case, action="edit")
+    assert edit.payload["changed"]["priority"] == ["normal", "urgent"] and "deadline" in edit.payload
+    # And back: the original limit again.
+    client_for(city.secretary).patch(f"/api/v1/cases/{case.pk}/", {"version": case.version, "priority": "normal"},
+                                     format="json")
+    case.refresh_from_db()
+    assert case.accept_by - case.created_at == timedelta(hours=3)
+    assert_replays(case)

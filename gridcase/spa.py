@@ -15,3 +15,13 @@ def spa_index(request):
     if not index.exists():
         return HttpResponse(NOT_BUILT, status=503)
     return HttpResponse(index.read_text(encoding="utf-8"))
+
+
+def service_worker(request):
+    """The frontend's service worker at the site root, so its scope covers every app route."""
+    worker = settings.FRONTEND_DIST / "sw.js"
+    if not worker.exists():
+        return HttpResponse("// not built", status=404, content_type="application/javascript")
+    response = HttpResponse(worker.read_text(encoding="utf-8"), content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response

@@ -6,16 +6,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import health
 
-from .spa import spa_index
+from .spa import service_worker, spa_index
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("sw.js", service_worker, name="service-worker"),
     path("healthz", health.healthz),
     path("readyz", health.readyz),
     re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
     # The single-page app answers every other path (history routing).
-    re_path(r"^(?!api/|admin/|static/|media/).*$", spa_index, name="spa"),
+    re_path(r"^(?!api/|admin/|static/|media/|sw\.js$).*$", spa_index, name="spa"),
 ]

@@ -29,3 +29,11 @@ onUnauthorized(() => {
 })
 
 app.mount('#app')
+
+// Production builds register the service worker (served by Django at /sw.js, scope /), so the worker app
+// opens again with no signal. Development (Vite's server) runs without it.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  window.addEventListener('load', () => {
+    navigator.serviceWorker.register('/sw.js').catch(() => undefined)
+  })
+}

@@ -75,3 +75,20 @@ def test_large_mode_makes_main_text_at_least_18px(city, phone, screenshots):
     button = phone.locator("[data-test=login-submit]").bounding_box()
     assert button["height"] >= 60
     phone.screenshot(path=str(screenshots / "login-large-phone.png"), full_page=True)
+
+
+def test_app_opens_again_with_no_signal(due_city, phone, screenshots):
+    """After one visit online, reloading the page in a stairwell shows the round from the phone's cache."""
+    login(phone, "worker")
+    phone.wait_for_url(re.compile(r"/m/round"))
+    expect(phone.get_by_text("王秀英").first).to_be_visible(timeout=15000)
+    ready = phone.evaluate(
+        "Promise.race([navigator.serviceWorker.ready.then(() => true), new Promise(r => setTimeout(() => r(false), 10000))])")
+    assert ready, "the service worker did not install"
+    phone.reload()  # now under the service worker, which keeps the page shell
+    expect(phone.get_by_text("王秀英").first).to_be_visible(timeout=15000)
+    phone.context.set_offline(True)
+    phone.reload()
+    expect(phone.get_by_text("今日走访").first).to_be_visible(timeout=15000)
+    expect(phone.get_by_text("王秀英").first).to_be_visible(timeout=15000)
+    phone.screenshot(path=str(screenshots / "round-offline-reload-phone.png"), full_page=True)

@@ -10,7 +10,6 @@ two admins editing the tree at once are serialised instead of corrupting the num
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from django.contrib import admin
 from django.db import connection, models, transaction
 from django.db.models import Q
 from mptt.admin import DraggableMPTTAdmin
@@ -170,8 +169,6 @@ class TreeAdmin(DraggableMPTTAdmin):
 
     mptt_level_indent = 20
 
-
-TreeFilter = admin.RelatedOnlyFieldListFilter
 
 
 def ancestor_paths(nodes, include_self=False) -> dict:

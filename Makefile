@@ -27,6 +27,7 @@ frontend/dist/index.html: $(NODE_STAMP) $(FRONTEND_SRC)
 frontend: frontend/dist/index.html
 
 migrate: install
+	$(PY) scripts/services.py --ensure-db
 	$(PY) manage.py migrate --noinput
 
 demo: migrate

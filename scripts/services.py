@@ -19,15 +19,28 @@ def answers(host: str, port: int) -> bool:
         return False
 
 
-def postgres_ok(url: str) -> str | None:
+def ensure_database(url: str) -> str | None:
+    """Check the PostgreSQL server through its maintenance database and create the named database when it
+    does not exist yet (a fresh machine has the server but no GridCase database). None when all is well."""
     try:
         import psycopg
+        from psycopg import sql
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-        with psycopg.connect(url.replace("postgres://", "postgresql://"), connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
+        url = url.replace("postgres://", "postgresql://", 1)
+        params = conninfo_to_dict(url)
+        name = params.get("dbname") or "postgres"
+        with psycopg.connect(make_conninfo(url, dbname="postgres"), connect_timeout=3, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                print(f"Created PostgreSQL database {name!r}.", file=sys.stderr)
         return None
     except Exception as exc:  # noqa: BLE001
         return str(exc).strip().splitlines()[0]
+
+
+postgres_ok = ensure_database
 
 
 def redis_ok(url: str) -> str | None:
@@ -41,6 +54,13 @@ def redis_ok(url: str) -> str | None:
 
 
 def main() -> int:
+    if sys.argv[1:] == ["--ensure-db"]:
+        # `make run` / `make migrate`: create the PostgreSQL database DATABASE_URL names, if any.
+        db = os.environ.get("DATABASE_URL", "")
+        if db.startswith("postgres") and (err := ensure_database(db)) is not None:
+            print(f"ERROR: PostgreSQL at {db} does not answer: {err}", file=sys.stderr)
+            return 1
+        return 0
     ci = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
     db = os.environ.get("DATABASE_URL")
     broker = os.environ.get("CELERY_BROKER_URL")

@@ -18,6 +18,7 @@ def _visit_paths():
 urlpatterns += _visit_paths()
 urlpatterns += __import__("api.stats.urls", fromlist=["urlpatterns"]).urlpatterns
 urlpatterns += __import__("api.intake.urls", fromlist=["urlpatterns"]).urlpatterns
+urlpatterns += __import__("api.files", fromlist=["urlpatterns"]).urlpatterns
 
 
 def register(router):

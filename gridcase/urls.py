@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api import health
@@ -16,7 +14,7 @@ urlpatterns = [
     path("sw.js", service_worker, name="service-worker"),
     path("healthz", health.healthz),
     path("readyz", health.readyz),
-    re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    # Uploads have no public URL: /media/ answers 404; files go out through the scoped views in api/files.py.
     # The single-page app answers every other path (history routing).
     re_path(r"^(?!api/|admin/|static/|media/|sw\.js$).*$", spa_index, name="spa"),
 ]

@@ -8,6 +8,8 @@ from gridcase.cases.choices import CaseScope, Priority, Source
 from gridcase.cases.models import Attachment, Case, CaseEvent, Category, ResponseTemplate
 from gridcase.grids.models import Building, Grid, Household, Resident, Unit
 
+from ..files import attachment_url
+
 User = get_user_model()
 
 
@@ -141,17 +143,12 @@ class AttachmentSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "url", "thumbnail_url", "content_type", "size", "width", "height", "original_name",
                   "uploaded_by", "created_at"]
 
-    def _abs(self, f):
-        if not f:
-            return None
-        request = self.context.get("request")
-        return request.build_absolute_uri(f.url) if request else f.url
-
+    # Photos are read through the scoped file view (api/files.py), never from a public /media/ URL.
     def get_url(self, obj) -> str | None:
-        return self._abs(obj.file)
+        return attachment_url(obj, self.context.get("request"))
 
     def get_thumbnail_url(self, obj) -> str | None:
-        return self._abs(obj.thumbnail)
+        return attachment_url(obj, self.context.get("request"), thumbnail=True)
 
 
 class CategorySerializer(serializers.ModelSerializer):

@@ -9,6 +9,7 @@ from gridcase.grids.models import Household, Resident
 from gridcase.visits.choices import ContactKind, Need, Wellbeing
 from gridcase.visits.models import CarePlan, CarePlanItem, Visit
 
+from ..files import visit_photo_url
 from ..grids.serializers import household_label
 
 
@@ -100,6 +101,8 @@ class VisitCreateSerializer(serializers.Serializer):
 
 class VisitSerializer(serializers.ModelSerializer):
     visitor_name = serializers.SerializerMethodField()
+    # The photo is read through the scoped file view (api/files.py), never from a public /media/ URL.
+    photo = serializers.SerializerMethodField()
     resident_name = serializers.SerializerMethodField()
     household_label = serializers.SerializerMethodField()
     case = serializers.IntegerField(source="case_id", read_only=True)
@@ -113,6 +116,10 @@ class VisitSerializer(serializers.ModelSerializer):
 
     def get_visitor_name(self, obj) -> str:
         return display_name(obj.visitor)
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_photo(self, obj) -> str | None:
+        return visit_photo_url(obj, self.context.get("request"))
 
     def get_resident_name(self, obj) -> str:
         return obj.resident.name if obj.resident_id else ""

@@ -135,8 +135,11 @@ class CarePlanItem(models.Model):
 
 
 def visit_photo_path(instance, filename):
+    # A random name, never the client_uuid (lists show it): see gridcase/core/files.py.
+    from gridcase.core.files import random_name
+
     ext = (filename.rsplit(".", 1)[-1] if "." in filename else "jpg").lower()[:5]
-    return f"visits/{timezone.now():%Y/%m}/{instance.client_uuid}.{ext}"
+    return f"visits/{timezone.now():%Y/%m}/{random_name(ext)}"
 
 
 class Visit(models.Model):

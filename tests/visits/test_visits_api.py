@@ -202,4 +202,5 @@ def test_visit_with_a_photo(city, client_for, today):
     data["photo"] = SimpleUploadedFile("p.jpg", buf.getvalue(), content_type="image/jpeg")
     response = client_for(city.worker).post(URL, data, format="multipart")
     assert response.status_code == 201, response.data
-    assert response.data["photo"].endswith(".jpg")
+    # Read through the scoped file view (tests/test_media_access.py), not a public /media/ URL.
+    assert response.data["photo"].endswith(f"/api/v1/files/visits/{response.data['id']}/photo/")

@@ -1,9 +1,11 @@
-"""`/healthz`: the process answers. `/readyz`: the database and the Celery broker answer."""
+"""`/healthz`: the process answers. `/readyz`: the database and the Celery broker answer,
+and stored personal data decrypts with the configured field keys."""
 
 from django.db import connection
 from django.http import JsonResponse
 
 from gridcase.celery import app as celery_app
+from gridcase.core import crypto
 
 
 def healthz(request):
@@ -24,5 +26,11 @@ def readyz(request):
         checks["broker"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["broker"] = f"error: {exc.__class__.__name__}"
+    if checks["database"] == "ok":
+        # A wrong or missing field key shows here before anyone opens a resident (sampled, cheap).
+        try:
+            checks["encryption"] = crypto.health()
+        except Exception as exc:  # noqa: BLE001
+            checks["encryption"] = f"error: {exc.__class__.__name__}"
     ready = all(v == "ok" for v in checks.values())
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)

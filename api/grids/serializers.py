@@ -79,11 +79,18 @@ def household_label(h) -> str:
     return f"{h.unit.building.name}{h.unit.name}{h.room}"
 
 
+class MaskedCharField(serializers.CharField):
+    """Written in clear (the model's setter encrypts); read from the masked copy, so a list never decrypts."""
+
+    def get_attribute(self, instance):
+        return getattr(instance, f"{self.source}_masked")
+
+
 class ResidentSerializer(CleanModelSerializer):
     """Phone and ID number are masked unless the view put this resident in `context["reveal"]`."""
 
-    phone = serializers.CharField(required=False, allow_blank=True, max_length=20)
-    id_number = serializers.CharField(required=False, allow_blank=True, max_length=18, min_length=15)
+    phone = MaskedCharField(required=False, allow_blank=True, max_length=20)
+    id_number = MaskedCharField(required=False, allow_blank=True, max_length=18, min_length=15)
     phone_revealed = serializers.SerializerMethodField()
     id_number_revealed = serializers.SerializerMethodField()
     age = serializers.SerializerMethodField()

@@ -413,15 +413,15 @@ class ResidentImporter:
         index = table.columns.get("id_number")
         if index is None:
             return
-        hashes = set()
+        current = {}  # digest under any configured key -> under the current key (they differ while keys rotate)
         for _line, cells in rows:
             value = re.sub(r"\s", "", cell_text(cells[index] if index < len(cells) else None)).upper()
             if valid_id_number(value):
-                hashes.add(crypto.keyed_hash(value))
-        self.by_hash = dict.fromkeys(hashes)
-        for r in Resident.objects.select_related("grid").filter(id_number_hash__in=hashes).order_by("id"):
-            if self.by_hash.get(r.id_number_hash) is None:
-                self.by_hash[r.id_number_hash] = r
+                current.update(dict.fromkeys(crypto.keyed_hashes(value), crypto.keyed_hash(value)))
+        self.by_hash = dict.fromkeys(set(current.values()))
+        for r in Resident.objects.select_related("grid").filter(id_number_hash__in=current).order_by("id"):
+            if self.by_hash.get(current[r.id_number_hash]) is None:
+                self.by_hash[current[r.id_number_hash]] = r
 
     def preload_households(self):
         unit_ids = [u["id"] for u in self.units.values()]
@@ -641,7 +641,8 @@ class ResidentImporter:
             if id_hash in self.by_hash:  # prefetched for the chunk
                 resident = self.by_hash[id_hash]
             else:
-                resident = Resident.objects.select_related("grid").filter(id_number_hash=id_hash).first()
+                resident = (Resident.objects.select_related("grid")
+                            .filter(id_number_hash__in=crypto.keyed_hashes(v["id_number"])).first())
             if resident is not None and not tree.span(self.grid).contains(tree.span(resident.grid)):
                 raise _Refused(reason("registered_elsewhere", "id_number", grid=self.grid_label))
         if resident is None:

@@ -9,7 +9,7 @@ The web app's `<img>` tags load these URLs on the same origin, so the session co
 
 from django.urls import path, reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.views import APIView
 
@@ -29,10 +29,8 @@ class JSONErrors(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-IMAGE_RESPONSES = {
-    **{(200, media): OpenApiTypes.BINARY for media in ("image/jpeg", "image/png", "image/webp")},
-    404: OpenApiResponse(description="not found, or outside the caller's scope"),
-}
+# 401/403/404 are the API's JSON errors (a file outside the caller's scope is 404 like any object).
+IMAGE_RESPONSES = {(200, media): OpenApiTypes.BINARY for media in ("image/jpeg", "image/png", "image/webp")}
 
 
 class FileView(APIView):

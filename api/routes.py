@@ -24,6 +24,8 @@ urlpatterns += __import__("api.files", fromlist=["urlpatterns"]).urlpatterns
 def register(router):
     __import__("api.cases.views", fromlist=["register"]).register(router)
     router.register("imports", __import__("api.imports.views", fromlist=["x"]).ImportViewSet, basename="import")
+    router.register("import-reviews", __import__("api.imports.reviews", fromlist=["x"]).ImportReviewViewSet,
+                    basename="import-review")
     from .notifications.views import NotificationViewSet
 
     router.register("notifications", NotificationViewSet, basename="notification")

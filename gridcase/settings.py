@@ -134,6 +134,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
 IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 1_000)  # larger files run as a background job
+# A workbook is checked from its zip before parsing: refused past IMPORT_MAX_UNPACKED_BYTES unpacked, parsed
+# only by a background job past IMPORT_SYNC_MAX_UNPACKED_BYTES; a job stops after IMPORT_TIME_LIMIT seconds.
+IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)
+IMPORT_SYNC_MAX_UNPACKED_BYTES = env_int("IMPORT_SYNC_MAX_UNPACKED_BYTES", 4 * 1024 * 1024)
+IMPORT_TIME_LIMIT = env_int("IMPORT_TIME_LIMIT", 600)
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
 
 # Web hardening. Production defaults pass `manage.py check --deploy`; development stays on plain HTTP.

@@ -3,19 +3,29 @@
 Small files are imported during the request (200 with the report). Larger ones become an ImportJob that a
 worker processes (202 with the job); `GET /api/v1/imports/{id}/` shows rows done / total and, once finished,
 the report. Reports name residents, so a job is visible to the person who uploaded it only (and admins).
+
+A request never parses a large workbook: it checks the zip (unpacked size, the sheet's row count) and
+queues; only a worker parses it, under IMPORT_TIME_LIMIT. Rows whose ID number is registered outside the
+grid read `needs_review` and wait in `/api/v1/import-reviews/` (reviews.py in this package).
 """
 
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from gridcase.core.errors import NotFound, ValidationFailed
+from gridcase.core import spreadsheet
+from gridcase.core.errors import Conflict, NotFound, ValidationFailed
 from gridcase.grids import importer, jobs
 from gridcase.grids.models import Grid, ImportJob
 from gridcase.grids.scoping import scope_for
+
+from ..files import JSONErrors
 
 
 class ImportJobSerializer(serializers.ModelSerializer):
@@ -49,12 +59,37 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return ImportJob.objects.restrict(self.request.user).select_related("grid").defer("content", "report")
 
-    def retrieve(self, request, *args, **kwargs):
-        job = ImportJob.objects.restrict(request.user).select_related("grid").defer("content").filter(
-            pk=kwargs["pk"]).first() if str(kwargs["pk"]).isdigit() else None
+    def get_job(self, pk) -> ImportJob:
+        job = ImportJob.objects.restrict(self.request.user).select_related("grid").defer("content").filter(
+            pk=pk).first() if str(pk).isdigit() else None
         if job is None:
             raise NotFound()
+        return job
+
+    def retrieve(self, request, *args, **kwargs):
+        job = self.get_job(kwargs["pk"])
         return Response(ImportJobSerializer(job, context={"with_report": True}).data)
+
+    @extend_schema(parameters=[OpenApiParameter("type", str, enum=["csv", "xlsx"], description="csv (default) or xlsx")],
+                   responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, spreadsheet.XLSX_TYPE): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], content_negotiation_class=JSONErrors)
+    def report(self, request, pk=None):
+        """The finished job's report as a spreadsheet (cells that would run as formulas are neutralised)."""
+        kind = request.query_params.get("type", "csv")
+        if kind not in ("csv", "xlsx"):
+            raise ValidationFailed(fields={"type": [_("Choose csv or xlsx.")]})
+        job = self.get_job(pk)
+        if job.report is None:
+            raise Conflict(_("The import has not finished yet."), code="not_ready")
+        header, rows = importer.report_rows(job.report)
+        if kind == "xlsx":
+            response = HttpResponse(spreadsheet.xlsx_bytes(header, rows), content_type=spreadsheet.XLSX_TYPE)
+        else:
+            response = HttpResponse(spreadsheet.csv_bytes(header, rows), content_type=spreadsheet.CSV_TYPE)
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.{kind}"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     def find_grid(self, value) -> Grid:
         value = (value or "").strip()
@@ -68,9 +103,9 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request={"multipart/form-data": UploadSerializer},
                    responses={200: ImportJobSerializer, 202: ImportJobSerializer,
-                              400: OpenApiResponse(description="file refused: code file_too_large, file_empty, "
-                                                               "file_malformed, unsupported_file_type, too_many_rows, "
-                                                               "missing_columns")})
+                              400: OpenApiResponse(description="file refused: code file_too_large, "
+                                                               "file_too_large_unpacked, file_empty, file_malformed, "
+                                                               "unsupported_file_type, too_many_rows, missing_columns")})
     def create(self, request, *args, **kwargs):
         grid = self.find_grid(request.data.get("grid"))
         upload = request.FILES.get("file")
@@ -81,15 +116,23 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = upload.read()
         # Scope and role first (404/403), then the file (400), then the rows.
         runner = importer.ResidentImporter(request.user, grid)
-        table = importer.read_table(data)
+        check = importer.check_file(data)  # cheap: size, type, and a workbook's unpacked size and row count
         name = upload.name or ""
+        if not check.fits_a_request():
+            # A large workbook is parsed by a worker under a time limit, never by a request thread; the
+            # row count is the sheet's (header included) until the worker has read it.
+            return self.queue(request, grid, data, name, check.file_type, check.lines)
+        table = importer.read_table(data, check)
         if len(table.rows) > importer.sync_max_rows():
-            with transaction.atomic():
-                job = jobs.create(request.user, grid, data, name, table)
-            return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+            return self.queue(request, grid, data, name, table.file_type, len(table.rows))
         report = runner.run(table)
         counts = {k: report[k] for k in ("created", "updated", "unchanged", "refused")}
         return Response({"id": None, "grid": grid.pk, "grid_code": grid.code, "filename": name,
                          "file_type": table.file_type, "status": ImportJob.Status.DONE, "total_rows": report["total"],
                          "rows_done": report["total"], "counts": counts, "error": "",
                          "report": importer.render_report(report)}, status=status.HTTP_200_OK)
+
+    def queue(self, request, grid, data, name, file_type, total_rows):
+        with transaction.atomic():
+            job = jobs.create(request.user, grid, data, name, file_type, total_rows)
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

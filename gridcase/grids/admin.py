@@ -8,6 +8,7 @@ from .models import (
     Grid,
     Household,
     ImportJob,
+    ImportReview,
     Membership,
     Resident,
     Tag,
@@ -101,4 +102,21 @@ class ImportJobAdmin(admin.ModelAdmin):
     exclude = ("content",)
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ImportReview)
+class ImportReviewAdmin(admin.ModelAdmin):
+    """Read-only here: a review is decided through the API (`decide`), which applies the row and audits it."""
+
+    list_display = ("created_at", "grid", "name", "id_number_masked", "status", "decided_by", "decided_at")
+    list_filter = ("status",)
+    readonly_fields = ("grid", "job", "uploaded_by", "row", "name", "place", "id_number_masked", "resident", "status",
+                       "decided_by", "decided_at", "note")
+    exclude = ("id_number_encrypted", "id_number_hash", "row_encrypted")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -1,7 +1,9 @@
 """ImportJob lifecycle: create from an upload, claim with a compare-and-set, process, record progress."""
 
+import time
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
@@ -13,10 +15,11 @@ from .models import ImportJob
 User = get_user_model()
 
 
-def create(user, grid, data: bytes, filename: str, table: importer.Table) -> ImportJob:
-    """Queue a checked file for a worker (dispatched after commit)."""
-    job = ImportJob.objects.create(user=user, grid=grid, filename=filename[:200], file_type=table.file_type,
-                                   content=data, total_rows=len(table.rows))
+def create(user, grid, data: bytes, filename: str, file_type: str, total_rows: int) -> ImportJob:
+    """Queue a checked file for a worker (dispatched after commit). `total_rows` may be an estimate (a
+    workbook's row count read from its zip); the worker sets the exact figure once it has parsed the file."""
+    job = ImportJob.objects.create(user=user, grid=grid, filename=filename[:200], file_type=file_type,
+                                   content=data, total_rows=total_rows)
     from .tasks import process_import
 
     transaction.on_commit(lambda: process_import.delay(job.pk))
@@ -39,10 +42,15 @@ def process(job_id: int) -> ImportJob | None:
     def progress(done, total, counts):
         ImportJob.objects.filter(pk=job_id).update(rows_done=done, total_rows=total, counts=dict(counts))
 
+    # The worker stops the import itself at the time limit; the task's soft limit (tasks.py) is the backstop.
+    deadline = time.monotonic() + importer.time_limit()
     try:
-        report = importer.import_file(job.user, job.grid, bytes(job.content), progress=progress)
+        report = importer.import_file(job.user, job.grid, bytes(job.content), progress=progress, job=job,
+                                      deadline=deadline)
     except importer.ImportFileError as exc:
         finish(job, ImportJob.Status.FAILED, error=exc.code)
+    except SoftTimeLimitExceeded:
+        finish(job, ImportJob.Status.FAILED, error="time_limit")
     except Exception as exc:  # the job must never stay "running" forever
         finish(job, ImportJob.Status.FAILED, error=type(exc).__name__)
         raise

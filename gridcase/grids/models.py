@@ -350,3 +350,68 @@ class ImportJob(TimeStamped):
     def scope_q(cls, scope):
         # An import's report names residents: only the person who uploaded it reads it (and superusers).
         return models.Q(user_id=scope.user_id)
+
+
+class ImportReview(TimeStamped):
+    """An imported row held back because its ID number belongs to a resident registered outside the grid
+    the file was imported into. The uploader's report says only `needs_review` (it must not tell a worker
+    that the person is registered in another community); the street's dispatchers (or administrators)
+    decide: merge (the registered resident moves here, with the row's data) or dismiss.
+
+    The row is kept encrypted (it holds phone and ID numbers); name and place are shown to the reviewer.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        MERGED = "merged", _("merged")
+        DISMISSED = "dismissed", _("dismissed")
+
+    # Roles that decide reviews on grids they hold (and below).
+    REVIEW_ROLES = frozenset({Role.STREET_DISPATCHER, Role.ADMIN})
+
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+", verbose_name=_("grid"))
+    job = models.ForeignKey(ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    row = models.PositiveIntegerField(_("row"))
+    name = models.CharField(_("name"), max_length=60)
+    place = models.CharField(_("place"), max_length=200, blank=True)
+    id_number_encrypted = models.TextField(blank=True, editable=False)
+    id_number_masked = models.CharField(max_length=24, blank=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    row_encrypted = models.TextField(blank=True, editable=False)  # {"columns": {...}, "cells": [...]}
+    resident = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                 verbose_name=_("registered resident"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import review")
+        verbose_name_plural = _("import reviews")
+        constraints = [models.UniqueConstraint(fields=["grid", "id_number_hash"], condition=models.Q(status="pending"),
+                                               name="import_review_one_pending")]
+        indexes = [models.Index(fields=["status", "id"], name="import_review_status_idx")]
+
+    def __str__(self):
+        return f"{self.name} → {self.grid_id} ({self.status})"
+
+    @classmethod
+    def scope_q(cls, scope):
+        # For the street: the dispatchers and administrators holding the import's grid or an ancestor.
+        return tree.subtree_q([h.span for h in scope.holds if h.role in cls.REVIEW_ROLES], "grid__")
+
+    @property
+    def id_number(self) -> str:
+        return crypto.decrypt(self.id_number_encrypted)
+
+    @id_number.setter
+    def id_number(self, value: str):
+        value = (value or "").strip().upper()
+        self.id_number_encrypted = crypto.encrypt(value)
+        self.id_number_masked = crypto.mask_id_number(value)
+        self.id_number_hash = crypto.keyed_hash(value)

@@ -125,6 +125,15 @@ class TestCasePhotos:
             assert res.status_code == 404 and res.json()["code"] == "not_found"
         assert token_client(city.outsider).get(body["url"]).status_code == 404
 
+    def test_a_sensitive_case_photo_follows_the_case_scope(self, city, case, photo):
+        from gridcase.cases.models import Case
+
+        body, raw = photo
+        assert session_client(city.viewer).get(body["url"]).status_code == 200  # the street's viewer sees it…
+        Case.objects.filter(pk=case.pk).update(sensitive=True)
+        assert session_client(city.viewer).get(body["url"]).status_code == 404  # …not once it is sensitive
+        assert_private_image(session_client(city.secretary).get(body["url"]), raw)
+
     def test_unknown_id_and_missing_file_are_404(self, city, photo):
         body, _raw = photo
         client = session_client(city.secretary)

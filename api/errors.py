@@ -3,12 +3,19 @@
 Messages follow the caller's language (Accept-Language, zh-hans by default).
 """
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from django.views import defaults
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -51,7 +58,36 @@ def django_validation_to_fields(exc: DjangoValidationError) -> dict:
     return {"non_field_errors": [str(m) for m in exc.messages]}
 
 
+class ErrorSerializer(serializers.Serializer):
+    """The one error shape (component `Error` in the schema)."""
+
+    code = serializers.CharField(help_text="machine-readable: validation_error, not_found, conflict, …")
+    message = serializers.CharField(help_text="for people, in the caller's language")
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
+                                   help_text="messages per input field (or query parameter)")
+    reason = serializers.CharField(required=False, help_text="a finer code for some validation errors")
+    current = serializers.DictField(required=False, help_text="the object as it is now (409/412 on a version "
+                                                              "conflict, 409 on an invalid transition)")
+
+
+def too_large_body():
+    return {"code": "too_large", "message": _("The request body is too large."), "fields": {}}
+
+
+def _suspicious(exc):
+    """Request bodies Django refuses before any view reads them (size, field and file counts)."""
+    if isinstance(exc, RequestDataTooBig):
+        return too_large_body(), 413
+    if isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
+        return {"code": "malformed_request", "message": _("The request has too many fields or files."),
+                "fields": {}}, 400
+    return {"code": "malformed_request", "message": _("The request is not valid."), "fields": {}}, 400
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, SuspiciousOperation):
+        body, status = _suspicious(exc)
+        return Response(body, status=status)
     if isinstance(exc, DomainError):
         body = {"code": exc.code, "message": str(exc.message), "fields": {k: [str(m) for m in v] for k, v in exc.fields.items()}}
         if exc.current is not None:
@@ -92,3 +128,42 @@ def exception_handler(exc, context):
             code = "not_authenticated"
     response.data = {"code": code, "message": message, "fields": fields}
     return response
+
+
+# --- Django's own error pages, for requests that never reach a DRF view ---------------------------------------
+# (an unknown /api/… path, a body refused by a middleware). Under /api/ they answer in the same JSON shape;
+# elsewhere (the app, admin) Django's pages stay.
+
+API_PREFIX = "/api/"
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def handler400(request, exception=None):
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    body, status = _suspicious(exception) if isinstance(exception, SuspiciousOperation) else (
+        {"code": "malformed_request", "message": _("The request is not valid."), "fields": {}}, 400)
+    return JsonResponse(body, status=status)
+
+
+def handler403(request, exception=None):
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)
+    return JsonResponse({"code": "forbidden", "message": _("You do not have permission to do this."),
+                         "fields": {}}, status=403)
+
+
+def handler404(request, exception=None):
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return JsonResponse({"code": "not_found", "message": _("Not found."), "fields": {}}, status=404)
+
+
+def handler500(request):
+    if not _is_api(request):
+        return defaults.server_error(request)
+    return JsonResponse({"code": "server_error", "message": _("Something went wrong on our side. Please try "
+                                                              "again later."), "fields": {}}, status=500)

@@ -1,14 +1,102 @@
-from rest_framework.pagination import CursorPagination
+"""Pagination. Every page parameter is checked: a bad cursor or an absurd page size answers 400 naming the
+parameter (never a 500 from the database, never a silently different page)."""
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+from .filters import check_query_params
 
 
-class IdCursorPagination(CursorPagination):
+class StrictPageSizeMixin:
+    """`page_size` must be a whole number from 1 to `max_page_size` (DRF silently falls back instead)."""
+
+    page_size_query_param = "page_size"
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        raw = raw.strip()
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError({self.page_size_query_param: [
+                _("Choose a page size from 1 to %(max)d.") % {"max": self.max_page_size}]})
+        return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        check_query_params(request, view, self.query_params())
+        return super().paginate_queryset(queryset, request, view)
+
+
+class StrictCursorPagination(StrictPageSizeMixin, CursorPagination):
+    """A cursor whose position is not a value of the ordering field answers 400 (`cursor`), not a 500."""
+
+    invalid_cursor_message = _("Invalid cursor.")
+
+    def query_params(self) -> set:
+        return {self.cursor_query_param, self.page_size_query_param}
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._model_query = queryset
+        return super().paginate_queryset(queryset, request, view)
+
+    def decode_cursor(self, request):
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound:  # DRF answers 404 for a cursor it cannot decode; it is bad input
+            raise self.invalid()
+        if cursor is not None and cursor.position is not None:
+            self.check_position(cursor.position)
+        return cursor
+
+    def invalid(self):
+        return ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+
+    def check_position(self, position):
+        queryset = self._model_query
+        name = self.ordering[0].lstrip("-")
+        annotation = queryset.query.annotations.get(name)
+        try:
+            field = annotation.output_field if annotation is not None else queryset.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return
+        try:
+            value = field.to_python(position)
+            field.run_validators(value)  # e.g. the database's integer range
+        except (DjangoValidationError, TypeError, ValueError, OverflowError):
+            raise self.invalid()
+
+
+class IdCursorPagination(StrictCursorPagination):
     """Cursor pagination on the primary key: stable under inserts and fast at any depth."""
 
     ordering = "-id"
     page_size = 20
-    page_size_query_param = "page_size"
     max_page_size = 200
 
 
 class AscendingIdCursorPagination(IdCursorPagination):
     ordering = "id"
+
+
+class StrictPageNumberPagination(StrictPageSizeMixin, PageNumberPagination):
+    """Pages by number; `page` must be a page that exists (400 otherwise, naming `page`)."""
+
+    def query_params(self) -> set:
+        return {self.page_query_param, self.page_size_query_param}
+
+    def get_page_number(self, request, paginator):
+        raw = request.query_params.get(self.page_query_param) or "1"
+        if raw in self.last_page_strings:
+            return raw
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise ValidationError({self.page_query_param: [_("Enter a page number from 1.")]})
+        return raw
+
+    def paginate_queryset(self, queryset, request, view=None):
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except NotFound:  # past the last page
+            raise ValidationError({self.page_query_param: [_("There is no such page.")]})

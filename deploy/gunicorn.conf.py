@@ -14,3 +14,6 @@ max_requests_jitter = 200
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# A request line up to 8 KB reaches Django (gunicorn's own limit is 4 KB and answers in plain text/HTML);
+# the API then refuses over-long query strings itself, in its JSON error shape (api/filters.py).
+limit_request_line = int(os.environ.get("GUNICORN_LIMIT_REQUEST_LINE", 8190))

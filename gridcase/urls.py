@@ -19,3 +19,10 @@ urlpatterns = [
     # The single-page app answers every other path (history routing).
     re_path(r"^(?!api/|admin/|static/|media/|sw\.js$).*$", spa_index, name="spa"),
 ]
+
+# Under /api/, Django's own error pages answer in the API's JSON error shape (an unknown /api/v1/… path,
+# a body refused before any view); elsewhere they stay Django's pages.
+handler400 = "api.errors.handler400"
+handler403 = "api.errors.handler403"
+handler404 = "api.errors.handler404"
+handler500 = "api.errors.handler500"

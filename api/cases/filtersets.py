@@ -65,6 +65,8 @@ class CaseFilter(django_filters.FilterSet):
     within = CaseWithinFilter()
     grid = django_filters.NumberFilter(field_name="grid_id")
     owner_grid = django_filters.NumberFilter(field_name="owner_grid_id")
+    dedicated_grid = django_filters.NumberFilter(field_name="dedicated_grid_id",
+                                                 label=_("dedicated grid (school, hospital, market …)"))
     assignee = django_filters.CharFilter(method="filter_assignee", label=_("assignee id, or `me`"))
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")

@@ -8,12 +8,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gridcase.cases import services, state, workflow
+from gridcase.cases.choices import AttachmentKind
 from gridcase.cases.models import Case, CaseEvent, Category, ResponseTemplate
 from gridcase.core.errors import NotFound, ValidationFailed
 from gridcase.grids.scoping import scope_for
 
+from ..filters import check_query_params
 from ..pagination import AscendingIdCursorPagination, IdCursorPagination
-from . import filtersets
+from ..parsers import JSONParser
+from . import actions, filtersets
 from .serializers import (
     AttachmentSerializer,
     CaseCreateSerializer,
@@ -109,14 +112,20 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(CaseEventSerializer(page, many=True).data)
 
-    @extend_schema(request={"multipart/form-data": inline_serializer("AttachmentUpload", {
-        "file": serializers.FileField(), "kind": serializers.CharField(required=False)})},
-        responses=AttachmentSerializer)
-    @action(detail=True, methods=["get", "post"],
-            parser_classes=[parsers.MultiPartParser, parsers.FormParser, parsers.JSONParser])
+    @extend_schema(methods=["GET"], responses=inline_serializer("AttachmentList", {
+        "next": serializers.CharField(allow_null=True), "previous": serializers.CharField(allow_null=True),
+        "results": AttachmentSerializer(many=True)}))
+    @extend_schema(methods=["POST"], request={"multipart/form-data": inline_serializer("AttachmentUpload", {
+        "file": serializers.FileField(),
+        "kind": serializers.ChoiceField(choices=AttachmentKind.choices, required=False, allow_blank=True,
+                                        help_text="before (the default) or after")})},
+        responses={201: AttachmentSerializer})
+    @action(detail=True, methods=["get", "post"], pagination_class=None,
+            parser_classes=[parsers.MultiPartParser, parsers.FormParser, JSONParser])
     def attachments(self, request, pk=None):
         case = self.get_case()
         if request.method == "GET":
+            check_query_params(request, self)
             items = case.attachments.all()
             return Response({"next": None, "previous": None,
                              "results": AttachmentSerializer(items, many=True, context={"request": request}).data})
@@ -143,10 +152,9 @@ def _make_action(name):
     run.__doc__ = (f"`{name}`: from {', '.join(sorted(t.sources))}. Takes `version`"
                    + (f" and {', '.join(t.requires)}" if t.requires else "") + ". Answers the updated case."
                    + (f" {t.notes}." if t.notes else ""))
-    run = extend_schema(request=inline_serializer(f"Case{name.title().replace('_', '')}Action", {
-        "version": serializers.IntegerField(),
-        **{f: serializers.JSONField() for f in t.requires}}), responses=CaseSerializer)(run)
-    return action(detail=True, methods=["post"], url_path=name, url_name=name.replace("_", "-"))(run)
+    run = action(detail=True, methods=["post"], url_path=name, url_name=name.replace("_", "-"))(run)
+    # After @action (which replaces the function's kwargs): otherwise the schema never sees the request body.
+    return extend_schema(request=actions.REQUEST_SERIALIZERS[name], responses=CaseSerializer)(run)
 
 
 for _name in state.ACTIONS:
@@ -163,6 +171,7 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
         return Category.objects.filter(is_active=True)
 
     def list(self, request, *args, **kwargs):
+        check_query_params(request, self)
         rows = list(self.get_queryset().order_by("sort", "id"))
         children: dict = {}
         for c in rows:
@@ -188,6 +197,7 @@ class ResponseTemplateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(parameters=[OpenApiParameter("category", int), OpenApiParameter("status", str)])
     def list(self, request, *args, **kwargs):
+        check_query_params(request, self)
         qs = ResponseTemplate.objects.all()
         category = request.query_params.get("category")
         if category:

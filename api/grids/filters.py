@@ -1,6 +1,8 @@
 import django_filters
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from gridcase.grids import tree
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Building, Department, Grid, Household, Membership, Resident, Unit
 
@@ -105,3 +107,20 @@ class MembershipFilter(django_filters.FilterSet):
     class Meta:
         model = Membership
         fields = ["within", "grid", "user", "role"]
+
+
+class UserFilter(django_filters.FilterSet):
+    """`within`: people holding a membership in the grid's subtree (the console's people pickers)."""
+
+    within = django_filters.NumberFilter(method="filter_within", label="within grid (subtree)")
+
+    class Meta:
+        model = get_user_model()
+        fields = ["within"]
+
+    def filter_within(self, qs, name, value):
+        node = Grid.objects.filter(pk=value).only("tree_id", "lft", "rght").first()
+        if node is None:
+            return qs.none()
+        holders = Membership.objects.filter(tree.subtree_q([tree.span(node)], "grid__")).values("user_id")
+        return qs.filter(pk__in=holders)

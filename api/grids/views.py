@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -14,6 +14,7 @@ from gridcase.grids.models import Building, Department, Grid, Household, Members
 from gridcase.grids.scoping import scope_for
 
 from ..base import ScopedModelViewSet
+from ..filters import check_query_params
 from ..pagination import AscendingIdCursorPagination
 from ..permissions import HasAnyRole
 from . import filters
@@ -31,6 +32,22 @@ from .serializers import (
 
 User = get_user_model()
 TREE_ROLES = {Role.ADMIN, Role.STREET_DISPATCHER}
+
+
+@extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/GridTreeNode"}})
+class _TreeChildren(serializers.ListField):
+    pass
+
+
+class GridTreeNodeSerializer(serializers.Serializer):
+    """A node of `GET /grids/tree/` (schema only; the view builds plain dicts)."""
+
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.CharField()
+    children_count = serializers.IntegerField()
+    children = _TreeChildren(help_text="the node's children, down to `depth` (empty below it)")
 
 
 class GridViewSet(ScopedModelViewSet):
@@ -64,6 +81,7 @@ class GridViewSet(ScopedModelViewSet):
             raise Forbidden()
         super().perform_create(serializer)
 
+    @extend_schema(responses=GridSerializer(many=True))
     @action(detail=True)
     def children(self, request, pk=None):
         grid = self.get_object()
@@ -71,16 +89,19 @@ class GridViewSet(ScopedModelViewSet):
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @action(detail=True)
+    @extend_schema(responses=inline_serializer("GridAncestors", {"results": GridSerializer(many=True)}))
+    @action(detail=True, pagination_class=None)
     def ancestors(self, request, pk=None):
         grid = self.get_object()
         nodes = list(tree.ancestors(grid).annotate(children_count=Count("children")))
         return Response({"results": self.get_serializer(nodes, many=True).data})
 
-    @extend_schema(parameters=[OpenApiParameter("root", int), OpenApiParameter("depth", int)])
-    @action(detail=False)
+    @extend_schema(parameters=[OpenApiParameter("root", int), OpenApiParameter("depth", int)],
+                   responses=inline_serializer("GridTree", {"results": GridTreeNodeSerializer(many=True)}))
+    @action(detail=False, pagination_class=None)
     def tree(self, request):
         """Nested subtree from `root` (default: the caller's own grids) down `depth` levels (0–6, default 2)."""
+        check_query_params(request, self)
         raw_depth = request.query_params.get("depth", "2")
         if not raw_depth.isdigit() or int(raw_depth) > 6:
             raise ValidationFailed(_("depth must be a whole number from 0 to 6."), fields={"depth": [_("Invalid value.")]})
@@ -207,6 +228,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     """Accounts of workers and officers: created by an admin, or by a secretary within their community."""
 
     serializer_class = UserSerializer
+    filterset_class = filters.UserFilter
     permission_classes = [HasAnyRole]
     write_roles = MANAGER_ROLES
     http_method_names = ["get", "post", "patch", "head", "options"]

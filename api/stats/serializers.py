@@ -2,11 +2,7 @@
 
 from rest_framework import serializers
 
-
-class ErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+from ..errors import ErrorSerializer  # noqa: F401 - the one error shape (re-exported for the views)
 
 
 class GridBriefSerializer(serializers.Serializer):

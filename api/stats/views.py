@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from gridcase.grids.scoping import scope_for
 from gridcase.stats import queries
 
+from ..filters import check_query_params
 from ..permissions import HasAnyRole
 from . import serializers as s
 
@@ -25,6 +26,7 @@ class StatsView(APIView):
     permission_classes = [HasAnyRole]
 
     def filters(self, request):
+        check_query_params(request, self)
         return queries.parse_filters(scope_for(request.user), request.query_params)
 
 

@@ -6,6 +6,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
+from gridcase.core import dates
 from gridcase.visits.choices import ContactKind, Wellbeing
 from gridcase.visits.models import CarePlan, Visit
 from gridcase.visits.services import responsible_q
@@ -25,6 +26,7 @@ def parse_moment(value: str, end: bool = False, name: str = "date"):
         if day is None:
             raise ValidationError({name: [_("Enter a date (YYYY-MM-DD) or a date-time.")]})
         moment = datetime.combine(day, time.max if end else time.min)
+    dates.check(moment, name)
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment

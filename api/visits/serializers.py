@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from gridcase.core import dates
 from gridcase.grids.models import Household, Resident
 from gridcase.visits.choices import ContactKind, Need, Wellbeing
 from gridcase.visits.models import CarePlan, CarePlanItem, Visit
@@ -23,8 +24,9 @@ class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
     """A reference that only resolves to objects in the caller's scope (others do not exist for them)."""
 
     default_error_messages = {
-        "does_not_exist": _("Nothing with id %(pk_value)s in your area."),
-        "incorrect_type": _("Expected an id, got %(data_type)s."),
+        # DRF fills these with str.format: `{pk_value}`, not `%(pk_value)s`.
+        "does_not_exist": _("Nothing with id {pk_value} in your area."),
+        "incorrect_type": _("Expected an id, got {data_type}."),
     }
 
     def get_queryset(self):
@@ -77,6 +79,8 @@ class VisitCreateSerializer(serializers.Serializer):
 
         if value > timezone.now() + CLOCK_SKEW:
             raise serializers.ValidationError(_("A visit cannot be in the future."))
+        if not dates.in_range(value):
+            raise serializers.ValidationError(dates.message())
         return value
 
     def validate_photo(self, value):
@@ -166,7 +170,7 @@ class CarePlanSerializer(serializers.ModelSerializer):
     items = serializers.SerializerMethodField()
     next_due_on = serializers.SerializerMethodField()
     cadences = CadencesField(write_only=True, required=False)
-    worker = serializers.PrimaryKeyRelatedField(read_only=True)
+    worker = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = CarePlan

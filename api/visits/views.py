@@ -9,10 +9,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gridcase.core import dates
 from gridcase.core.errors import NotFound
 from gridcase.grids.models import Grid, Tag
 from gridcase.grids.scoping import scope_for
@@ -20,6 +21,9 @@ from gridcase.visits import coverage, due, services
 from gridcase.visits.models import CarePlan, CarePlanItem, Visit
 
 from ..base import ScopedViewSetMixin
+from ..filters import check_query_params
+from ..pagination import StrictPageNumberPagination
+from ..parsers import FormParser, JSONParser
 from ..permissions import HasAnyRole
 from . import filtersets
 from .serializers import (
@@ -39,9 +43,10 @@ def parse_day(value, name="date") -> date:
     if not value:
         return timezone.localdate()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ValidationError({name: [_("Enter a date as YYYY-MM-DD.")]})
+    return dates.check(day, name)
 
 
 def parse_id(value, name):
@@ -52,11 +57,10 @@ def parse_id(value, name):
     return int(value)
 
 
-class RoundPagination(PageNumberPagination):
+class RoundPagination(StrictPageNumberPagination):
     """The round is walked in building order, so it pages by number (not cursor); a day's round is short."""
 
     page_size = 100
-    page_size_query_param = "page_size"
     max_page_size = 500
 
 
@@ -67,6 +71,8 @@ class VisitViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
 
     queryset = Visit.objects.select_related("visitor", "resident", "household__unit__building")
     serializer_class = VisitSerializer
+    # JSON, or a multipart form when the visit carries a photo (open_case then travels as a JSON string).
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
     filterset_class = filtersets.VisitFilter
     permission_classes = [HasAnyRole]
     write_roles = services.VISIT_ROLES
@@ -187,6 +193,7 @@ class VisitCoverageView(APIView):
     @extend_schema(parameters=[OpenApiParameter("grid", int), OpenApiParameter("from", str),
                                OpenApiParameter("to", str)], responses=VisitCoverageSerializer)
     def get(self, request):
+        check_query_params(request, self)
         scope = scope_for(request.user)
         grid_id = parse_id(request.query_params.get("grid"), "grid")
         if grid_id is None:

@@ -327,10 +327,9 @@ def _text(ctx, name, limit=2000):
     value = ctx.data.get(name, "")
     if not isinstance(value, str):
         raise ValidationFailed(fields={name: [_("Enter text.")]})
-    value = value.strip()
-    if len(value) > limit:
+    if len(value) > limit:  # as sent (the schema's maxLength), not after trimming
         raise ValidationFailed(fields={name: [_("This text is too long.")]})
-    return value
+    return value.strip()
 
 
 def _required_text(ctx, name):
@@ -486,7 +485,8 @@ def _escalate_plan(case, now, action, reason=""):
 
 
 def _escalate(ctx):
-    return _escalate_plan(ctx.case, ctx.now, "escalate", _text(ctx, "reason") or _text(ctx, "note"))
+    reason, note = _text(ctx, "reason"), _text(ctx, "note")  # both read: a note too long is refused
+    return _escalate_plan(ctx.case, ctx.now, "escalate", reason or note)
 
 
 def auto_escalate(case, now) -> bool:
@@ -596,11 +596,14 @@ def _score_department(ctx):
 
 
 def _hours(ctx):
+    raw = ctx.data.get("hours")
     try:
-        hours = Decimal(str(ctx.data.get("hours")))
+        hours = Decimal(str(raw)) if not isinstance(raw, bool) else None
     except (InvalidOperation, TypeError, ValueError):
+        hours = None
+    if hours is None or not hours.is_finite():  # "NaN", "Infinity": not a number of hours
         raise ValidationFailed(fields={"hours": [_("Enter a number of hours.")]})
-    if not (0 < hours <= MAX_EXTENSION_HOURS):
+    if not (0 < hours <= MAX_EXTENSION_HOURS) or hours.quantize(Decimal("0.01")) <= 0:
         raise ValidationFailed(_("Ask for between 0 and 720 hours."), fields={"hours": [_("Invalid value.")]})
     return hours.quantize(Decimal("0.01"))
 

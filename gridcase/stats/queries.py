@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridcase.cases.choices import Source, Status
 from gridcase.cases.models import SENSITIVE_ROLES, Category
+from gridcase.core import dates
 from gridcase.core.errors import NotFound, ValidationFailed
 from gridcase.grids import tree
 from gridcase.grids.choices import Level
@@ -99,9 +100,10 @@ class Period:
 
 def _parse_date(value, name):
     try:
-        return date.fromisoformat(str(value).strip())
+        day = date.fromisoformat(str(value).strip())
     except ValueError:
         raise ValidationFailed(_("Enter a date as YYYY-MM-DD."), fields={name: [_("Enter a date as YYYY-MM-DD.")]})
+    return dates.check(day, name)
 
 
 def parse_period(raw_from, raw_to, today: date | None = None) -> Period:

@@ -163,8 +163,10 @@ X_FRAME_OPTIONS = "DENY"
 # so it is opt-in and its reminder (security.W021) is silenced until then.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
-# Content-Security-Policy (django-csp 4). Scripts only from this origin; styles also inline, because Vant,
-# ECharts, Swagger UI and the admin set style attributes. Photos preview from blob:/data: before upload.
+# Content-Security-Policy (django-csp 4). Scripts only from this origin, never inline (the API docs use the
+# split Swagger view and the sidecar's files). Styles may also be inline: ECharts' tooltips, django-mptt's
+# admin tree, Swagger UI and the browsable API write style attributes (checked in Chromium: no other
+# violation). Images also from data:/blob: (photo previews before upload); Vant's icon font is inline data.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [csp.SELF],

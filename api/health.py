@@ -33,4 +33,10 @@ def readyz(request):
         except Exception as exc:  # noqa: BLE001
             checks["encryption"] = f"error: {exc.__class__.__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
+    warnings = []
+    if checks["database"] == "ok":
+        from gridcase.cases.workcalendar import warnings as calendar_warnings
+
+        warnings += calendar_warnings()
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks, "warnings": warnings},
+                        status=200 if ready else 503)

@@ -19,6 +19,7 @@ urlpatterns += _visit_paths()
 urlpatterns += __import__("api.stats.urls", fromlist=["urlpatterns"]).urlpatterns
 urlpatterns += __import__("api.intake.urls", fromlist=["urlpatterns"]).urlpatterns
 urlpatterns += __import__("api.files", fromlist=["urlpatterns"]).urlpatterns
+urlpatterns += __import__("api.system", fromlist=["urlpatterns"]).urlpatterns
 
 
 def register(router):

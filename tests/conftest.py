@@ -58,6 +58,7 @@ REFERENCE_DATA = [
     ("gridcase.cases.migrations.0002_taxonomy", "forwards"),
     ("gridcase.cases.migrations.0003_category_copy_levels", "set_copies"),
     ("gridcase.visits.migrations.0002_default_cadences", "create_rules"),
+    ("gridcase.cases.migrations.0004_calendar", "seed"),
 ]
 
 

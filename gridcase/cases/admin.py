@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Attachment,
+    CalendarDay,
+    CalendarYear,
     Case,
     CaseDepartment,
     CaseEvent,
@@ -84,3 +87,26 @@ class ExtensionAdmin(admin.ModelAdmin):
 
 admin.site.register(Attachment, list_display=("case", "kind", "content_type", "size", "created_at"),
                     raw_id_fields=("case", "uploaded_by"))
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Holidays and make-up working days behind SLA deadlines; a change takes effect at once (the calendar
+    cache is invalidated on save). A whole year at a time: `manage.py calendar import`."""
+
+    list_display = ("date", "weekday", "kind", "name")
+    list_filter = ("kind",)
+    search_fields = ("name",)
+    date_hierarchy = "date"
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj):
+        return obj.date.strftime("%a")
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """Years whose calendar is complete; a year without a complete row counts weekends only (and warns)."""
+
+    list_display = ("year", "source", "complete", "updated_at")
+    list_filter = ("source", "complete")

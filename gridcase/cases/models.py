@@ -403,3 +403,66 @@ class ResponseTemplate(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class CalendarDay(models.Model):
+    """A day that breaks the Monday–Friday rule: a public holiday (放假) or a make-up working day (调休上班).
+    Read by workcalendar.py (cached per process); seeded from chinese-calendar, imported from the yearly
+    State Council notice (`manage.py calendar`), editable in the admin."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("public holiday (day off)")
+        WORKDAY = "workday", _("make-up working day")
+
+    date = models.DateField(_("date"), unique=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=60, blank=True, help_text=_("e.g. Spring Festival"))
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self):
+        return f"{self.date} {self.kind} {self.name}".strip()
+
+    def clean(self):
+        if self.kind == self.Kind.WORKDAY and self.date and self.date.weekday() < 5:
+            raise ValidationError({"kind": _("A make-up working day falls on a Saturday or Sunday.")})
+
+
+class CalendarYear(models.Model):
+    """A year whose holidays and make-up working days are all in CalendarDay. Years without a complete row
+    count weekends only and are reported by /readyz and the console."""
+
+    class Source(models.TextChoices):
+        PACKAGE = "package", _("chinese-calendar package")
+        IMPORT = "import", _("imported notice")
+        ADMIN = "admin", _("entered by an administrator")
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices, default=Source.ADMIN)
+    complete = models.BooleanField(_("complete"), default=True,
+                                   help_text=_("All of the year's holidays and make-up working days are entered."))
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("calendar year")
+        verbose_name_plural = _("calendar years")
+
+    def __str__(self):
+        return str(self.year)
+
+
+def _calendar_changed(sender, **kwargs):
+    from . import workcalendar
+
+    workcalendar.invalidate()
+
+
+# Any change, in the admin or elsewhere, makes every process reload the calendar (bulk writes call
+# workcalendar.invalidate() themselves).
+for signal in (models.signals.post_save, models.signals.post_delete):
+    signal.connect(_calendar_changed, sender=CalendarDay, dispatch_uid="calendar-day-changed")
+    signal.connect(_calendar_changed, sender=CalendarYear, dispatch_uid="calendar-year-changed")

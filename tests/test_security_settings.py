@@ -25,6 +25,7 @@ def production_env(tmp_path, **overrides):
            if not k.startswith(("FIELD_ENCRYPTION", "SECRET_KEY", "SECURE_", "SESSION_COOKIE", "POSTGRES_"))}
     env.update(GRIDCASE_DEV="false", GRIDCASE_DATA_DIR=str(tmp_path), SECRET_KEY=STRONG_SECRET,
                FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(), ALLOWED_HOSTS="gridcase.example.org",
+               CACHE_URL="redis://127.0.0.1:6379/15",  # production requires a shared cache (not connected here)
                DJANGO_SETTINGS_MODULE="gridcase.settings")
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}

@@ -292,6 +292,9 @@ const en: MessageSchema = {
       all: 'All',
     },
     open: 'Open',
+    warnings: {
+      calendarMissing: 'No holiday calendar for {years} yet: deadlines in it count weekends only. An administrator should import the State Council notice or enter the days in the admin.',
+    },
   },
   dashboard: {
     title: 'Dashboard',

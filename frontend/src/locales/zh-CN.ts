@@ -291,6 +291,9 @@ const zhCN = {
       all: '全部',
     },
     open: '查看',
+    warnings: {
+      calendarMissing: '尚未录入 {years} 年的节假日安排，该年的办理期限暂只按周末计算。请管理员导入国务院办公厅放假通知或在管理后台录入。',
+    },
   },
   dashboard: {
     title: '数据看板',

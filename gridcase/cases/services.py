@@ -3,7 +3,6 @@
 import io
 import os
 from dataclasses import dataclass
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -14,16 +13,15 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
 from gridcase.core import audit
-from gridcase.core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from gridcase.core.errors import Conflict, DomainError, Forbidden, InvalidTransition, ValidationFailed
 from gridcase.grids import tree
-from gridcase.grids.choices import LEVEL_RANK, Level
-from gridcase.grids.models import Department, Grid
+from gridcase.grids.choices import Level
+from gridcase.grids.models import Grid
 from gridcase.grids.scoping import scope_for
-from gridcase.notifications.models import Kind
 
-from . import sla, state, workflow
-from .choices import PRIORITY_RANK, AttachmentKind, CaseScope, HopKind, Priority, Source, Stage, Status
-from .models import Attachment, Case, CaseDepartment, CaseHop, Category
+from . import rules, state, workflow
+from .choices import AttachmentKind, Source, Status
+from .models import Attachment, Case, Category
 
 TZ = ZoneInfo("Asia/Shanghai")
 IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -84,47 +82,6 @@ def next_number(community, when) -> str:
 class Created:
     case: Case
     created: bool
-
-
-def _entry_grid(category, priority, grid):
-    """Apply the category's skip rule: the grid that owns a new case."""
-    if not category.entry_level:
-        return grid
-    if category.skip_min_priority and PRIORITY_RANK[priority] < PRIORITY_RANK[category.skip_min_priority]:
-        return grid
-    want = LEVEL_RANK.get(category.entry_level, 0)
-    if LEVEL_RANK.get(grid.level, 0) >= want:
-        return grid
-    for node in reversed(list(tree.ancestors(grid))):
-        if LEVEL_RANK.get(node.level, 0) >= want:
-            return node
-    return grid
-
-
-def _skip_departments(category, priority, owner):
-    if owner is None or not (category.entry_level or category.department_kinds):
-        return []
-    if category.skip_min_priority and PRIORITY_RANK[priority] < PRIORITY_RANK[category.skip_min_priority]:
-        return []
-    ids = set(category.copy_departments.values_list("pk", flat=True))
-    kinds = [k.strip() for k in category.department_kinds.split(",") if k.strip()]
-    if kinds:
-        # Departments of those kinds serving the owner's area (or above it), or city-wide.
-        ids |= set(Department.objects.filter(kind__in=kinds).filter(
-            tree.covering_q([tree.span(owner)], "area__") | tree.subtree_q([tree.span(owner)], "area__")
-        ).values_list("pk", flat=True))
-        ids |= set(Department.objects.filter(kind__in=kinds, area__isnull=True).values_list("pk", flat=True))
-    return sorted(ids)
-
-
-def _copy_grids(category, priority, grid, owner) -> list:
-    """Grids copied (抄送) when the skip rule lifts a case above them: the case's own micro-grid and
-    community still hear of a gas leak the street now owns. They see the case anyway (it lies in their
-    subtree); the copy is a notice to their staff and a line in the creation event."""
-    levels = {v.strip() for v in category.copy_levels.split(",") if v.strip()}
-    if not levels or owner.pk == grid.pk:
-        return []
-    return [g for g in tree.ancestors(grid, include_self=True) if g.level in levels and g.pk != owner.pk]
 
 
 def _check_places(data):
@@ -208,7 +165,8 @@ def _create(actor, data: dict, now) -> Created:
     data = _check_places(dict(data))
     grid, dedicated = _place_grids(data, grid)
     priority = data.get("priority") or category.default_priority
-    owner = _entry_grid(category, priority, grid)
+    ancestors = list(tree.ancestors(grid))
+    owner = rules.entry_grid(category, priority, grid, ancestors)
     location = data.get("location") or {}
     case = Case(
         title=data["title"].strip(), description=(data.get("description") or "").strip(), category=category,
@@ -219,39 +177,19 @@ def _create(actor, data: dict, now) -> Created:
         reporter_name=data.get("reporter_name", ""), status=Status.REPORTED, version=1, client_key=client_key,
         created_at=now, updated_at=now,
     )
-    for key, value in sla.stage_timers(case, Stage.ACCEPT, now, owner.level).items():
+    plan = workflow.opening(workflow.At(case, now, actor.pk if actor else None), grid, owner,
+                            rules.skip_departments(category, priority, owner),
+                            rules.copy_grids(category, grid, owner, ancestors), data.get("channel") or "")
+    for key, value in plan.changes.items():
         setattr(case, key, value)
-    departments = _skip_departments(category, priority, owner)
-    copies = _copy_grids(category, priority, grid, owner)
     try:
         with transaction.atomic():
             case.number = next_number(community_of(grid), now)
             case.save(force_insert=True)
-            payload = {"owner_grid": owner.pk, "grid": grid.pk, "assignee": None, "sla_state": case.sla_state}
-            if data.get("channel"):
-                payload["channel"] = data["channel"]
-            if owner.pk != grid.pk:
-                payload["skip_rule"] = owner.level
-            if departments:
-                payload["departments"] = departments
-            if copies:
-                payload["copied_grids"] = [g.pk for g in copies]
-            workflow.record_event(case, "create", actor, "", Status.REPORTED, 1, case.description[:200], payload, now)
-            workflow.open_grid_hop(case, owner, "create", now)
-            if departments:
-                report_by = now + timedelta(hours=2)
-                CaseDepartment.objects.bulk_create([
-                    CaseDepartment(case=case, department_id=d, whistled_at=now, whistled_from=owner,
-                                   whistled_by=actor if actor else None, report_by=report_by) for d in departments])
-                CaseHop.objects.bulk_create([CaseHop(case=case, kind=HopKind.DEPARTMENT, department_id=d,
-                                                     start_action="create", started_at=now) for d in departments])
-                workflow._notify(workflow.officers_of(departments), Kind.WHISTLE, _("Whistle (吹哨): %(number)s"), case,
-                                 "v1:whistle")
-            workflow._notify(workflow.staff_of(owner), Kind.CASE_UPDATE, _("New case: %(number)s"),
-                             case, "created")
-            for g in copies:
-                workflow._notify(workflow.staff_of(g), Kind.CASE_UPDATE, _("Copied to your grid: %(number)s"),
-                                 case, f"copy:{g.pk}")
+            workflow.record_event(case, "create", actor, "", Status.REPORTED, 1, plan.comment, plan.payload, now)
+            workflow.write_ledger(case.pk, plan.ops, now)
+            for notice in plan.notices:
+                workflow.tell(case, notice)
     except IntegrityError:
         if not client_key:
             raise
@@ -274,66 +212,10 @@ def _same_or_conflict(existing, data):
 
 # --- editing ----------------------------------------------------------------------------------------------
 
-EDITABLE = ("title", "description", "priority", "scope")
-
-
 def update_case(actor, case_id, data: dict, *, version, if_match=False, present=None) -> Case:
     """PATCH: title, description, priority and scope, by the owner side (staff at the owner grid) or the
-    reporter while the case is still reported; with a compare-and-set on `version`."""
-    scope = scope_for(actor)
-    case = workflow.load(case_id, scope)
-    if case is None:
-        raise NotFound()
-    roles = workflow.roles_on(case, scope)
-    is_reporter = case.reporter_id and case.reporter_id == scope.user_id and case.status == Status.REPORTED
-    if not (roles & state.STAFF or is_reporter):
-        raise Forbidden()
-    if workflow._parse_version(version) != case.version:
-        raise workflow._conflict(case, if_match, present)
-    if case.status in (Status.CLOSED, Status.REJECTED, Status.MERGED):
-        raise workflow.InvalidTransition(_("A finished case cannot be edited."))
-    unknown = set(data) - set(EDITABLE) - {"version"}
-    if unknown:
-        raise ValidationFailed(_("Only the title, description, priority and scope can be changed."),
-                               fields={k: [_("This field cannot be changed here.")] for k in sorted(unknown)})
-    changes, errors = {}, {}
-    for key in EDITABLE:
-        if key not in data:
-            continue
-        value = data[key]
-        if not isinstance(value, str):
-            errors[key] = [_("Enter text.")]
-            continue
-        value = value.strip()
-        if key == "title" and not value:
-            errors[key] = [_("This field is required.")]
-        elif key == "title" and len(value) > 200:
-            errors[key] = [_("This text is too long.")]
-        elif key == "priority" and value not in Priority.values:
-            errors[key] = [_("Invalid value.")]
-        elif key == "scope" and value and value not in CaseScope.values:
-            errors[key] = [_("Invalid value.")]
-        elif value != getattr(case, key):
-            changes[key] = value
-    if errors:
-        raise ValidationFailed(fields=errors)
-    if not changes:
-        return case
-    now = timezone.now()
-    payload = {"changed": {k: [getattr(case, k), v] for k, v in changes.items()}}
-    if "priority" in changes:
-        # A new priority brings the running stage's deadline under the new policy's limits.
-        timers = sla.reprioritise(case, changes["priority"], now)
-        if timers:
-            payload["deadline"] = [case.sla_red_at.isoformat(), timers["sla_red_at"].isoformat()]
-            payload["sla_state"] = timers["sla_state"]
-            changes.update(timers)
-    try:
-        with transaction.atomic():
-            workflow.commit(case, "edit", actor, workflow.Plan(changes, payload), now)
-    except workflow._Lost:
-        raise workflow._conflict(workflow.load(case.pk, None), if_match, present)
-    return workflow.load(case.pk, None)
+    reporter while the case is still reported; the workflow's `edit` action (compare-and-set on `version`)."""
+    return workflow.apply(case_id, "edit", actor, data, version=version, if_match=if_match, present=present)
 
 
 # --- sensitive reads ----------------------------------------------------------------------------------------
@@ -363,7 +245,7 @@ def add_attachment(actor, case, upload, kind=AttachmentKind.BEFORE) -> Attachmen
     if not can_attach(case, scope):
         raise Forbidden()
     if case.status in (Status.CLOSED, Status.REJECTED, Status.MERGED):
-        raise workflow.InvalidTransition(_("Photos cannot be added to a finished case."))
+        raise InvalidTransition(_("Photos cannot be added to a finished case."))
     if kind not in AttachmentKind.values:
         raise ValidationFailed(fields={"kind": [_("Invalid value.")]})
     if upload is None:

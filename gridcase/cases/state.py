@@ -1,14 +1,16 @@
 """The case workflow as data: which action may run from which status, by whom, to which status.
 
-Pure: no database, no Django models. `workflow.py` applies these rules; `replay` folds a case's events
-back into its state (the event-replay property the tests check against the stored rows).
+Pure: no database, no Django models. The table's `target` is the only place a status change is declared:
+`workflow.engine` writes `Transition.to(...)` and the actions never set `status` themselves. `replay` folds
+a case's events back into its state (the event-replay property the tests check against the stored rows).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gridcase.grids.choices import Role
 
-from .choices import Rating, Status
+from .choices import Status
 
 S = Status
 ASSIGNEE, OFFICER, REPORTER = "assignee", "officer", "reporter"
@@ -29,16 +31,31 @@ OPEN = frozenset({S.REPORTED}) | HANDLING
 class Transition:
     name: str
     sources: frozenset
-    target: str | None  # None: status unchanged (or decided by the data, see `target_status`)
+    # The status after it: one status, None (unchanged), or {source status: status} when it depends on where
+    # the case is (escalate: a reported case stays reported, a handled one goes back to accepted).
+    target: str | Mapping | None
     roles: frozenset = frozenset()  # grid roles at the owner grid that may run it
     actors: frozenset = frozenset()  # relations to the case that may run it: assignee, officer, reporter
     requires: tuple = ()  # input fields that must be present
     notes: str = ""
-    extra: dict = field(default_factory=dict)
+    # Named alternative targets the input can choose (rate: a dissatisfied rating reopens the case).
+    outcomes: Mapping = field(default_factory=dict)
+
+    def to(self, status: str, outcome: str | None = None) -> str:
+        """The status after running from `status` (with the input's `outcome`, if the row names one)."""
+        target = self.outcomes[outcome] if outcome else self.target
+        if isinstance(target, Mapping):
+            return target[status]
+        return target or status
+
+    def moves(self, outcome: str | None = None) -> bool:
+        """Does the row declare a status (even the same one) that the engine writes?"""
+        return (self.outcomes[outcome] if outcome else self.target) is not None
 
 
-def _t(name, sources, target, roles=frozenset(), actors=(), requires=(), notes=""):
-    return Transition(name, frozenset(sources), target, frozenset(roles), frozenset(actors), tuple(requires), notes)
+def _t(name, sources, target, roles=frozenset(), actors=(), requires=(), notes="", outcomes=None):
+    return Transition(name, frozenset(sources), target, frozenset(roles), frozenset(actors), tuple(requires), notes,
+                      dict(outcomes or {}))
 
 
 TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
@@ -51,7 +68,8 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
     _t("verify", {S.RESOLVED}, S.VERIFIED, STAFF, notes="not by the person who resolved it"),
     _t("reopen", {S.RESOLVED, S.VERIFIED, S.CLOSED}, S.ASSIGNED, STAFF, requires=("reason",)),
     _t("close", {S.VERIFIED}, S.CLOSED, STAFF, notes="sensitive: secretary only"),
-    _t("escalate", OPEN, None, WORKERS, {ASSIGNEE}, notes="reported stays reported; otherwise back to accepted"),
+    _t("escalate", OPEN, {S.REPORTED: S.REPORTED, **{s: S.ACCEPTED for s in HANDLING}}, WORKERS, {ASSIGNEE},
+       notes="reported stays reported; otherwise back to accepted"),
     _t("whistle", HANDLING, None, LEADS, requires=("departments",)),
     _t("report_in", HANDLING | {S.RESOLVED}, None, actors={OFFICER}),
     _t("reply", HANDLING | {S.RESOLVED}, None, actors={OFFICER}, requires=("note",)),
@@ -60,26 +78,25 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
     _t("request_extension", HANDLING, None, STAFF, {ASSIGNEE}, requires=("hours", "reason")),
     _t("decide_extension", HANDLING, None, STAFF, requires=("approve",)),
     _t("rate", {S.CLOSED}, None, STAFF, {REPORTER}, requires=("rating",),
-       notes="dissatisfied reopens (to assigned)"),
+       notes="dissatisfied reopens (to assigned)", outcomes={"dissatisfied": S.ASSIGNED}),
 ]}
 
 ACTIONS = list(TRANSITIONS)
 
+# The PATCH of a case's title, description, priority and scope: a row like the others (same engine, same
+# compare-and-set and event), but not a POST action and not among `allowed_actions`.
+EDIT = _t("edit", OPEN | {S.RESOLVED, S.VERIFIED}, None, STAFF, {REPORTER},
+          notes="the reporter only while the case is reported")
 
-def target_status(action: str, status: str, data: dict | None = None) -> str:
-    """The status after `action` from `status` (some actions depend on their input)."""
-    data = data or {}
-    t = TRANSITIONS[action]
-    if action == "escalate":
-        return S.REPORTED if status == S.REPORTED else S.ACCEPTED
-    if action == "rate":
-        return S.ASSIGNED if data.get("rating") == Rating.DISSATISFIED else status
-    return t.target or status
+
+def row(action: str) -> Transition:
+    """The table row of `action` (the POST actions and the PATCH edit)."""
+    return EDIT if action == EDIT.name else TRANSITIONS[action]
 
 
 def permitted(action: str, roles: set, relations: set) -> bool:
     """Could someone holding `roles` (at the owner grid) with `relations` to the case ever run `action`?"""
-    t = TRANSITIONS[action]
+    t = row(action)
     return bool(t.roles & roles) or bool(t.actors & relations)
 
 

@@ -1,9 +1,9 @@
 from celery import shared_task
 
-from . import sla
+from . import sweep
 
 
 @shared_task(ignore_result=True)
 def sla_sweep():
     """Warn, mark and escalate cases past their stored deadlines. Idempotent; catches up after downtime."""
-    return sla.sweep()
+    return sweep.sweep()

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gridcase.cases import sla, state, workflow
+from gridcase.cases import state, sweep, workflow
 from gridcase.cases.models import Case
 from gridcase.core.errors import DomainError
 from gridcase.grids.scoping import scope_for
@@ -39,7 +39,7 @@ def test_random_histories_replay_to_the_stored_state(city, make_case, steps):
     make_case(title="被合并的目标")
     case = make_case()
     now = case.created_at
-    for persona, action, stale, sweep, pick in steps:
+    for persona, action, stale, swept, pick in steps:
         user = User.objects.get(username=getattr(city, persona).username)
         # Mostly what the screen offers this person; sometimes anything at all.
         offered = workflow.allowed_actions(workflow.load(case.pk, None), scope_for(user))
@@ -51,9 +51,9 @@ def test_random_histories_replay_to_the_stored_state(city, make_case, steps):
                            version=case.version - 1 if stale else case.version)
         except DomainError:
             pass
-        if sweep:
+        if swept:
             now += timedelta(days=3)
-            sla.sweep(now=now)
+            sweep.sweep(now=now)
     assert_replays(case)
 
 
@@ -68,6 +68,6 @@ def test_every_case_in_a_busy_day_replays(city, make_case, drive, act):
     act(city.secretary, cases[3], "whistle", departments=[city.department.pk])
     act(city.officer, cases[3], "reply", note="已处理")
     act(city.secretary, cases[4], "merge", into=cases[5].pk)
-    sla.sweep(now=cases[5].sla_red_at + timedelta(days=1))
+    sweep.sweep(now=cases[5].sla_red_at + timedelta(days=1))
     for case in Case.objects.all():
         assert_replays(case)

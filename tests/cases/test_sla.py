@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from gridcase.cases import sla
+from gridcase.cases import sla, sweep
 from gridcase.cases.models import Case, CaseEvent, SlaPolicy
 from gridcase.cases.tasks import sla_sweep
 from gridcase.notifications.models import Notification
@@ -31,15 +31,15 @@ def test_deadline_comes_from_the_policy(city, make_case, drive):
 def test_yellow_then_red_each_notified_once(city, make_case):
     case = make_case()
     yellow_time = case.sla_yellow_at + timedelta(seconds=1)
-    assert sla.sweep(now=yellow_time)["yellow"] == 1
-    assert sla.sweep(now=yellow_time)["yellow"] == 0
+    assert sweep.sweep(now=yellow_time)["yellow"] == 1
+    assert sweep.sweep(now=yellow_time)["yellow"] == 0
     case.refresh_from_db()
     assert case.sla_state == "yellow"
     assert notices(case, "sla_yellow").count() >= 1
     count = notices(case, "sla_yellow").count()
     red_time = case.sla_red_at + timedelta(seconds=1)
     for _ in range(3):
-        sla.sweep(now=red_time)
+        sweep.sweep(now=red_time)
     case.refresh_from_db()
     assert case.sla_state == "red"
     assert notices(case, "sla_yellow").count() == count
@@ -56,13 +56,13 @@ def test_catch_up_after_downtime_goes_straight_to_red_and_escalates_once(city, m
     assert case.sla_stage == "handle"
     # The worker sat idle and the sweeper was down for a week.
     later = case.sla_red_at + timedelta(days=7)
-    first = sla.sweep(now=later)
+    first = sweep.sweep(now=later)
     assert first["red"] == 1 and first["escalated"] == 1 and first["yellow"] == 0
     case.refresh_from_db()
     assert case.owner_grid_id == city.grid.pk and case.status == "accepted" and case.assignee_id is None
     assert case.sla_state == "ok" and case.sla_red_at > later  # the new owner gets a fresh limit
     for _ in range(2):
-        again = sla.sweep(now=later)
+        again = sweep.sweep(now=later)
         assert again == {"yellow": 0, "red": 0, "escalated": 0}
     case.refresh_from_db()
     assert case.owner_grid_id == city.grid.pk and case.escalation_count == 1
@@ -74,7 +74,7 @@ def test_catch_up_after_downtime_goes_straight_to_red_and_escalates_once(city, m
 
 def test_acting_resets_the_timer(city, make_case, drive):
     case = make_case()
-    sla.sweep(now=case.sla_red_at + timedelta(minutes=5))
+    sweep.sweep(now=case.sla_red_at + timedelta(minutes=5))
     case.refresh_from_db()
     assert case.sla_state == "red"
     case = drive(case, "accept")
@@ -85,7 +85,7 @@ def test_acting_resets_the_timer(city, make_case, drive):
 def test_finished_cases_are_left_alone(city, make_case, drive):
     case = drive(make_case(), "accept", "assign", "start", "resolve", "verify", "close")
     assert case.sla_stage == ""
-    assert sla.sweep(now=timezone.now() + timedelta(days=365)) == {"yellow": 0, "red": 0, "escalated": 0}
+    assert sweep.sweep(now=timezone.now() + timedelta(days=365)) == {"yellow": 0, "red": 0, "escalated": 0}
 
 
 def test_task_runs_the_sweep(city, make_case):

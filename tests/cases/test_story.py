@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from PIL import Image
 
-from gridcase.cases import sla
+from gridcase.cases import sweep
 from gridcase.cases.models import Case, CaseDepartment, CaseHop, Category
 
 from .conftest import assert_replays
@@ -83,7 +83,7 @@ def test_an_idle_case_breaches_and_the_job_warns_marks_and_escalates_once(city, 
     case = drive(make_case(title="路灯不亮"), "accept", "assign")
     for when in (case.sla_yellow_at, case.sla_red_at):
         for _ in range(2):
-            sla.sweep(now=when + timedelta(seconds=30))
+            sweep.sweep(now=when + timedelta(seconds=30))
     case.refresh_from_db()
     assert case.owner_grid_id == city.grid.pk and case.escalation_count == 1
     kinds = list(city.worker.notifications.values_list("kind", flat=True))

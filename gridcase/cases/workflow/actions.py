@@ -1,0 +1,473 @@
+"""The case actions: each one registered with its guard and its input next to its plan (see plan.py).
+
+Plans are pure (plan.py): the seeders call them with the input they chose. A plan never sets `status`;
+the table in state.py does. Also here: the plan of a new case (`opening`), the sweep's automatic
+escalation and the resident's rating, which run the same plans on the system's or the resident's behalf.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gridcase.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
+from gridcase.grids import tree
+from gridcase.grids.choices import Level
+from gridcase.grids.models import Department, Membership
+from gridcase.notifications.models import Kind
+
+from .. import rules, sla, state
+from ..choices import CaseScope, ExtensionState, Priority, Rating, Stage, Status
+from ..models import Attachment, Case, ExtensionRequest
+from . import hops
+from .engine import Ctx, Lost, commit, load, perform
+from .inputs import hours, ids, integer, note, required_text, text, when, yes_or_no
+from .plan import At, Plan, action, step
+from .recipients import Notice, officers, owner_staff, responsible, staff, users
+
+User = get_user_model()
+AUTO_ESCALATE_REASON = _("Escalated automatically after the deadline passed.")
+WHISTLE_TITLE = _("Whistle (吹哨): %(number)s")
+
+
+def first_response(at, changes: dict) -> dict:
+    if at.case.first_response_at is None:
+        changes["first_response_at"] = at.now
+    return changes
+
+
+def closes_ledger(action):
+    """A case leaving the workflow: its grid hop and any department hops end."""
+    return [hops.CloseGridHop(action), hops.CloseDepartmentHops(action)]
+
+
+def my_links(case, scope):
+    return [cd for cd in case.case_departments.all() if cd.department_id in scope.department_ids]
+
+
+def has_pending_extension(case) -> bool:
+    if hasattr(case, "has_pending_extension"):
+        return bool(case.has_pending_extension)
+    return ExtensionRequest.objects.filter(case=case, state=ExtensionState.PENDING).exists()
+
+
+# --- a new case -------------------------------------------------------------------------------------------
+
+def opening(at, grid, owner, departments=(), copies=(), channel="") -> Plan:
+    """The creation of a case reported in `grid` and owned by `owner` (rules.py decided both): the accept
+    stage's timers, the `create` event, the owner's grid hop, the departments whistled at once, who is told."""
+    case, now = at.case, at.now
+    changes = sla.stage_timers(case, Stage.ACCEPT, now, owner.level, at.limits)
+    payload = {"owner_grid": owner.pk, "grid": grid.pk, "assignee": None, "sla_state": changes["sla_state"]}
+    if channel:
+        payload["channel"] = channel
+    if owner.pk != grid.pk:
+        payload["skip_rule"] = owner.level
+    if departments:
+        payload["departments"] = list(departments)
+    if copies:
+        payload["copied_grids"] = [g.pk for g in copies]
+    ops, notices = [hops.OpenGridHop(owner.pk, owner.level, "create")], []
+    if departments:
+        ops.append(hops.Whistle(tuple(departments), at.by, owner.pk, now + timedelta(hours=2), "", "create"))
+        notices.append(Notice(officers(departments), Kind.WHISTLE, WHISTLE_TITLE, "v1:whistle"))
+    notices.append(Notice(staff(owner), Kind.CASE_UPDATE, _("New case: %(number)s"), "created"))
+    notices += [Notice(staff(g), Kind.CASE_UPDATE, _("Copied to your grid: %(number)s"), f"copy:{g.pk}")
+                for g in copies]
+    return Plan(changes, payload, case.description[:200], ops, notices)
+
+
+# --- accept, reject, merge ----------------------------------------------------------------------------------
+
+@action("accept", inputs=note)
+def accept(at, note=""):
+    return Plan(first_response(at, {"accepted_at": at.now}), comment=note)
+
+
+@action("reject", inputs=lambda ctx: {"reason": required_text(ctx, "reason")})
+def reject(at, reason):
+    return Plan(first_response(at, {"closed_at": at.now}), {"reason": reason}, reason, closes_ledger("reject"))
+
+
+def merge_target(ctx) -> dict:
+    into_id = integer(ctx, "into")
+    target = Case.objects.restrict(ctx.scope).filter(pk=into_id).only("pk", "status", "number").first()
+    if target is None:
+        raise ValidationFailed(_("The case to merge into was not found."), fields={"into": [_("Not found.")]})
+    if target.pk == ctx.case.pk or target.status in (Status.MERGED, Status.REJECTED):
+        raise ValidationFailed(_("A case can only be merged into another open case."),
+                               fields={"into": [_("Invalid value.")]})
+    return {"into": target, "note": text(ctx, "note")}
+
+
+@action("merge", inputs=merge_target)
+def merge(at, into, note=""):
+    """`into`: the case this one duplicates (anything with `pk` and `number`)."""
+    changes = first_response(at, {"merged_into_id": into.pk, "closed_at": at.now})
+    return Plan(changes, {"merged_into": into.pk, "into_number": into.number}, note, closes_ledger("merge"))
+
+
+# --- assign, start, resolve, verify, reopen, close ----------------------------------------------------------
+
+def eligible_assignee(case, user_id) -> bool:
+    """An assignee holds a working role on a grid inside the owner grid's subtree, or on the owner grid's
+    ancestors (staff above it can take the case themselves)."""
+    holds = Membership.objects.filter(user_id=user_id, role__in=state.WORKERS).select_related("grid")
+    owner = case.owner_grid
+    return any(tree.is_inside(m.grid, owner) or tree.is_inside(owner, m.grid) for m in holds)
+
+
+def assignee_input(ctx) -> dict:
+    user_id = integer(ctx, "assignee")
+    if not User.objects.filter(pk=user_id, is_active=True).exists() or not eligible_assignee(ctx.case, user_id):
+        raise ValidationFailed(_("The assignee must work in this case's grid."),
+                               fields={"assignee": [_("Choose someone who works in the owner grid.")]},
+                               code="assignee_outside_grid")
+    return {"assignee": user_id, "note": text(ctx, "note")}
+
+
+@action("assign", inputs=assignee_input)
+def assign(at, assignee, note=""):
+    told = Notice(users([assignee]), Kind.ASSIGNED, _("New case assigned to you: %(number)s"), "v{version}:assigned")
+    return Plan({"assignee_id": assignee, "assigned_at": at.now}, {"assignee": assignee}, note, notices=[told])
+
+
+@action("start", inputs=note)
+def start(at, note=""):
+    return Plan({"started_at": at.now}, comment=note)
+
+
+def resolution(ctx) -> dict:
+    note_text = required_text(ctx, "note")
+    photos = ids(ctx, "photos", _("Send a list of attachment ids.")) if ctx.data.get("photos") else []
+    if photos and Attachment.objects.filter(case_id=ctx.case.pk, pk__in=photos).count() != len(photos):
+        raise ValidationFailed(_("Photos must be attachments of this case."), fields={"photos": [_("Not found.")]})
+    return {"note": note_text, "photos": photos}
+
+
+@action("resolve", inputs=resolution)
+def resolve(at, note, photos=()):
+    ops = [hops.MarkPhotosAfter(tuple(photos))] if photos else []
+    return Plan({"resolved_at": at.now}, {"photos": list(photos), "owner_grid_level": at.case.owner_grid.level},
+                note, ops)
+
+
+def not_by_the_resolver(ctx):
+    if ctx.case.assignee_id and ctx.case.assignee_id == ctx.scope.user_id and not ctx.scope.is_global:
+        raise Forbidden(_("The person who resolved a case cannot verify it."))
+
+
+@action("verify", inputs=note, guard=not_by_the_resolver)
+def verify(at, note=""):
+    return Plan({"verified_at": at.now}, comment=note)
+
+
+def reopening(at, action_name, reason="", payload=None) -> Plan:
+    """Back to the assignee: counted, the resolution undone, the owner's grid hop reopened if it had closed."""
+    case = at.case
+    changes = {"reopen_count": case.reopen_count + 1, "resolved_at": None, "verified_at": None}
+    ops = []
+    if case.status == Status.CLOSED:
+        changes["closed_at"] = None
+        ops.append(hops.OpenGridHop(case.owner_grid_id, case.owner_grid.level, action_name))
+    notices = [Notice(users([case.assignee_id]), Kind.REOPENED, _("Case reopened: %(number)s"),
+                      "v{version}:reopened")] if case.assignee_id else []
+    return Plan(changes, dict(payload or {}, reason=reason), reason, ops, notices)
+
+
+@action("reopen", inputs=lambda ctx: {"reason": required_text(ctx, "reason")})
+def reopen(at, reason):
+    return reopening(at, "reopen", reason)
+
+
+def closer_of_sensitive(ctx):
+    if ctx.case.sensitive and not (ctx.roles & state.SENSITIVE_CLOSERS):
+        raise Forbidden(_("Closing a sensitive case needs the community secretary."))
+
+
+@action("close", inputs=note, guard=closer_of_sensitive)
+def close(at, note=""):
+    return Plan({"closed_at": at.now}, comment=note, ops=closes_ledger("close"))
+
+
+# --- escalate, and the sweep's automatic escalation -----------------------------------------------------------
+
+def below_the_street(ctx):
+    if state.ASSIGNEE not in ctx.relations and not ctx.roles & state.WORKERS:
+        raise Forbidden()
+    if ctx.case.owner_grid.level in (Level.STREET, Level.DISTRICT):
+        raise InvalidTransition(_("This case is already owned by the street; whistle departments instead."))
+
+
+def escalation_target(case):
+    target = rules.next_owner(case.owner_grid, list(tree.ancestors(case.owner_grid)))
+    if target is None:
+        raise InvalidTransition(_("There is no higher level to escalate to."))
+    return target
+
+
+def reason_or_note(ctx) -> str:
+    """The reason, or else the note; both are read (a note too long is refused even beside a reason)."""
+    reason, note_text = text(ctx, "reason"), text(ctx, "note")
+    return reason or note_text
+
+
+@action("escalate", guard=below_the_street,
+        inputs=lambda ctx: {"target": escalation_target(ctx.case), "reason": reason_or_note(ctx)})
+def escalate(at, target, reason="", hop_action="escalate"):
+    """`target`: the grid above (rules.next_owner). The new owner's timers start afresh."""
+    case = at.case
+    changes = {"owner_grid_id": target.pk, "assignee_id": None, "escalation_count": case.escalation_count + 1}
+    payload = {"owner_grid": target.pk, "from_grid": case.owner_grid_id, "assignee": None,
+               "owner_grid_level": target.level}
+    ops = [hops.CloseGridHop(hop_action), hops.OpenGridHop(target.pk, target.level, hop_action)]
+    told = Notice(staff(target), Kind.ESCALATED, _("Case escalated to you: %(number)s"), "v{version}:escalated")
+    return Plan(changes, payload, reason, ops, [told], owner_level=target.level)
+
+
+def auto_escalate(case, now) -> bool:
+    """Escalate a breached case on the system's behalf (called by the SLA sweep inside its transaction)."""
+    if case.status not in state.OPEN:
+        return False
+    target = rules.next_owner(case.owner_grid, list(tree.ancestors(case.owner_grid)))
+    if target is None:
+        return False
+    try:
+        with transaction.atomic():
+            commit(case, step(At(case, now), "escalate", target=target, reason=str(AUTO_ESCALATE_REASON),
+                              hop_action="auto_escalate"), None, now)
+    except Lost:
+        return False
+    return True
+
+
+# --- departments: whistle, report in, reply, score -----------------------------------------------------------
+
+def whistling(ctx) -> dict:
+    departments = ids(ctx, "departments", _("Send a list of department ids."))
+    if not departments:
+        raise ValidationFailed(fields={"departments": [_("Send a list of department ids.")]})
+    found = list(Department.objects.restrict(ctx.scope).filter(pk__in=departments).values_list("pk", flat=True))
+    if len(found) != len(departments):
+        raise ValidationFailed(_("Some departments were not found or do not serve this area."),
+                               fields={"departments": [_("Not found.")]})
+    if set(departments) & {cd.department_id for cd in ctx.case.case_departments.all()}:
+        raise ValidationFailed(_("A department was already whistled for this case."),
+                               fields={"departments": [_("Already whistled.")]})
+    raw = ctx.data.get("report_by")
+    report_by = when(raw, "report_by") if raw else ctx.now + timedelta(hours=24)
+    if report_by <= ctx.now:
+        raise ValidationFailed(fields={"report_by": [_("The report-in deadline must be in the future.")]})
+    return {"departments": departments, "report_by": report_by, "note": text(ctx, "note")}
+
+
+@action("whistle", inputs=whistling)
+def whistle(at, departments, report_by, note=""):
+    ops = [hops.Whistle(tuple(departments), at.by, at.case.owner_grid_id, report_by, note)]
+    told = Notice(officers(departments), Kind.WHISTLE, WHISTLE_TITLE, "v{version}:whistle")
+    return Plan({}, {"departments": list(departments), "report_by": report_by.isoformat()}, note, ops, [told])
+
+
+def not_reported_in(ctx):
+    if not any(cd.reported_in_at is None for cd in my_links(ctx.case, ctx.scope)):
+        raise InvalidTransition(_("Your department has already reported in."))
+
+
+@action("report_in", guard=not_reported_in, inputs=lambda ctx: {
+    "departments": [cd.department_id for cd in my_links(ctx.case, ctx.scope) if cd.reported_in_at is None],
+    "note": text(ctx, "note")})
+def report_in(at, departments, note=""):
+    return Plan({}, {"reported_in": list(departments)}, note, [hops.ReportIn(tuple(departments), at.by)])
+
+
+def not_replied(ctx):
+    if not any(cd.replied_at is None for cd in my_links(ctx.case, ctx.scope)):
+        raise InvalidTransition(_("Your department has already replied."))
+
+
+@action("reply", guard=not_replied, inputs=lambda ctx: {
+    "note": required_text(ctx, "note"),
+    "departments": [cd.department_id for cd in my_links(ctx.case, ctx.scope) if cd.replied_at is None]})
+def reply(at, departments, note):
+    ops = [hops.Reply(tuple(departments), at.by, note), hops.CloseDepartmentHops("reply", tuple(departments))]
+    told = Notice(responsible, Kind.CASE_UPDATE, _("A department replied: %(number)s"), "v{version}:reply")
+    return Plan({}, {"replied": list(departments)}, note, ops, [told])
+
+
+def someone_reported_in(ctx):
+    if not any(cd.reported_in_at for cd in ctx.case.case_departments.all()):
+        raise InvalidTransition(_("A department can be scored once it has reported in."))
+
+
+def scoring(ctx) -> dict:
+    try:
+        department, score = int(ctx.data.get("department")), int(ctx.data.get("score"))
+    except (TypeError, ValueError):
+        raise ValidationFailed(fields={"score": [_("Give a score from 1 to 5.")]})
+    if not 1 <= score <= 5:
+        raise ValidationFailed(_("Give a score from 1 to 5."), fields={"score": [_("Give a score from 1 to 5.")]})
+    link = next((cd for cd in ctx.case.case_departments.all() if cd.department_id == department), None)
+    if link is None:
+        raise ValidationFailed(_("That department was not whistled for this case."),
+                               fields={"department": [_("Not found.")]})
+    if link.reported_in_at is None and link.replied_at is None:
+        raise InvalidTransition(_("A department can be scored once it has reported in."))
+    return {"department": department, "score": score, "comment": text(ctx, "comment", 500)}
+
+
+@action("score_department", guard=someone_reported_in, inputs=scoring)
+def score_department(at, department, score, comment=""):
+    return Plan({}, {"department": department, "score": score}, comment,
+                [hops.Score(department, score, comment, at.by)])
+
+
+# --- extensions ------------------------------------------------------------------------------------------------
+
+def may_request_extension(ctx):
+    if has_pending_extension(ctx.case):
+        raise InvalidTransition(_("An extension request is already waiting for a decision."))
+    if not ctx.case.sla_stage:
+        raise InvalidTransition(_("No deadline runs in this status."))
+
+
+@action("request_extension", guard=may_request_extension,
+        inputs=lambda ctx: {"hours": hours(ctx), "reason": required_text(ctx, "reason")})
+def request_extension(at, hours, reason):
+    case = at.case
+    ops = [hops.RequestExtension(case.sla_stage, hours, reason, at.by, case.sla_red_at)]
+    told = Notice(owner_staff, Kind.EXTENSION, _("Extension requested: %(number)s"), "v{version}:extension")
+    return Plan({}, {"hours": str(hours)}, reason, ops, [told])
+
+
+def extension_pending(ctx):
+    if not has_pending_extension(ctx.case):
+        raise InvalidTransition(_("There is no extension request to decide."))
+
+
+def decision(ctx) -> dict:
+    approve = yes_or_no(ctx, "approve")
+    ext = ExtensionRequest.objects.filter(case=ctx.case, state=ExtensionState.PENDING).first()
+    if ext is None:
+        raise InvalidTransition(_("There is no extension request to decide."))
+    if ext.requested_by_id == ctx.scope.user_id and not ctx.scope.is_global:
+        raise Forbidden(_("Someone else must decide your own extension request."))
+    return {"extension": ext, "approve": approve, "note": text(ctx, "note", 500)}
+
+
+@action("decide_extension", guard=extension_pending, inputs=decision)
+def decide_extension(at, extension, approve, note=""):
+    """`extension`: the pending request (`pk`, `stage`, `hours`, `requested_by_id`)."""
+    case, changes = at.case, {}
+    payload = {"extension": extension.pk, "approve": approve, "hours": str(extension.hours)}
+    if approve and case.sla_stage == extension.stage:
+        changes = sla.extend(case, float(extension.hours), at.now, at.limits)
+        payload["new_deadline"] = changes["sla_red_at"].isoformat()
+        payload["sla_state"] = changes["sla_state"]
+    ops = [hops.DecideExtension(extension.pk, approve, at.by, note, changes.get("sla_red_at"))]
+    title = _("Extension approved: %(number)s") if approve else _("Extension refused: %(number)s")
+    notices = [Notice(users([extension.requested_by_id]), Kind.EXTENSION, title, "v{version}:extension-decided")
+               ] if extension.requested_by_id else []
+    return Plan(changes, payload, note, ops, notices)
+
+
+# --- rating -------------------------------------------------------------------------------------------------
+
+def not_rated_yet(ctx):
+    case = ctx.case
+    if case.rated_at and case.closed_at and case.rated_at >= case.closed_at:
+        raise InvalidTransition(_("This case has already been rated."))
+
+
+def rating_input(ctx) -> dict:
+    rating = ctx.data.get("rating")
+    if rating not in Rating.values:
+        raise ValidationFailed(fields={"rating": [_("Choose satisfied, basically or dissatisfied.")]})
+    return {"rating": rating, "comment": text(ctx, "comment", 500)}
+
+
+@action("rate", guard=not_rated_yet, inputs=rating_input)
+def rate(at, rating, comment=""):
+    """A dissatisfied rating reopens the case (the table's `dissatisfied` outcome)."""
+    base = {"rating": rating, "rating_comment": comment, "rated_at": at.now}
+    told = Notice(responsible, Kind.RATED, _("Resident rated %(number)s: %(rating)s"), "v{version}:rated",
+                  {"rating": Rating(rating).label})
+    if rating != Rating.DISSATISFIED:
+        return Plan(base, {"rating": rating}, comment, notices=[told])
+    plan = reopening(at, "rate", comment, {"rating": rating})
+    plan.changes.update(base)
+    plan.notices.append(told)
+    plan.outcome = "dissatisfied"
+    return plan
+
+
+def rate_by_resident(case_id, rating: str, comment: str = "", *, channel: str = "resident_qr") -> Case:
+    """The resident who reported a case (through its tracking code, no account) rates the result: the same
+    `rate` action as `apply`, acting in the reporter's place. A dissatisfied rating reopens the case."""
+    case = load(case_id, None)
+    if case is None or case.status not in state.TRANSITIONS["rate"].sources:
+        raise InvalidTransition()
+    ctx = Ctx(case, timezone.now(), relations={state.REPORTER}, data={"rating": rating, "comment": comment})
+    try:
+        perform(ctx, "rate", payload={"channel": channel})
+    except Lost:
+        raise Conflict()
+    return load(case.pk, None)
+
+
+# --- the PATCH edit -------------------------------------------------------------------------------------------
+
+EDITABLE = ("title", "description", "priority", "scope")
+
+
+def reporter_only_while_reported(ctx):
+    if not ctx.roles & state.STAFF and ctx.case.status != Status.REPORTED:
+        raise Forbidden()
+
+
+def edits(ctx) -> dict:
+    """The fields that change (title, description, priority, scope), checked."""
+    unknown = set(ctx.data) - set(EDITABLE) - {"version"}
+    if unknown:
+        raise ValidationFailed(_("Only the title, description, priority and scope can be changed."),
+                               fields={k: [_("This field cannot be changed here.")] for k in sorted(unknown)})
+    changes, errors = {}, {}
+    for key in EDITABLE:
+        if key not in ctx.data:
+            continue
+        value = ctx.data[key]
+        if not isinstance(value, str):
+            errors[key] = [_("Enter text.")]
+            continue
+        value = value.strip()
+        if key == "title" and not value:
+            errors[key] = [_("This field is required.")]
+        elif key == "title" and len(value) > 200:
+            errors[key] = [_("This text is too long.")]
+        elif key == "priority" and value not in Priority.values:
+            errors[key] = [_("Invalid value.")]
+        elif key == "scope" and value and value not in CaseScope.values:
+            errors[key] = [_("Invalid value.")]
+        elif value != getattr(ctx.case, key):
+            changes[key] = value
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return {"changes": changes}
+
+
+@action("edit", inputs=edits, guard=reporter_only_while_reported, refused=_("A finished case cannot be edited."))
+def edit(at, changes):
+    """A new priority brings the running stage's deadline under the new policy's limits."""
+    if not changes:
+        return None
+    case = at.case
+    fields = dict(changes)
+    payload = {"changed": {k: [getattr(case, k), v] for k, v in changes.items()}}
+    if "priority" in changes:
+        timers = sla.reprioritise(case, changes["priority"], at.now, at.limits)
+        if timers:
+            payload["deadline"] = [case.sla_red_at.isoformat(), timers["sla_red_at"].isoformat()]
+            payload["sla_state"] = timers["sla_state"]
+            fields.update(timers)
+    return Plan(fields, payload)

@@ -3,15 +3,16 @@
 - `plan.py`: `At`, `Plan`, `Step`, `settle()` and the registry (`@action(name, inputs=, guard=)`).
 - `engine.py`: loading a case, who-is-who, `allowed_actions`, `apply` (scope, role, version, status,
   guard, input, plan, compare-and-set commit, event, ledger rows, notices), conflicts and versions.
-- `actions.py`: every action of the table (and the PATCH `edit`), the plan of a new case (`opening`), the
-  sweep's `auto_escalate` and the resident's `rate_by_resident`.
+- `actions.py`: the case's own path (accept … close, escalate, rate) and the PATCH `edit`, the plan of a new
+  case (`opening`), the sweep's `auto_escalate` and the resident's `rate_by_resident`.
+- `coordination.py`: working with others — whistle, report in, reply, score a department, extensions.
 - `hops.py`: the hop ledger and department links as operations; `recipients.py`: who hears of a case.
 - `inputs.py`: reading an action's input.
 
 Callers use this package's names: `workflow.apply(...)`, `workflow.load(...)`, `workflow.step(...)`.
 """
 
-from . import actions
+from . import actions, coordination
 from .actions import AUTO_ESCALATE_REASON, auto_escalate, eligible_assignee, opening, rate_by_resident
 from .engine import (
     Ctx,
@@ -38,7 +39,7 @@ check_registry()
 
 __all__ = [
     "AUTO_ESCALATE_REASON", "MAX_EXTENSION_HOURS", "REGISTRY", "At", "Ctx", "Lost", "Notice", "Plan",
-    "PreconditionFailed", "Step", "action", "actions", "allowed_actions", "apply", "auto_escalate",
+    "PreconditionFailed", "Step", "action", "actions", "allowed_actions", "coordination", "apply", "auto_escalate",
     "check_registry", "commit", "conflict", "eligible_assignee", "load", "officers_of", "opening", "parse_version",
     "perform", "rate_by_resident", "record_event", "relations_to", "render", "responsible_users", "roles_on",
     "settle", "staff_of", "step", "tell", "with_related", "write_ledger",

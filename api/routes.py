@@ -7,15 +7,6 @@ Keep one line per app so parallel work does not collide.
 urlpatterns: list = []
 
 
-def _visit_paths():
-    from django.urls import path
-
-    from .visits.views import VisitCoverageView
-
-    return [path("stats/visit-coverage/", VisitCoverageView.as_view(), name="stats-visit-coverage")]
-
-
-urlpatterns += _visit_paths()
 urlpatterns += __import__("api.stats.urls", fromlist=["urlpatterns"]).urlpatterns
 urlpatterns += __import__("api.intake.urls", fromlist=["urlpatterns"]).urlpatterns
 urlpatterns += __import__("api.files", fromlist=["urlpatterns"]).urlpatterns

@@ -1,5 +1,5 @@
 import django_filters
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
@@ -9,6 +9,7 @@ from gridcase.cases.models import Case, Category
 from gridcase.grids import tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
+from gridcase.stats import kpis
 
 from ..filters import WithinFilter
 
@@ -56,7 +57,27 @@ class CsvChoiceFilter(django_filters.CharFilter):
         return qs.filter(**{f"{self.field_name}__in": values})
 
 
-class CaseFilter(django_filters.FilterSet):
+class CounterFilter(django_filters.BooleanFilter):
+    """`?<counter>=true|false`: the cases that meet (or do not meet) a counter declared in gridcase.stats.kpis."""
+
+    def __init__(self, counter: kpis.Counter, **kwargs):
+        self.counter = counter
+        super().__init__(label=counter.doc, **kwargs)
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(self.counter.where) if value else qs.exclude(self.counter.where)
+
+
+# The dashboards' figures drill down to the case list: every counter of gridcase.stats.kpis that has no
+# drill-down parameters of its own is a boolean filter, built from its declaration (the other counters drill
+# down through status, rating and owner_level).
+CounterFilters = type("CounterFilters", (django_filters.FilterSet,),
+                      {c.name: CounterFilter(c) for c in kpis.COUNTERS if c.is_list_filter})
+
+
+class CaseFilter(CounterFilters):
     status = CsvChoiceFilter(field_name="status", choices=Status.choices)
     priority = CsvChoiceFilter(field_name="priority", choices=Priority.choices)
     source = CsvChoiceFilter(field_name="source", choices=Source.choices)
@@ -73,12 +94,7 @@ class CaseFilter(django_filters.FilterSet):
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     department = django_filters.NumberFilter(field_name="case_departments__department_id")
     q = django_filters.CharFilter(method="search")
-    # The dashboards' figures drill down to these lists (same definitions as gridcase.stats.rollup).
-    responded_on_time = django_filters.BooleanFilter(method="filter_responded_on_time")
-    resolved_on_time = django_filters.BooleanFilter(method="filter_resolved_on_time")
     rating = CsvChoiceFilter(field_name="rating", choices=Rating.choices)
-    rated = django_filters.BooleanFilter(method="filter_rated")
-    escalated = django_filters.BooleanFilter(method="filter_escalated")
     owner_level = CsvChoiceFilter(field_name="owner_grid__level", choices=Level.choices)
 
     class Meta:
@@ -101,21 +117,6 @@ class CaseFilter(django_filters.FilterSet):
         """Past the current stage's deadline, whether or not the sweep has marked it yet."""
         late = ~Q(sla_stage="") & Q(sla_red_at__lte=timezone.now())
         return qs.filter(late) if value else qs.exclude(late)
-
-    def filter_responded_on_time(self, qs, name, value):
-        on_time = Q(first_response_at__isnull=False, accept_by__isnull=False,
-                    first_response_at__lte=F("accept_by"))
-        return qs.filter(on_time) if value else qs.exclude(on_time)
-
-    def filter_resolved_on_time(self, qs, name, value):
-        on_time = Q(resolved_at__isnull=False, handle_by__isnull=False, resolved_at__lte=F("handle_by"))
-        return qs.filter(on_time) if value else qs.exclude(on_time)
-
-    def filter_rated(self, qs, name, value):
-        return qs.exclude(rating="") if value else qs.filter(rating="")
-
-    def filter_escalated(self, qs, name, value):
-        return qs.filter(escalation_count__gt=0) if value else qs.filter(escalation_count=0)
 
     def search(self, qs, name, value):
         value = value.strip()

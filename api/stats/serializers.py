@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from gridcase.stats import kpis
+
 from ..errors import ErrorSerializer  # noqa: F401 - the one error shape (re-exported for the views)
 
 
@@ -12,17 +14,11 @@ class GridBriefSerializer(serializers.Serializer):
     level = serializers.CharField()
 
 
-class RatesMixin(serializers.Serializer):
-    response_rate = serializers.FloatField(allow_null=True, help_text="responded by the accept deadline / created")
-    resolution_rate = serializers.FloatField(allow_null=True,
-                                             help_text="resolved, verified or closed / created minus rejected, merged")
-    on_time_rate = serializers.FloatField(allow_null=True, help_text="resolved by the handle deadline / resolved")
-    satisfaction_rate = serializers.FloatField(allow_null=True, help_text="satisfied + basically / rated")
-    escalation_rate = serializers.FloatField(allow_null=True, help_text="escalated at least once / created")
-    resolved_in_micro_grid_rate = serializers.FloatField(allow_null=True,
-                                                         help_text="resolved while a micro-grid owned it / resolved")
-    median_hours_to_resolve = serializers.FloatField(allow_null=True,
-                                                     help_text="approximate (hour-bucket histogram)")
+# A field per rate and the median declared in gridcase.stats.kpis (their definitions as help texts).
+RatesMixin = type("RatesMixin", (serializers.Serializer,), {
+    **{r.name: serializers.FloatField(allow_null=True, help_text=r.doc) for r in kpis.RATES},
+    kpis.MEDIAN.name: serializers.FloatField(allow_null=True, help_text=kpis.MEDIAN.doc),
+})
 
 
 class SummarySerializer(RatesMixin):

@@ -7,4 +7,5 @@ urlpatterns = [
     path("stats/timeseries/", views.TimeseriesView.as_view(), name="stats-timeseries"),
     path("stats/grid-ranking/", views.GridRankingView.as_view(), name="stats-grid-ranking"),
     path("stats/departments/", views.DepartmentsView.as_view(), name="stats-departments"),
+    path("stats/visit-coverage/", views.VisitCoverageView.as_view(), name="stats-visit-coverage"),
 ]

@@ -1,14 +1,17 @@
-"""Dashboard statistics over HTTP. Thin: the figures come from gridcase.stats.queries (rollups only)."""
+"""Dashboard statistics over HTTP. Thin: the parameters are parsed by gridcase.stats.params, the case figures come
+from gridcase.stats.queries (rollups only), visit coverage from gridcase.visits.coverage."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridcase.grids.scoping import scope_for
-from gridcase.stats import queries
+from gridcase.stats import kpis, params, queries
+from gridcase.visits import coverage
 
 from ..filters import check_query_params
 from ..permissions import HasAnyRole
+from ..visits.serializers import VisitCoverageSerializer
 from . import serializers as s
 
 COMMON = [
@@ -18,7 +21,7 @@ COMMON = [
     OpenApiParameter("category", int, description="top-level category only"),
     OpenApiParameter("source", str, description="case source (patrol, resident, hotline_12345, …)"),
 ]
-METRIC = OpenApiParameter("metric", str, enum=list(queries.METRICS))
+METRIC = OpenApiParameter("metric", str, enum=list(kpis.METRICS))
 ERRORS = {400: s.ErrorSerializer, 404: s.ErrorSerializer}
 
 
@@ -27,7 +30,7 @@ class StatsView(APIView):
 
     def filters(self, request):
         check_query_params(request, self)
-        return queries.parse_filters(scope_for(request.user), request.query_params)
+        return params.parse_filters(scope_for(request.user), request.query_params)
 
 
 class SummaryView(StatsView):
@@ -42,12 +45,12 @@ class SummaryView(StatsView):
 class TimeseriesView(StatsView):
     """One metric per day, week or month."""
 
-    @extend_schema(parameters=[*COMMON, METRIC, OpenApiParameter("interval", str, enum=list(queries.INTERVALS))],
+    @extend_schema(parameters=[*COMMON, METRIC, OpenApiParameter("interval", str, enum=list(params.INTERVALS))],
                    responses={200: s.TimeseriesSerializer, **ERRORS})
     def get(self, request):
         filters = self.filters(request)
-        metric = queries.parse_metric(request.query_params.get("metric"))
-        interval = (request.query_params.get("interval") or "day").strip()
+        metric = params.parse_metric(request.query_params.get("metric"))
+        interval = params.parse_interval(request.query_params.get("interval"))
         return Response(queries.timeseries(filters, metric, interval))
 
 
@@ -57,7 +60,7 @@ class GridRankingView(StatsView):
     @extend_schema(parameters=[*COMMON, METRIC], responses={200: s.RankingSerializer, **ERRORS})
     def get(self, request):
         filters = self.filters(request)
-        metric = queries.parse_metric(request.query_params.get("metric"), "on_time_rate")
+        metric = params.parse_metric(request.query_params.get("metric"), "on_time_rate")
         return Response(queries.grid_ranking(filters, metric))
 
 
@@ -67,3 +70,18 @@ class DepartmentsView(StatsView):
     @extend_schema(parameters=COMMON[:3], responses={200: s.DepartmentsSerializer, **ERRORS})
     def get(self, request):
         return Response(queries.departments(self.filters(request)))
+
+
+class VisitCoverageView(APIView):
+    """Share of key-population residents visited on time in a period, overall, by tag and by sub-grid (the grid
+    and the period as for every figure: gridcase.stats.params)."""
+
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(parameters=COMMON[:3], responses={200: VisitCoverageSerializer, **ERRORS})
+    def get(self, request):
+        check_query_params(request, self)
+        scope = scope_for(request.user)
+        grid = params.resolve_grid(scope, request.query_params.get("grid"))
+        period = params.parse_period(request.query_params.get("from"), request.query_params.get("to"))
+        return Response(coverage.visit_coverage(scope, grid, period))

@@ -72,7 +72,7 @@ class CarePlanFilter(TagFilterMixin, django_filters.FilterSet):
     active = django_filters.BooleanFilter()
     coverage = django_filters.ChoiceFilter(
         choices=[("on_time", _("visited on time")), ("late", _("not visited on time"))], method="filter_coverage",
-        label=_("drill-down of visit coverage over coverage_from..coverage_to (default: this month)"))
+        label=_("drill-down of visit coverage over coverage_from..coverage_to (default: the last 30 days)"))
     coverage_from = django_filters.DateFilter(method="keep")
     coverage_to = django_filters.DateFilter(method="keep")
 
@@ -89,19 +89,17 @@ class CarePlanFilter(TagFilterMixin, django_filters.FilterSet):
 
         from gridcase.grids.models import Grid
         from gridcase.grids.scoping import scope_for
+        from gridcase.stats.params import make_period
         from gridcase.visits import coverage
 
         data = self.form.cleaned_data
-        to = data.get("coverage_to") or timezone.localdate()
-        start = data.get("coverage_from") or to.replace(day=1)
-        if start > to:
-            raise ValidationError({"coverage_from": [_("The start of the period is after its end.")]})
+        period = make_period(data.get("coverage_from"), data.get("coverage_to"), names=("coverage_from", "coverage_to"))
         grid = None
         if data.get("within"):
             grid = Grid.objects.filter(pk=data["within"]).first()
             if grid is None:
                 return qs.none()
-        sql, params = coverage.residents_sql(scope_for(self.request.user), grid, start, to, value == "on_time")
+        sql, params = coverage.residents_sql(scope_for(self.request.user), grid, period, value == "on_time")
         return qs.filter(resident_id__in=RawSQL(sql, params))
 
     def filter_worker(self, qs, name, value):

@@ -11,17 +11,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from gridcase.core import dates
 from gridcase.core.errors import NotFound
 from gridcase.grids.models import Grid, Tag
 from gridcase.grids.scoping import scope_for
-from gridcase.visits import coverage, due, services
+from gridcase.visits import due, services
 from gridcase.visits.models import CarePlan, CarePlanItem, Visit
 
 from ..base import ScopedViewSetMixin
-from ..filters import check_query_params
 from ..pagination import StrictPageNumberPagination
 from ..parsers import FormParser, JSONParser
 from ..permissions import HasAnyRole
@@ -30,7 +28,6 @@ from .serializers import (
     CarePlanSerializer,
     CarePlanUpdateSerializer,
     DueItemSerializer,
-    VisitCoverageSerializer,
     VisitCreateSerializer,
     VisitSerializer,
     display_name,
@@ -183,37 +180,3 @@ class CarePlanViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
-
-
-class VisitCoverageView(APIView):
-    """Share of key-population residents visited on time in a period, overall, by tag and by sub-grid."""
-
-    permission_classes = [HasAnyRole]
-
-    @extend_schema(parameters=[OpenApiParameter("grid", int), OpenApiParameter("from", str),
-                               OpenApiParameter("to", str)], responses=VisitCoverageSerializer)
-    def get(self, request):
-        check_query_params(request, self)
-        scope = scope_for(request.user)
-        grid_id = parse_id(request.query_params.get("grid"), "grid")
-        if grid_id is None:
-            if scope.is_global:
-                grid = None
-            elif scope.holds:
-                # The widest grid the caller holds.
-                widest = max(scope.holds, key=lambda h: (h.span.rght - h.span.lft, -h.grid_id))
-                grid = Grid.objects.get(pk=widest.grid_id)
-            else:
-                raise NotFound()
-        else:
-            grid = Grid.objects.filter(pk=grid_id).first()
-            if grid is None or not scope.covers(grid):
-                raise NotFound()
-        to = parse_day(request.query_params.get("to"), "to")
-        start = parse_day(request.query_params.get("from"), "from") if request.query_params.get("from") \
-            else to.replace(day=1)
-        if start > to:
-            raise ValidationError({"from": [_("The start of the period is after its end.")]})
-        if (to - start).days > 366:
-            raise ValidationError({"from": [_("The period is at most a year.")]})
-        return Response(coverage.visit_coverage(scope, grid, start, to))

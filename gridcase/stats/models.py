@@ -12,43 +12,25 @@ from django.utils.translation import gettext_lazy as _
 from gridcase.cases.models import Category
 from gridcase.grids.models import Department, Grid
 
-STATUS_FIELDS = ("st_reported", "st_accepted", "st_assigned", "st_in_progress", "st_resolved", "st_verified",
-                 "st_closed", "st_rejected", "st_merged")
+from . import kpis
 
-
-COUNTER_FIELDS = ("created", "responded_on_time", "accepted", "valid", "resolved", "resolved_on_time",
-                  "resolved_in_micro_grid", "resolve_hours_sum", "rated", "satisfied", "basically", "dissatisfied",
-                  "escalated", *STATUS_FIELDS)
+# One column per counter declared in kpis.py (added to CaseCounters below), and the sum of hours to resolve.
+STATUS_FIELDS = kpis.STATUS_COUNTERS
+COUNTER_FIELDS = (*kpis.COUNTER_NAMES, "resolve_hours_sum")
 
 
 class CaseCounters(models.Model):
-    """What a rollup row counts about the cases it covers (definitions in rollup.case_flags)."""
+    """What a rollup row counts about the cases it covers: a column per counter of kpis.COUNTERS (their
+    definitions), filled by rollup.py."""
 
-    created = models.PositiveIntegerField(default=0)
-    responded_on_time = models.PositiveIntegerField(default=0)  # accepted/rejected/merged by accept_by
-    accepted = models.PositiveIntegerField(default=0)  # ever accepted
-    valid = models.PositiveIntegerField(default=0)  # neither rejected nor merged
-    resolved = models.PositiveIntegerField(default=0)  # status resolved, verified or closed
-    resolved_on_time = models.PositiveIntegerField(default=0)  # resolved by handle_by
-    resolved_in_micro_grid = models.PositiveIntegerField(default=0)  # resolved while a micro-grid owned it
     resolve_hours_sum = models.FloatField(default=0)
-    rated = models.PositiveIntegerField(default=0)
-    satisfied = models.PositiveIntegerField(default=0)
-    basically = models.PositiveIntegerField(default=0)
-    dissatisfied = models.PositiveIntegerField(default=0)
-    escalated = models.PositiveIntegerField(default=0)  # escalated at least once
-    st_reported = models.PositiveIntegerField(default=0)
-    st_accepted = models.PositiveIntegerField(default=0)
-    st_assigned = models.PositiveIntegerField(default=0)
-    st_in_progress = models.PositiveIntegerField(default=0)
-    st_resolved = models.PositiveIntegerField(default=0)
-    st_verified = models.PositiveIntegerField(default=0)
-    st_closed = models.PositiveIntegerField(default=0)
-    st_rejected = models.PositiveIntegerField(default=0)
-    st_merged = models.PositiveIntegerField(default=0)
 
     class Meta:
         abstract = True
+
+
+for _counter in kpis.COUNTERS:
+    CaseCounters.add_to_class(_counter.name, models.PositiveIntegerField(default=0))
 
 
 class CaseDailyRollup(CaseCounters):

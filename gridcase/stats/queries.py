@@ -4,146 +4,33 @@ Every figure is a cohort: the cases created in [from, to] (Asia/Shanghai days) w
 lies in the subtree of the chosen grid — the same list `GET /api/v1/cases/?within=<grid>&created_after=…
 &created_before=…` returns, so each figure carries a drill-down URL with the filters that produced it.
 
-Definitions (numerator / denominator):
-- response_rate: responded (accepted, rejected or merged) by the accept deadline / created
-- resolution_rate: resolved, verified or closed / created minus rejected and merged
-- on_time_rate: resolved by the handle deadline / resolved
-- satisfaction_rate: satisfied + basically satisfied / rated
-- escalation_rate: escalated at least once / created
-- resolved_in_micro_grid_rate: resolved while a micro-grid owned the case / resolved
-- median_hours_to_resolve: hours from report to resolution of the resolved cases, from the hour-bucket
-  histograms of the rollups (see buckets.py for the error bound).
+The figures themselves (counters, rates, the median) are declared in kpis.py; the parameters (grid, period,
+category, source, metric, interval) are parsed in params.py.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from django.db.models import Case as SqlCase
 from django.db.models import F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import TruncMonth, TruncWeek
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gridcase.cases.choices import Source, Status
-from gridcase.cases.models import SENSITIVE_ROLES, Category
-from gridcase.core import dates
-from gridcase.core.errors import NotFound, ValidationFailed
+from gridcase.core.errors import ValidationFailed
 from gridcase.grids import tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Department, Grid
-from gridcase.grids.scoping import Hold, Scope
+from gridcase.grids.scoping import Hold
 
-from . import buckets
-from .models import (
-    STATUS_FIELDS,
-    CaseDailyRollup,
-    CaseMonthlyBucket,
-    CaseMonthlyRollup,
-    CaseRollupBucket,
-    DepartmentDailyRollup,
-    DepartmentRollupBucket,
-)
+from . import buckets, kpis, models
+from .kpis import MEDIAN, RATE, STATUS_COUNTERS
+from .models import CaseDailyRollup, CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket
+from .params import Filters, Period
 
-TZ = ZoneInfo("Asia/Shanghai")
 CASES_URL = "/api/v1/cases/"
-DEFAULT_DAYS = 30
-MAX_DAYS = 366 * 5
 MAX_POINTS = 800
-INTERVALS = ("day", "week", "month")
-RESOLVED_STATUSES = "resolved,verified,closed"
-VALID_STATUSES = ",".join(s for s in Status.values if s not in (Status.REJECTED, Status.MERGED))
-
-COUNTERS = ("created", "responded_on_time", "accepted", "valid", "resolved", "resolved_on_time",
-            "resolved_in_micro_grid", "rated", "satisfied", "basically", "dissatisfied", "escalated",
-            *STATUS_FIELDS)
-
-# metric: (numerator counters, denominator counter, extra case-list filters for the numerator,
-#          filters for the denominator, higher is better)
-RATES = {
-    "response_rate": (("responded_on_time",), "created", {"responded_on_time": "true"}, {}, True),
-    "resolution_rate": (("resolved",), "valid", {"status": RESOLVED_STATUSES}, {"status": VALID_STATUSES}, True),
-    "on_time_rate": (("resolved_on_time",), "resolved", {"status": RESOLVED_STATUSES, "resolved_on_time": "true"},
-                     {"status": RESOLVED_STATUSES}, True),
-    "satisfaction_rate": (("satisfied", "basically"), "rated", {"rating": "satisfied,basically"},
-                          {"rated": "true"}, True),
-    "escalation_rate": (("escalated",), "created", {"escalated": "true"}, {}, False),
-    "resolved_in_micro_grid_rate": (("resolved_in_micro_grid",), "resolved",
-                                    {"status": RESOLVED_STATUSES, "owner_level": "micro_grid"},
-                                    {"status": RESOLVED_STATUSES}, True),
-}
-MEDIAN = "median_hours_to_resolve"
-METRICS = ("total", *RATES, MEDIAN)
-
-
-# --- parameters -----------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Period:
-    first: date
-    last: date
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time.min, tzinfo=TZ)
-
-    @property
-    def end(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=TZ)
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-
-def _parse_date(value, name):
-    try:
-        day = date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationFailed(_("Enter a date as YYYY-MM-DD."), fields={name: [_("Enter a date as YYYY-MM-DD.")]})
-    return dates.check(day, name)
-
-
-def parse_period(raw_from, raw_to, today: date | None = None) -> Period:
-    """`from`/`to` as YYYY-MM-DD days in Asia/Shanghai, both included; by default the last 30 days."""
-    today = today or timezone.localdate(timezone=TZ)
-    last = _parse_date(raw_to, "to") if raw_to else today
-    first = _parse_date(raw_from, "from") if raw_from else last - timedelta(days=DEFAULT_DAYS - 1)
-    if first > last:
-        raise ValidationFailed(_("The start of the period must not be after its end."),
-                               fields={"from": [_("Must not be after `to`.")]}, code="invalid_period")
-    if (last - first).days + 1 > MAX_DAYS:
-        raise ValidationFailed(_("The period may span at most five years."),
-                               fields={"from": [_("The period is too long.")]}, code="invalid_period")
-    return Period(first, last)
-
-
-def _parse_int(value, name):
-    if value in (None, ""):
-        return None
-    value = str(value).strip()
-    if not value.isdigit():
-        raise ValidationFailed(fields={name: [_("Enter a whole number.")]})
-    return int(value)
-
-
-def resolve_grid(scope: Scope, raw) -> Grid | None:
-    """The grid asked for (404 unless inside the caller's scope), or the caller's widest grid.
-    None means the whole forest (only for callers with a global scope and no grid given)."""
-    grid_id = _parse_int(raw, "grid")
-    if grid_id is None:
-        if scope.is_global:
-            return None
-        if not scope.holds:
-            raise NotFound(_("You hold no grid to show statistics for."))
-        widest = max(scope.holds, key=lambda h: (h.span.rght - h.span.lft, -h.grid_id))
-        return Grid.objects.get(pk=widest.grid_id)
-    grid = Grid.objects.filter(pk=grid_id).first()
-    if grid is None or not scope.covers(grid):
-        raise NotFound()
-    return grid
+COUNTERS = kpis.COUNTER_NAMES
 
 
 # Up to this many grids, a subtree is read as a list of ids: PostgreSQL then walks the rollups' (grid, day)
@@ -152,63 +39,28 @@ def resolve_grid(scope: Scope, raw) -> Grid | None:
 MAX_ID_LIST = 5000
 
 
-@dataclass(frozen=True)
-class Filters:
-    grid: Grid | None
-    period: Period
-    category: Category | None = None
-    source: str = ""
-    # The caller's holds where sensitive cases are visible (None: everywhere), as in the case list.
-    sensitive_holds: tuple | None = None
-
-    def grid_ids(self) -> list[int] | None:
-        """Ids of the grids in the subtree (one query, cached), or None when there are too many."""
-        if self.grid is None:
-            return None
-        cache = self.__dict__.setdefault("_ids", {})
-        if "ids" not in cache:
-            ids = list(Grid.objects.filter(tree.subtree_q([tree.span(self.grid)]))
-                       .values_list("id", flat=True)[:MAX_ID_LIST + 1])
-            cache["ids"] = ids if len(ids) <= MAX_ID_LIST else None
-        return cache["ids"]
-
-
-def parse_filters(scope: Scope, params) -> Filters:
-    grid = resolve_grid(scope, params.get("grid"))
-    period = parse_period(params.get("from"), params.get("to"))
-    category = None
-    cat_id = _parse_int(params.get("category"), "category")
-    if cat_id is not None:
-        category = Category.objects.filter(pk=cat_id, parent__isnull=True).first()
-        if category is None:
-            raise ValidationFailed(_("Choose a top-level category."), fields={"category": [_("Invalid value.")]})
-    source = (params.get("source") or "").strip()
-    if source and source not in Source.values:
-        raise ValidationFailed(fields={"source": [_("Invalid value.")]})
-    sensitive_holds = None if scope.is_global else tuple(h for h in scope.holds if h.role in SENSITIVE_ROLES)
-    return Filters(grid, period, category, source, sensitive_holds)
-
-
-def parse_metric(raw, default="total") -> str:
-    metric = (raw or default).strip()
-    if metric not in METRICS:
-        raise ValidationFailed(_("Unknown metric."), fields={"metric": [", ".join(METRICS)]}, code="unknown_metric")
-    return metric
+def grid_ids(filters: Filters) -> list[int] | None:
+    """Ids of the grids in the subtree (one query, cached on `filters`), or None when there are too many."""
+    if filters.grid is None:
+        return None
+    cache = filters.__dict__.setdefault("_ids", {})
+    if "ids" not in cache:
+        ids = list(Grid.objects.filter(tree.subtree_q([tree.span(filters.grid)]))
+                   .values_list("id", flat=True)[:MAX_ID_LIST + 1])
+        cache["ids"] = ids if len(ids) <= MAX_ID_LIST else None
+    return cache["ids"]
 
 
 # --- drill-down ----------------------------------------------------------------------------------------------
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat()
-
 
 def drilldown_url(grid_id, first: date, last: date, extra: dict | None = None, *, category=None, source="",
                   base: str = CASES_URL) -> str:
     params = {}
     if grid_id is not None:
         params["within"] = grid_id
-    params["created_after"] = _iso(datetime.combine(first, time.min, tzinfo=TZ))
-    params["created_before"] = _iso(datetime.combine(last + timedelta(days=1), time.min, tzinfo=TZ))
+    period = Period(first, last)
+    params["created_after"] = period.start.isoformat()
+    params["created_before"] = period.end.isoformat()
     if category is not None:
         params["category"] = category
     if source:
@@ -244,7 +96,7 @@ def area_q(nodes, prefix: str = "") -> Q:
 def _scoped(qs, filters: Filters, prefix: str = "", dims: bool = True):
     """Keep the rows of the grid's subtree the caller may see (and the category/source asked for)."""
     if filters.grid is not None:
-        ids = filters.grid_ids()
+        ids = grid_ids(filters)
         if ids is None:
             qs = qs.filter(area_q([filters.grid], prefix))
         elif filters.grid.level == Level.DEDICATED:
@@ -319,19 +171,13 @@ def _zero(row: dict | None) -> dict:
     return {n: int(row.get(n) or 0) for n in COUNTERS}
 
 
-def rate(num: int, den: int) -> float | None:
-    return round(num / den, 4) if den else None
-
-
 def metric_value(counts: dict, hist: dict, metric: str) -> tuple[float | int | None, int | None, int | None]:
     """(value, numerator, denominator) of `metric` from summed counters and a histogram."""
-    if metric == "total":
+    if metric == kpis.TOTAL:
         return counts["created"], counts["created"], None
-    if metric == MEDIAN:
-        return buckets.median(hist), None, counts["resolved"]
-    nums, den, *_rest = RATES[metric]
-    numerator = sum(counts[n] for n in nums)
-    return rate(numerator, counts[den]), numerator, counts[den]
+    if metric == MEDIAN.name:
+        return buckets.median(hist), None, counts[MEDIAN.over]
+    return RATE[metric].parts(counts)
 
 
 def summary(filters: Filters) -> dict:
@@ -350,19 +196,18 @@ def summary(filters: Filters) -> dict:
         "from": first.isoformat(),
         "to": last.isoformat(),
         "total": counts["created"],
-        "counts": {n: counts[n] for n in COUNTERS if not n.startswith("st_")},
+        "counts": {n: counts[n] for n in COUNTERS if n not in STATUS_COUNTERS},
     }
-    drill = {"total": _drill(filters, grid_id, first, last)}
-    for metric, (_n, _d, num_filters, den_filters, _hb) in RATES.items():
-        out[metric] = metric_value(counts, hist, metric)[0]
-        drill[metric] = _drill(filters, grid_id, first, last, num_filters)
-        drill[f"{metric}_denominator"] = _drill(filters, grid_id, first, last, den_filters)
-    out[MEDIAN] = buckets.median(hist)
-    drill[MEDIAN] = _drill(filters, grid_id, first, last, {"status": RESOLVED_STATUSES})
-    out["by_status"] = {f.removeprefix("st_"): counts[f] for f in STATUS_FIELDS}
-    for f in STATUS_FIELDS:
-        status = f.removeprefix("st_")
-        drill[f"by_status.{status}"] = _drill(filters, grid_id, first, last, {"status": status})
+    drill = {kpis.TOTAL: _drill(filters, grid_id, first, last, kpis.metric_drilldown(kpis.TOTAL))}
+    for r in kpis.RATES:
+        out[r.name] = r.parts(counts)[0]
+        drill[r.name] = _drill(filters, grid_id, first, last, r.drilldown)
+        drill[f"{r.name}_denominator"] = _drill(filters, grid_id, first, last, r.denominator_drilldown)
+    out[MEDIAN.name] = buckets.median(hist)
+    drill[MEDIAN.name] = _drill(filters, grid_id, first, last, MEDIAN.drilldown)
+    out["by_status"] = {n.removeprefix("st_"): counts[n] for n in STATUS_COUNTERS}
+    for n in STATUS_COUNTERS:
+        drill[f"by_status.{n.removeprefix('st_')}"] = _drill(filters, grid_id, first, last, kpis.COUNTER[n].drilldown)
     out["drilldown"] = drill
     return out
 
@@ -409,9 +254,7 @@ def _as_date(value) -> date:
 
 def timeseries(filters: Filters, metric: str, interval: str) -> dict:
     """One point per day, week (Monday) or month of the period, with numerator and denominator. Two to four
-    queries."""
-    if interval not in INTERVALS:
-        raise ValidationFailed(fields={"interval": [", ".join(INTERVALS)]})
+    queries. `interval` is one of params.INTERVALS."""
     starts = period_starts(filters.period, interval)
     if len(starts) > MAX_POINTS:
         raise ValidationFailed(_("Too many points: choose a shorter period or a longer interval."),
@@ -426,12 +269,12 @@ def timeseries(filters: Filters, metric: str, interval: str) -> dict:
         for r in qs.annotate(p=_trunc(interval, col)).values("p").annotate(**_sums()).order_by():
             _add(rows[_as_date(r["p"])], r)
     hists: dict = defaultdict(lambda: defaultdict(int))
-    if metric == MEDIAN:
+    if metric == MEDIAN.name:
         for qs, col in bsets:
             for r in qs.annotate(p=_trunc(interval, col)).values("p", "bucket").annotate(n=Sum("count")).order_by():
                 hists[_as_date(r["p"])][r["bucket"]] += r["n"]
     grid_id = filters.grid.pk if filters.grid else None
-    num_filters = RATES[metric][2] if metric in RATES else ({"status": RESOLVED_STATUSES} if metric == MEDIAN else {})
+    num_filters = kpis.metric_drilldown(metric)
     points = []
     for i, start in enumerate(starts):
         end = (starts[i + 1] - timedelta(days=1)) if i + 1 < len(starts) else filters.period.last
@@ -483,14 +326,13 @@ def grid_ranking(filters: Filters, metric: str) -> dict:
     for c in children:
         counts = per_child[c.pk]
         item = {"grid": c.pk, "grid_name": c.name, "grid_code": c.code, "level": c.level, "total": counts["created"]}
-        for m in RATES:
-            item[m] = metric_value(counts, hist[c.pk], m)[0]
-        item[MEDIAN] = buckets.median(hist[c.pk])
-        item["value"] = item[metric] if metric != "total" else counts["created"]
-        item["drilldown"] = _drill(filters, c.pk, first, last,
-                                   RATES[metric][2] if metric in RATES else None)
+        for r in kpis.RATES:
+            item[r.name] = r.parts(counts)[0]
+        item[MEDIAN.name] = buckets.median(hist[c.pk])
+        item["value"] = item[metric] if metric != kpis.TOTAL else counts["created"]
+        item["drilldown"] = _drill(filters, c.pk, first, last, kpis.metric_drilldown(metric))
         results.append(item)
-    higher_is_better = RATES[metric][4] if metric in RATES else metric == "total"
+    higher_is_better = kpis.higher_is_better(metric)
 
     def key(item):
         v = item["value"]
@@ -513,10 +355,10 @@ DEPT_COUNTERS = ("whistled", "reported_in", "reported_in_on_time", "replied", "s
 def departments(filters: Filters) -> dict:
     """Per whistled department: cases whistled, report-in rate within the deadline, median hours to report in
     and to reply, and the average response score (应哨评价). Two queries on the rollups."""
-    rows = list(_base(DepartmentDailyRollup, filters).values("department_id")
+    rows = list(_base(models.DepartmentDailyRollup, filters).values("department_id")
                 .annotate(**{n: Sum(n) for n in DEPT_COUNTERS}).order_by())
     hists: dict = defaultdict(lambda: defaultdict(dict))
-    for r in (_base(DepartmentRollupBucket, filters, "rollup__").values("rollup__department_id", "metric", "bucket")
+    for r in (_base(models.DepartmentRollupBucket, filters, "rollup__").values("rollup__department_id", "metric", "bucket")
               .annotate(n=Sum("count")).order_by()):
         hists[r["rollup__department_id"]][r["metric"]][r["bucket"]] = r["n"]
     names = dict(Department.objects.filter(pk__in=[r["department_id"] for r in rows]).values_list("pk", "name"))
@@ -528,10 +370,10 @@ def departments(filters: Filters) -> dict:
         results.append({
             "department": d, "department_name": names.get(d, ""), "whistled": r["whistled"],
             "reported_in": r["reported_in"], "reported_in_on_time": r["reported_in_on_time"],
-            "report_in_rate": rate(r["reported_in_on_time"], r["whistled"]),
-            "median_report_in_hours": buckets.median(hists[d][DepartmentRollupBucket.REPORT_IN]),
+            "report_in_rate": kpis.ratio(r["reported_in_on_time"], r["whistled"]),
+            "median_report_in_hours": buckets.median(hists[d][models.DepartmentRollupBucket.REPORT_IN]),
             "replied": r["replied"],
-            "median_handling_hours": buckets.median(hists[d][DepartmentRollupBucket.HANDLE]),
+            "median_handling_hours": buckets.median(hists[d][models.DepartmentRollupBucket.HANDLE]),
             "scored": r["scored"],
             "average_score": round(r["score_sum"] / r["scored"], 2) if r["scored"] else None,
             "drilldown": drilldown_url(grid_id, first, last, {"department": d}),

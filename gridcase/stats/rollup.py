@@ -8,20 +8,17 @@ when it is resolved or rated weeks later, its creation day is recomputed.
 
 import logging
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Max, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from gridcase.cases.choices import Rating, Status
 from gridcase.cases.models import Case, CaseDepartment, Category
 from gridcase.core.seeding import copy_rows
-from gridcase.grids.choices import Level
 
-from . import buckets
+from . import buckets, kpis
 from .models import (
     COUNTER_FIELDS,
     CaseDailyRollup,
@@ -32,14 +29,12 @@ from .models import (
     DepartmentRollupBucket,
     RollupState,
 )
+from .params import TZ, Period
 
 log = logging.getLogger(__name__)
-TZ = ZoneInfo("Asia/Shanghai")
 # A transaction that stamped `updated_at` just before a run started may commit just after it read:
 # the next run looks back this far before its predecessor's start.
 LOOKBACK = timedelta(minutes=10)
-RESOLVED = frozenset({Status.RESOLVED, Status.VERIFIED, Status.CLOSED})
-GOOD_RATINGS = frozenset({Rating.SATISFIED, Rating.BASICALLY})
 
 
 def local_day(moment: datetime) -> date:
@@ -48,7 +43,8 @@ def local_day(moment: datetime) -> date:
 
 def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
     """[start of `first`, start of the day after `last`) in Asia/Shanghai."""
-    return (datetime.combine(first, time.min, tzinfo=TZ), datetime.combine(last + timedelta(days=1), time.min, tzinfo=TZ))
+    period = Period(first, last)
+    return period.start, period.end
 
 
 def top_categories() -> dict[int, int]:
@@ -66,50 +62,31 @@ def top_categories() -> dict[int, int]:
 
 # Rollup rows' dimensions as database columns, in the order of the keys built below.
 DIM_COLUMNS = ("day", "grid_id", "dedicated_grid_id", "category_id", "source", "sensitive")
-CASE_FIELDS = ("id", "grid_id", "dedicated_grid_id", "category_id", "source", "status", "created_at",
-               "first_response_at", "accept_by", "accepted_at", "resolved_at", "handle_by", "rating",
-               "escalation_count", "owner_grid__level", "sensitive")
-
-
-def case_flags(c: dict) -> dict:
-    """The counters one case adds to its rollup row (the definitions of every KPI, in one place)."""
-    status = c["status"]
-    resolved = status in RESOLVED
-    responded = c["first_response_at"]
-    flags = {
-        "created": 1,
-        "responded_on_time": int(bool(responded and c["accept_by"] and responded <= c["accept_by"])),
-        "accepted": int(c["accepted_at"] is not None),
-        "valid": int(status not in (Status.REJECTED, Status.MERGED)),
-        "resolved": int(resolved),
-        "resolved_on_time": int(bool(resolved and c["resolved_at"] and c["handle_by"]
-                                     and c["resolved_at"] <= c["handle_by"])),
-        "resolved_in_micro_grid": int(resolved and c["owner_grid__level"] == Level.MICRO_GRID),
-        "rated": int(bool(c["rating"])),
-        "satisfied": int(c["rating"] == Rating.SATISFIED),
-        "basically": int(c["rating"] == Rating.BASICALLY),
-        "dissatisfied": int(c["rating"] == Rating.DISSATISFIED),
-        "escalated": int(c["escalation_count"] > 0),
-        f"st_{status}": 1,
-    }
-    return flags
+CASE_FIELDS = tuple(dict.fromkeys(("grid_id", "dedicated_grid_id", "category_id", "source", "sensitive", "created_at",
+                                   kpis.MEDIAN.start, kpis.MEDIAN.end)))
+# Each counter of kpis.py as a 0/1 column computed by the database (the declaration is the only definition).
+FLAGS = {f"kpi_{c.name}": c.name for c in kpis.COUNTERS}
 
 
 def _compute_case_rows(first: date, last: date, tops: dict):
     start, end = day_bounds(first, last)
     rows: dict = {}
     hist: dict = defaultdict(lambda: defaultdict(int))
-    qs = Case.objects.filter(created_at__gte=start, created_at__lt=end).values(*CASE_FIELDS)
+    median = kpis.MEDIAN
+    over = f"kpi_{median.over}"
+    qs = (Case.objects.filter(created_at__gte=start, created_at__lt=end)
+          .annotate(**{alias: kpis.COUNTER[name].flag() for alias, name in FLAGS.items()})
+          .values(*CASE_FIELDS, *FLAGS))
     for c in qs.iterator(chunk_size=5000):
         key = (local_day(c["created_at"]), c["grid_id"], c["dedicated_grid_id"], tops.get(c["category_id"],
                c["category_id"]), c["source"], c["sensitive"])
         row = rows.get(key)
         if row is None:
             row = rows[key] = defaultdict(float)
-        for name, value in case_flags(c).items():
-            row[name] += value
-        if c["status"] in RESOLVED and c["resolved_at"]:
-            hours = buckets.hours_between(c["created_at"], c["resolved_at"])
+        for alias, name in FLAGS.items():
+            row[name] += c[alias]
+        if c[over] and c[median.end]:
+            hours = buckets.hours_between(c[median.start], c[median.end])
             row["resolve_hours_sum"] += max(hours, 0.0)
             hist[key][buckets.bucket_of(hours)] += 1
     return rows, hist

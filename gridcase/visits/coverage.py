@@ -19,6 +19,7 @@ from django.db.models import Case, IntegerField, Value, When
 
 from gridcase.grids import tree
 from gridcase.grids.models import Grid, Resident, Tag
+from gridcase.stats.params import Period
 
 from .choices import SATISFIED_BY
 from .models import CarePlan, CarePlanItem, Visit
@@ -126,11 +127,17 @@ res_ok AS (
 """
 
 
-def visit_coverage(scope, grid, start: date, to: date) -> dict:
-    residents_sql, params, children = _residents_sql(scope, grid, to)
+def _period_params(period: Period) -> list:
+    """Placeholders after the residents' query, in order: it.f0 (from), c (to), gaps' LEAD default (to)."""
+    return [period.first.isoformat(), period.last.isoformat(), period.last.isoformat()]
+
+
+def visit_coverage(scope, grid, period: Period) -> dict:
+    """The figures of `grid`'s subtree (None: everywhere) over `period` (parsed and checked by
+    gridcase.stats.params, like every dashboard figure)."""
+    residents_sql, params, children = _residents_sql(scope, grid, period.last)
     sql = _sql(residents_sql)
-    # Placeholders after the residents' query, in order: it.f0, c (to), gaps' LEAD default (to).
-    params = params + [start.isoformat(), to.isoformat(), to.isoformat()]
+    params = params + _period_params(period)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -148,8 +155,8 @@ def visit_coverage(scope, grid, start: date, to: date) -> dict:
     grid_rows = children or ([grid] if grid is not None else [])
     return {
         "grid": grid.pk if grid is not None else None,
-        "from": start.isoformat(),
-        "to": to.isoformat(),
+        "from": period.first.isoformat(),
+        "to": period.last.isoformat(),
         "overall": overall,
         "by_tag": [{"tag": t.code, "tag_name": t.name, **by_tag.get(t.pk, {"residents": 0, "on_time": 0, "rate": None})}
                    for t in tags if t.pk in by_tag],
@@ -158,9 +165,9 @@ def visit_coverage(scope, grid, start: date, to: date) -> dict:
     }
 
 
-def residents_sql(scope, grid, start: date, to: date, on_time: bool):
+def residents_sql(scope, grid, period: Period, on_time: bool):
     """(sql, params) selecting the ids of the residents counted on time (or late): the drill-down list
     behind every figure (used by the care-plans list's `coverage` filter)."""
-    residents, params, _children = _residents_sql(scope, grid, to)
+    residents, params, _children = _residents_sql(scope, grid, period.last)
     sql = _sql(residents, final=f"SELECT resident_id FROM res_ok WHERE ok = {1 if on_time else 0}")
-    return sql, params + [start.isoformat(), to.isoformat(), to.isoformat()]
+    return sql, params + _period_params(period)

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from gridcase.cases.models import Case
 from gridcase.grids import tree
-from gridcase.stats import buckets, rollup
+from gridcase.stats import buckets, kpis, rollup
 from gridcase.stats.models import CaseDailyRollup, RollupState
 
 from .helpers import at, fixture, make_case
@@ -381,3 +381,96 @@ def test_split_period():
     assert split_period(Period(date(2026, 2, 20), date(2026, 4, 5))) == (
         (date(2026, 3, 1), date(2026, 3, 1)), [(date(2026, 2, 20), date(2026, 2, 28)), (date(2026, 4, 1), date(2026, 4, 5))])
     assert split_period(Period(date(2026, 1, 1), date(2026, 12, 31))) == ((date(2026, 1, 1), date(2026, 12, 1)), [])
+
+
+# --- every figure declared in kpis.py, against the case list it drills down to ------------------------------
+
+SPAN = {"from": "2026-02-20", "to": "2026-04-10"}  # the hand-computed week and 60 random cases, months and edges
+
+
+@pytest.fixture
+def many(city):
+    cases = fixture(city)
+    _random_cases(city, 60, seed=13)
+    rollup.rebuild()
+    return cases
+
+
+def _listed(client, url) -> set[int]:
+    r = client.get(f"{url}&page_size=200")
+    assert r.status_code == 200, r.json()
+    assert r.json()["next"] is None
+    return {c["id"] for c in r.json()["results"]}
+
+
+def _counted(summary: dict, counter: str) -> int:
+    if counter in kpis.STATUS_COUNTERS:
+        return summary["by_status"][counter.removeprefix("st_")]
+    return summary["counts"][counter]
+
+
+def test_every_counter_is_the_list_it_drills_down_to(city, many, client_for):
+    from gridcase.stats.queries import drilldown_url
+
+    client = client_for(city.admin)
+    s = get(client_for, city.admin, "summary", grid=city.street.pk, **SPAN).json()
+    cohort = Case.objects.filter(created_at__gte=at(SPAN["from"]), created_at__lt=at("2026-04-11"))
+    first, last = at(SPAN["from"]).date(), at(SPAN["to"]).date()
+    everyone = _listed(client, drilldown_url(city.street.pk, first, last))
+    assert everyone == set(cohort.values_list("id", flat=True))
+    for counter in kpis.COUNTERS:
+        listed = _listed(client, drilldown_url(city.street.pk, first, last, counter.drilldown))
+        meets = set(cohort.filter(counter.where).values_list("id", flat=True)) if counter.where else everyone
+        assert listed == meets, counter.name
+        assert _counted(s, counter.name) == len(meets), counter.name
+        if counter.is_list_filter:  # ?<counter>=false is the rest of the cohort
+            rest = _listed(client, drilldown_url(city.street.pk, first, last, {counter.name: "false"}))
+            assert rest == everyone - meets, counter.name
+    assert sum(_counted(s, n) for n in kpis.STATUS_COUNTERS) == len(everyone)
+
+
+def test_every_rate_drills_down_to_its_numerator_and_denominator(city, many, client_for):
+    client = client_for(city.admin)
+    s = get(client_for, city.admin, "summary", grid=city.street.pk, **SPAN).json()
+    assert set(s["drilldown"]) >= {*kpis.METRICS, *(f"{r.name}_denominator" for r in kpis.RATES)}
+    for r in kpis.RATES:
+        numerator = _listed(client, s["drilldown"][r.name])
+        denominator = _listed(client, s["drilldown"][f"{r.name}_denominator"])
+        assert numerator <= denominator, r.name
+        assert denominator, r.name  # the fixture exercises every rate
+        assert s[r.name] == kpis.ratio(len(numerator), len(denominator)), r.name
+        assert len(numerator) == sum(s["counts"][n] for n in r.numerator), r.name
+    median_cases = _listed(client, s["drilldown"][kpis.MEDIAN.name])
+    assert len(median_cases) == s["counts"][kpis.MEDIAN.over]
+
+
+@pytest.mark.parametrize("interval", ["week", "month"])
+def test_every_metric_point_drills_down_to_its_numerator(city, many, client_for, interval):
+    client = client_for(city.admin)
+    for metric in kpis.METRICS:
+        points = get(client_for, city.admin, "timeseries", grid=city.street.pk, metric=metric, interval=interval,
+                     **SPAN).json()["points"]
+        for p in points:
+            expected = p["denominator"] if metric == kpis.MEDIAN.name else p["numerator"]
+            assert len(_listed(client, p["drilldown"])) == expected, (metric, p["date"])
+    ranked = get(client_for, city.admin, "grid-ranking", grid=city.street.pk, metric="satisfaction_rate",
+                 **SPAN).json()["results"]
+    assert ranked
+    for row in ranked:
+        satisfied = _listed(client, row["drilldown"])
+        ratings = set(Case.objects.filter(id__in=satisfied).values_list("rating", flat=True))
+        assert ratings <= {"satisfied", "basically"}, row["grid"]
+
+
+def test_declarations_are_consistent():
+    from gridcase.stats.models import CaseDailyRollup, CaseMonthlyRollup
+
+    for model in (CaseDailyRollup, CaseMonthlyRollup):
+        columns = {f.name for f in model._meta.get_fields()}
+        assert set(kpis.COUNTER_NAMES) <= columns
+    for r in kpis.RATES:
+        assert set(r.numerator) | {r.denominator} <= set(kpis.COUNTER_NAMES), r.name
+        assert r.drilldown is not None  # a case-list query selects the numerator's cases
+    assert kpis.MEDIAN.over in kpis.COUNTER and len(set(kpis.METRICS)) == len(kpis.METRICS)
+    with pytest.raises(ValueError):
+        kpis.union_params(("resolved_in_micro_grid", "satisfied"))

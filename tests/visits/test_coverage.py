@@ -98,11 +98,15 @@ def test_grids_outside_the_scope_are_404(city, history, client_for, persona):
     assert response.status_code == 404 and response.data["code"] == "not_found"
 
 
-@pytest.mark.parametrize("params", [{"from": "2026-11-14", "to": "2026-11-01"}, {"from": "yesterday"},
-                                    {"grid": "x"}, {"from": "2024-01-01", "to": "2026-11-14"}])
-def test_bad_periods_are_400(city, client_for, params):
+@pytest.mark.parametrize("params,code,field", [
+    ({"from": "2026-11-14", "to": "2026-11-01"}, "invalid_period", "from"),
+    ({"from": "yesterday"}, "validation_error", "from"),
+    ({"grid": "x"}, "validation_error", "grid"),
+    ({"from": "2020-01-01", "to": "2026-11-14"}, "invalid_period", "from"),  # over five years, as for every figure
+])
+def test_bad_periods_are_400(city, client_for, params, code, field):
     response = client_for(city.dispatcher).get(URL, params)
-    assert response.status_code == 400 and response.data["code"] == "validation_error"
+    assert response.status_code == 400 and response.data["code"] == code and field in response.data["fields"]
 
 
 def test_coverage_query_count_is_constant(city, history, client_for, django_assert_max_num_queries):

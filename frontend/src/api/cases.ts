@@ -1,5 +1,6 @@
 import { http } from './http'
 import type { Page } from './types'
+import { fromShanghaiLocalInput } from '@/utils/time'
 
 export const CASE_STATUSES = [
   'reported',
@@ -18,27 +19,6 @@ export const OPEN_STATUSES = 'reported,accepted,assigned,in_progress,resolved,ve
 export const FINISHED_STATUSES = 'closed,rejected,merged'
 export type SlaState = 'ok' | 'yellow' | 'red'
 export type Rating = 'satisfied' | 'basically' | 'dissatisfied'
-
-export const CASE_ACTIONS = [
-  'accept',
-  'reject',
-  'assign',
-  'start',
-  'resolve',
-  'verify',
-  'reopen',
-  'close',
-  'escalate',
-  'whistle',
-  'report_in',
-  'reply',
-  'rate',
-  'request_extension',
-  'decide_extension',
-  'score_department',
-  'merge',
-] as const
-export type CaseAction = (typeof CASE_ACTIONS)[number]
 
 export interface Case {
   id: number
@@ -118,25 +98,114 @@ export interface CaseCreate {
   client_key: string
 }
 
-/** Extra input each action takes besides `version`. */
-export interface ActionPayloads {
-  accept: Record<string, never>
-  reject: { reason: string }
-  assign: { assignee: number }
-  start: Record<string, never>
-  resolve: { note: string }
-  verify: Record<string, never>
-  reopen: { reason: string }
-  close: Record<string, never>
-  escalate: { reason: string }
-  whistle: { departments: number[]; report_by: string; note: string }
-  report_in: Record<string, never>
-  reply: { note: string }
-  rate: { rating: Rating }
-  request_extension: { hours: number; reason: string }
-  decide_extension: { approve: boolean }
-  score_department: { department: number; score: number }
-  merge: { into: number }
+/**
+ * The input widgets an action form can hold, and what each adds to the request body (besides `version`).
+ * `reason`, `note` and `comment` are free text (required unless the field says `optional`).
+ */
+export interface FieldPayloads {
+  reason: { reason: string }
+  note: { note: string }
+  comment: { comment: string }
+  assignee: { assignee: number }
+  departments: { departments: number[] }
+  reportBy: { report_by: string }
+  hours: { hours: number }
+  rating: { rating: Rating }
+  approve: { approve: boolean }
+  scoreDepartment: { department: number; score: number }
+  into: { into: number }
+}
+export type FieldKind = keyof FieldPayloads
+export interface ActionField {
+  kind: FieldKind
+  /** Text fields only: may be left empty (sent as ''). */
+  optional?: boolean
+}
+
+/** What the values of an open action form hold (one slot per widget). */
+export interface FormValues {
+  reason: string
+  note: string
+  comment: string
+  assignee: string
+  departments: string[]
+  reportBy: string
+  hours: number
+  rating: Rating
+  approve: 'yes' | 'no'
+  department: string
+  score: number
+  into: string
+}
+
+export interface ActionForm {
+  /** Button style: the usual next step, a step back, or anything else. */
+  tone: 'primary' | 'danger' | 'default'
+  /** The inputs, in order; none: the form only asks to confirm. */
+  fields: readonly ActionField[]
+}
+
+/**
+ * One entry per case action the console offers (the server's table is in gridcase/cases/state.py): the
+ * form CaseActions.vue shows, and so the body the action is sent with. Order = order of the buttons.
+ * Adding an action: an entry here and its label in locales (`case.actions.<name>`).
+ */
+export const ACTION_FORMS = {
+  accept: { tone: 'primary', fields: [] },
+  reject: { tone: 'danger', fields: [{ kind: 'reason' }] },
+  assign: { tone: 'default', fields: [{ kind: 'assignee' }] },
+  start: { tone: 'primary', fields: [] },
+  resolve: { tone: 'primary', fields: [{ kind: 'note' }] },
+  verify: { tone: 'primary', fields: [] },
+  reopen: { tone: 'danger', fields: [{ kind: 'reason' }] },
+  close: { tone: 'primary', fields: [] },
+  escalate: { tone: 'default', fields: [{ kind: 'reason' }] },
+  whistle: { tone: 'default', fields: [{ kind: 'departments' }, { kind: 'reportBy' }, { kind: 'note', optional: true }] },
+  report_in: { tone: 'primary', fields: [] },
+  reply: { tone: 'primary', fields: [{ kind: 'note' }] },
+  rate: { tone: 'default', fields: [{ kind: 'rating' }] },
+  request_extension: { tone: 'default', fields: [{ kind: 'hours' }, { kind: 'reason' }] },
+  decide_extension: { tone: 'default', fields: [{ kind: 'approve' }] },
+  score_department: { tone: 'default', fields: [{ kind: 'scoreDepartment' }] },
+  merge: { tone: 'default', fields: [{ kind: 'into' }] },
+} as const satisfies Record<string, ActionForm>
+
+export type CaseAction = keyof typeof ACTION_FORMS
+export const CASE_ACTIONS = Object.keys(ACTION_FORMS) as CaseAction[]
+
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void ? I : never
+type PayloadOf<F extends readonly ActionField[]> = [F[number]] extends [never]
+  ? Record<string, never>
+  : UnionToIntersection<FieldPayloads[F[number]['kind']]>
+/** The body of each action besides `version`, derived from its form. */
+export type ActionPayloads = { [A in CaseAction]: PayloadOf<(typeof ACTION_FORMS)[A]['fields']> }
+
+const positive = (v: string) => (Number(v) > 0 ? Number(v) : null)
+
+/** What one widget adds to the body, or null when it is required and missing. */
+const FIELD_VALUES: { [K in FieldKind]: (v: FormValues, f: ActionField) => FieldPayloads[K] | null } = {
+  reason: (v, f) => (v.reason.trim() || f.optional ? { reason: v.reason.trim() } : null),
+  note: (v, f) => (v.note.trim() || f.optional ? { note: v.note.trim() } : null),
+  comment: (v, f) => (v.comment.trim() || f.optional ? { comment: v.comment.trim() } : null),
+  assignee: (v) => (positive(v.assignee) ? { assignee: Number(v.assignee) } : null),
+  departments: (v) => (v.departments.length ? { departments: v.departments.map(Number) } : null),
+  reportBy: (v) => (v.reportBy ? { report_by: fromShanghaiLocalInput(v.reportBy) } : null),
+  hours: (v) => (v.hours > 0 ? { hours: v.hours } : null),
+  rating: (v) => ({ rating: v.rating }),
+  approve: (v) => ({ approve: v.approve === 'yes' }),
+  scoreDepartment: (v) => (positive(v.department) && v.score >= 1 ? { department: Number(v.department), score: v.score } : null),
+  into: (v) => (positive(v.into) ? { into: Number(v.into) } : null),
+}
+
+/** The body of `action` from the form's values; null when a required input is missing. */
+export function actionPayload<A extends CaseAction>(action: A, values: FormValues): ActionPayloads[A] | null {
+  const body: Record<string, unknown> = {}
+  for (const field of ACTION_FORMS[action].fields as readonly ActionField[]) {
+    const part = FIELD_VALUES[field.kind](values, field)
+    if (part === null) return null
+    Object.assign(body, part)
+  }
+  return body as ActionPayloads[A]
 }
 
 export interface Attachment {
@@ -158,7 +227,7 @@ export const casesApi = {
   eventsMore: (next: string) => http.get<Page<CaseEvent>>(next),
   create: (data: CaseCreate) => http.post<Case>('cases/', data),
   act: <A extends CaseAction>(id: number, action: A, version: number, payload: ActionPayloads[A]) =>
-    http.post<Case>(`cases/${id}/${action}/`, { version, ...payload }),
+    http.post<Case>(`cases/${id}/${action}/`, { version, ...(payload as Record<string, unknown>) }),
   async attachments(id: number): Promise<Attachment[]> {
     const data = await http.get<Page<Attachment> | Attachment[]>(`cases/${id}/attachments/`)
     return Array.isArray(data) ? data : data.results

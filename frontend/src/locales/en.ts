@@ -208,6 +208,7 @@ const en: MessageSchema = {
     inputs: {
       reason: 'Reason',
       note: 'Note',
+      comment: 'Comment',
       assignee: 'Assignee',
       assigneeId: 'Assignee ID',
       departments: 'Departments',

@@ -207,6 +207,7 @@ const zhCN = {
     inputs: {
       reason: '原因',
       note: '说明',
+      comment: '意见',
       assignee: '处置人',
       assigneeId: '处置人编号',
       departments: '部门',

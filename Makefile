@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := frontend/node_modules/.installed-stamp
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
 
-.PHONY: run test install frontend migrate demo lint bench clean messages
+.PHONY: run test install frontend migrate demo lint bench fuzz clean messages
 
 install: $(STAMP)
 
@@ -41,6 +41,10 @@ test: install frontend
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# The longer API fuzz run (make test runs a short one): scripts/fuzz.py.
+fuzz: install
+	./scripts/fuzz.sh
 
 bench: install
 	$(PY) -m tests.benchmarks.run $(BENCH_ARGS)

@@ -11,7 +11,9 @@
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import CharField, TextField
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema as BaseAutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -32,6 +34,19 @@ ERRORS = {
     415: "The body's media type is not accepted here.",
     429: "Too many requests (`throttled`); retry later.",
 }
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """`Authorization: Token <key>` (api.authentication, knox tokens from POST /api/v1/auth/login/): without
+    it the schema would name only the session cookie, and a client with a token would look unauthenticated."""
+
+    target_class = "api.authentication.TokenAuthentication"
+    match_subclasses = True
+    optional = True
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
+
 
 # The reusable responses, one per status: `@extend_schema(responses={**error_responses(404)})` where a view
 # needs one the rules below do not give it.
@@ -95,7 +110,9 @@ class AutoSchema(BaseAutoSchema):
             codes |= {413, 415}
             if "version" in self._request_fields():
                 codes.add(412)
-        if self.view.get_throttles() or getattr(self.view, "throttled_statuses", False):
+        # Throttled views, and every public write (login, resident intake): those count attempts themselves.
+        public_write = self.method == "POST" and not self.view.get_authenticators()
+        if self.view.get_throttles() or public_write or getattr(self.view, "throttled", False):
             codes.add(429)
         return codes
 

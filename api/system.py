@@ -15,6 +15,8 @@ from gridcase.cases import workcalendar
 from gridcase.grids.choices import MANAGER_ROLES
 from gridcase.grids.scoping import scope_for
 
+from .filters import check_query_params
+
 
 class WarningSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="machine-readable, e.g. calendar_missing")
@@ -36,6 +38,7 @@ class SystemStatusView(APIView):
 
     @extend_schema(responses=SystemStatusSerializer, summary="Operator warnings (e.g. a year with no holiday calendar)")
     def get(self, request):
+        check_query_params(request, self)
         warnings = workcalendar.warnings() if sees_warnings(request.user) else []
         return Response({"warnings": warnings})
 

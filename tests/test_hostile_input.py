@@ -137,6 +137,13 @@ def test_unknown_query_parameter_is_refused_by_name(endpoint, city, case, client
     assert "bogus_param" in body["fields"] and "bogus_param" in body["message"]
 
 
+def test_the_refusal_speaks_the_callers_language(city, client_for):
+    zh = assert_error(client_for(city.dispatcher).get("/api/v1/cases/", {"bogus": "1"}), 400)
+    assert zh["message"] == "不支持的查询参数：bogus。"
+    en = assert_error(client_for(city.dispatcher, "en").get("/api/v1/cases/", {"created_after": "1899-01-01"}), 400)
+    assert en["fields"]["created_after"] == ["Enter a date between 1900-01-01 and 2999-12-31."]
+
+
 @pytest.mark.parametrize("path,param", [
     ("/api/v1/residents/", "grid"),            # residents filter by `within`, not `grid`
     ("/api/v1/visits/due/", "overdue"),        # the round has no `overdue`

@@ -63,23 +63,25 @@ class Tally:
 
 @pytest.fixture(scope="module")
 def tally():
-    """Django's test client keeps the test's connection open across requests; do the same for raw WSGI
-    (else each request would close the connection holding the test's transaction)."""
     counter = Tally()
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
     request_started.connect(counter.count)
     yield counter
     request_started.disconnect(counter.count)
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
     counter.write()
 
 
 @pytest.fixture
 def fuzz_world(city, tally):
+    """The world, then raw WSGI requests that keep the test's database connection open, as Django's test
+    client does (else each request would close the connection holding the test's transaction). After the
+    world is built: the test client used for logging in connects the signal again when it is done."""
     cache.clear()
-    yield w.build(city)
+    world = w.build(city)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield world
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
     cache.clear()
 
 

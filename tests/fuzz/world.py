@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from gridcase.cases import services as case_services
 from gridcase.cases import workflow
@@ -24,6 +24,14 @@ class World:
     tokens: dict
     ids: dict = field(default_factory=dict)  # resource (first path segment) -> ids that exist
     strings: dict = field(default_factory=dict)  # path parameter name -> real values (qr_token, code)
+
+
+def token_for(user, password="pass-1234") -> str:
+    """A token as an integration gets one: through the login endpoint (whatever kind of token it issues)."""
+    response = APIClient().post("/api/v1/auth/login/", {"username": user.username, "password": password},
+                                format="json")
+    assert response.status_code == 200, response.content
+    return response.json()["token"]
 
 
 def _drive(case, *steps):
@@ -62,10 +70,7 @@ def build(city) -> World:
                                                  "client_key": "fuzz-1"}).ticket
     notes = list(Notification.objects.filter(recipient=worker).values_list("pk", flat=True))
 
-    tokens = {
-        "micro_grid_worker": Token.objects.create(user=worker).key,
-        "street_dispatcher": Token.objects.create(user=city.dispatcher).key,
-    }
+    tokens = {"micro_grid_worker": token_for(worker), "street_dispatcher": token_for(city.dispatcher)}
     ids = {
         "cases": [c.pk for c in cases],
         "grids": [city.micro.pk, city.grid.pk, city.community.pk, city.street.pk, city.other_micro.pk],

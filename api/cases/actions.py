@@ -58,6 +58,8 @@ FIELDS = {
                                                           help_text="hours to add to the running deadline"),
                           "reason": _note(required=True)},
     "decide_extension": {"approve": serializers.BooleanField(), "note": _note(max_length=COMMENT_MAX)},
+    "supervise": {"comment": _note(required=True, max_length=COMMENT_MAX,
+                                   help_text="what the owner grid is urged to do (督办意见)")},
     "rate": {"rating": serializers.ChoiceField(choices=Rating.choices),
              "comment": _note(max_length=COMMENT_MAX, help_text="a dissatisfied rating reopens the case")},
 }

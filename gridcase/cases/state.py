@@ -21,10 +21,13 @@ LEADS = frozenset({Role.GRID_LEADER, Role.SECRETARY, Role.STREET_DISPATCHER, Rol
 WORKERS = STAFF | {Role.MICRO_GRID_WORKER}
 # Closing a sensitive case needs the secretary (or an administrator).
 SENSITIVE_CLOSERS = frozenset({Role.SECRETARY, Role.ADMIN})
+# Supervising (督办) a case: the street's dispatcher, or a secretary, over a grid below them.
+SUPERVISORS = frozenset({Role.STREET_DISPATCHER, Role.SECRETARY, Role.ADMIN})
 CREATORS = WORKERS
 
 HANDLING = frozenset({S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS})
 OPEN = frozenset({S.REPORTED}) | HANDLING
+UNFINISHED = OPEN | {S.RESOLVED, S.VERIFIED}
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
     _t("escalate", OPEN, {S.REPORTED: S.REPORTED, **{s: S.ACCEPTED for s in HANDLING}}, WORKERS, {ASSIGNEE},
        notes="reported stays reported; otherwise back to accepted"),
     _t("whistle", HANDLING, None, LEADS, requires=("departments",)),
+    _t("supervise", UNFINISHED, None, SUPERVISORS, requires=("comment",),
+       notes="by a dispatcher or secretary above the owner grid; tells the owner grid's staff and the assignee"),
     _t("report_in", HANDLING | {S.RESOLVED}, None, actors={OFFICER}),
     _t("reply", HANDLING | {S.RESOLVED}, None, actors={OFFICER}, requires=("note",)),
     _t("score_department", HANDLING | {S.RESOLVED, S.VERIFIED, S.CLOSED}, None, LEADS,
@@ -85,7 +90,7 @@ ACTIONS = list(TRANSITIONS)
 
 # The PATCH of a case's title, description, priority and scope: a row like the others (same engine, same
 # compare-and-set and event), but not a POST action and not among `allowed_actions`.
-EDIT = _t("edit", OPEN | {S.RESOLVED, S.VERIFIED}, None, STAFF, {REPORTER},
+EDIT = _t("edit", UNFINISHED, None, STAFF, {REPORTER},
           notes="the reporter only while the case is reported")
 
 

@@ -49,7 +49,7 @@ def run(name, case, city, other, rating="satisfied"):
             "resolve": {"note": "已处理"}, "reopen": {"reason": "未解决"}, "whistle": {"departments": [city.department.pk]},
             "reply": {"note": "已到场"}, "score_department": {"department": city.department.pk, "score": 4},
             "request_extension": {"hours": 6, "reason": "等配件"}, "decide_extension": {"approve": True},
-            "rate": {"rating": rating}, "edit": {"title": "改过的标题"}}.get(name, data)
+            "rate": {"rating": rating}, "edit": {"title": "改过的标题"}, "supervise": {"comment": "请加快办理"}}.get(name, data)
     return workflow.apply(case.pk, name, actor, data, version=case.version).status
 
 

@@ -161,6 +161,7 @@ export const ACTION_FORMS = {
   close: { tone: 'primary', fields: [] },
   escalate: { tone: 'default', fields: [{ kind: 'reason' }] },
   whistle: { tone: 'default', fields: [{ kind: 'departments' }, { kind: 'reportBy' }, { kind: 'note', optional: true }] },
+  supervise: { tone: 'default', fields: [{ kind: 'comment' }] },
   report_in: { tone: 'primary', fields: [] },
   reply: { tone: 'primary', fields: [{ kind: 'note' }] },
   rate: { tone: 'default', fields: [{ kind: 'rating' }] },

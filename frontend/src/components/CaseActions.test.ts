@@ -72,4 +72,33 @@ describe('CaseActions', () => {
     expect(JSON.parse(call[1].body)).toEqual({ version: 5, note: '已清理楼道' })
     expect(useCaseDetailStore().current?.status).toBe('resolved')
   })
+
+  it('supervises with the comment its form spec asks for (督办)', async () => {
+    fetchMock.mockImplementation(async (url: string) => {
+      if (url === '/api/v1/cases/7/supervise/') return json(200, { ...kase, version: 6, allowed_actions: [] })
+      return json(200, [])
+    })
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const supervised = { ...kase, allowed_actions: ['supervise'] } as Case
+    useCaseDetailStore().current = { ...supervised }
+    const w = mount(CaseActions, { props: { kase: supervised }, global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    await flushPromises()
+    const button = w.find('.gc-actions button')
+    expect(button.text()).toBe('督办')
+    await button.trigger('click')
+    await flushPromises()
+    const form = document.body.querySelector('form.action-form') as HTMLFormElement
+    expect(form.textContent).toContain('意见')
+    form.dispatchEvent(new Event('submit'))
+    await flushPromises()
+    expect(fetchMock).not.toHaveBeenCalled()
+    const textarea = form.querySelector('textarea') as HTMLTextAreaElement
+    textarea.value = '请今天处理'
+    textarea.dispatchEvent(new Event('input'))
+    form.dispatchEvent(new Event('submit'))
+    await flushPromises()
+    const call = fetchMock.mock.calls.find((c) => c[0] === '/api/v1/cases/7/supervise/')!
+    expect(JSON.parse(call[1].body)).toEqual({ version: 5, comment: '请今天处理' })
+  })
 })

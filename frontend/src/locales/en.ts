@@ -185,6 +185,7 @@ const en: MessageSchema = {
       close: 'Close',
       escalate: 'Escalate',
       whistle: 'Whistle',
+      supervise: 'Supervise',
       report_in: 'Report in',
       reply: 'Reply',
       rate: 'Rate',

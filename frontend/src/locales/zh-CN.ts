@@ -184,6 +184,7 @@ const zhCN = {
       close: '结案',
       escalate: '上报上级',
       whistle: '吹哨',
+      supervise: '督办',
       report_in: '报到',
       reply: '答复',
       rate: '评价',

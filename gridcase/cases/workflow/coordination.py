@@ -1,5 +1,6 @@
 """Working with others on a case: departments whistled (吹哨), reporting in, replying and scored (应哨); more
-time asked of the owning level (延期). Registered like every action (plan.py); see actions.py for the rest.
+time asked of the owning level (延期); a level above urging the owner on (督办). Registered like every action
+(plan.py); see actions.py for the rest.
 """
 
 from datetime import timedelta
@@ -7,16 +8,17 @@ from datetime import timedelta
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.errors import Forbidden, InvalidTransition, ValidationFailed
+from gridcase.grids import tree
 from gridcase.grids.models import Department
 from gridcase.notifications.models import Kind
 
-from .. import sla
+from .. import sla, state
 from ..choices import ExtensionState
 from ..models import ExtensionRequest
 from . import hops
 from .inputs import hours, ids, required_text, text, when, yes_or_no
 from .plan import Plan, action
-from .recipients import Notice, officers, owner_staff, responsible, users
+from .recipients import Notice, officers, owner_staff, responsible, responsible_but, users
 
 WHISTLE_TITLE = _("Whistle (吹哨): %(number)s")
 
@@ -158,3 +160,26 @@ def decide_extension(at, extension, approve, note=""):
     notices = [Notice(users([extension.requested_by_id]), Kind.EXTENSION, title, "v{version}:extension-decided")
                ] if extension.requested_by_id else []
     return Plan(changes, payload, note, ops, notices)
+
+
+# --- supervision (督办) ----------------------------------------------------------------------------------------
+
+def above_the_owner(ctx):
+    """A supervisor holds the role on a grid strictly above the owner grid: nobody urges themselves."""
+    if ctx.scope.is_global:
+        return
+    owner = ctx.case.owner_grid
+    here = tree.span(owner)
+    above = {h.role for h in ctx.scope.holds if h.grid_id != owner.pk and h.span.contains(here)}
+    if not above & state.SUPERVISORS:
+        raise Forbidden(_("Only a dispatcher or a secretary above the owner grid can supervise this case."))
+
+
+@action("supervise", guard=above_the_owner, inputs=lambda ctx: {"comment": required_text(ctx, "comment", 500)})
+def supervise(at, comment):
+    """Urge the owner grid on: an event with the supervisor's comment and a notice to the owner grid's staff and
+    the assignee; the status and the deadline stay as they are."""
+    deadline = at.case.sla_red_at
+    told = Notice(responsible_but(at.by), Kind.CASE_UPDATE, _("Supervised (督办): %(number)s"),
+                  "v{version}:supervise")
+    return Plan({}, {"deadline": deadline.isoformat() if deadline else None}, comment, notices=[told])

@@ -72,6 +72,11 @@ def officers(department_ids) -> Callable:
 responsible = responsible_users
 
 
+def responsible_but(user_id) -> Callable:
+    """The owner grid's staff and the assignee, except `user_id` (who acted)."""
+    return lambda case: [u for u in responsible_users(case) if u != user_id]
+
+
 @dataclass(frozen=True)
 class Notice:
     """One message about the case: `to(case)` gives the recipients; `key` (with `{version}` for the version

@@ -7,15 +7,16 @@
   `copy_levels` among them are told (they see the case anyway: it lies in their subtree).
 - **Whistle at creation** (吹哨): a skipped case brings in the category's copy departments and the departments
   of its `department_kinds` serving the owner's area.
-- **Escalation target**: the nearest ancestor of a higher rank (micro-grid → grid → community → street).
+- **Escalation target**: the nearest ancestor of a higher rank (micro-grid → grid → community → street); a case
+  the street (or a district) owns is not escalated: the street whistles departments instead.
 
 Grid rules work on nodes (anything with `pk` and `level`: a Grid, or a seeder's in-memory node) and their
 ancestors, root first (the order of `tree.ancestors`), so a seeder can answer from the tree it holds in memory.
 """
 
 from gridcase.grids import tree
-from gridcase.grids.choices import LEVEL_RANK
-from gridcase.grids.models import Department
+from gridcase.grids.choices import LEVEL_RANK, Level
+from gridcase.grids.models import Department, Grid
 
 from .choices import PRIORITY_RANK
 
@@ -65,7 +66,8 @@ def department_kinds(category) -> list[str]:
 def skip_departments(category, priority: str, owner) -> list[int]:
     """Departments whistled when a case is reported (sorted ids): from the skip threshold up, the category's
     copy departments and the departments of its kinds serving the owner's area (or above it, or city-wide).
-    Queries the departments (few); seeders may remember the answer per (category, priority, owner)."""
+    `owner` is a Grid or a node (read from the database only when the rule applies). Queries the departments
+    (few); seeders may remember the answer per (category, priority, owner)."""
     if owner is None or not (category.entry_level or category.department_kinds):
         return []
     if not reaches_threshold(category, priority):
@@ -73,11 +75,21 @@ def skip_departments(category, priority: str, owner) -> list[int]:
     ids = set(category.copy_departments.values_list("pk", flat=True))
     kinds = department_kinds(category)
     if kinds:
+        if not hasattr(owner, "tree_id"):
+            owner = Grid.objects.get(pk=owner.pk)
         area = [tree.span(owner)]
         ids |= set(Department.objects.filter(kind__in=kinds).filter(
             tree.covering_q(area, "area__") | tree.subtree_q(area, "area__")).values_list("pk", flat=True))
         ids |= set(Department.objects.filter(kind__in=kinds, area__isnull=True).values_list("pk", flat=True))
     return sorted(ids)
+
+
+TOP_LEVELS = (Level.STREET, Level.DISTRICT)
+
+
+def escalates_from(level: str) -> bool:
+    """Can a case owned at `level` be escalated (by hand or by the SLA sweep)?"""
+    return level not in TOP_LEVELS
 
 
 def next_owner(grid, ancestors):

@@ -1,8 +1,12 @@
-"""Demo and benchmark cases: a year of cases with their events, hops and whistled departments.
+"""Demo and benchmark cases: a year of cases with their events, hops, whistled departments and extensions.
 
-Every case is simulated step by step with the same rules as the workflow (state.py): each event carries
-the status it leads to, the version it makes and the fields it changes, so the event-replay property holds
-for seeded cases too. Rows are streamed with COPY (`copy_rows`), never saved one by one.
+Every case is played step by step with the live rules (simulation.py): the skip rule, copies and departments
+whistled at creation (rules.py), each action's plan and the table's status (the workflow), and the SLA
+sweep's marks and automatic escalations. This module only chooses the story — where, what, who acts, when,
+in which words — and streams the rows with COPY (`copy_rows`), never saving them one by one. So a seeded case
+and a live case with the same input end in the same state (tests/cases/test_seeding.py), and the
+event-replay property holds for seeded cases too. (Over 400 lines for its data: the topics, paths, delays,
+words and stories of the demo.)
 
 `seed_demo(ctx)`: about 3,000 cases over the demo street's last twelve months, plus the seed's stories
 (a parking dispute settled by deliberation, a leaking roof whistled to the housing office, illegal wiring
@@ -10,11 +14,13 @@ for e-bike charging, a family dispute noticed by a micro-grid worker). `seed_cit
 × scale over the city's micro-grids. Both skip when the tree already has cases.
 """
 
-import json
 import math
 from bisect import bisect_left
 from collections import defaultdict
 from datetime import timedelta
+from decimal import Decimal
+from itertools import count
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -22,34 +28,30 @@ from django.db.models import Max
 
 from gridcase.core.seeding import analyze, copy_rows, next_id, reset_sequence
 from gridcase.grids import tree
-from gridcase.grids.choices import LEVEL_RANK, Level, Role
+from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Department, DepartmentMember, Grid, Household, Membership
 
-from .choices import DEADLINE_FIELD as _DEADLINE_FIELD
-from .choices import STAGE_OF_STATUS, Rating, SlaState, Source, Stage, Status
-from .models import Case, CaseDepartment, CaseEvent, CaseHop, CaseNumberSequence, Category
+from . import rules
+from .choices import Rating, SlaState, Source, Status
+from .models import Case, CaseDepartment, CaseEvent, CaseHop, CaseNumberSequence, Category, ExtensionRequest
 from .services import code_suffix
+from .simulation import (
+    CASE_COLUMNS,
+    DEPT_COLUMNS,
+    EVENT_COLUMNS,
+    EXTENSION_COLUMNS,
+    FORWARD,
+    HOP_COLUMNS,
+    Ledger,
+    Node,
+    Player,
+    Row,
+)
 from .sla import limits_for
-from .workcalendar import add_hours
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEMO_CASES = 3000
 CITY_CASES = 1_000_000
-
-CASE_COLUMNS = [
-    "id", "number", "title", "description", "category_id", "scope", "priority", "sensitive", "grid_id",
-    "owner_grid_id", "dedicated_grid_id", "building_id", "unit_id", "household_id", "resident_id", "lat", "lng",
-    "source", "reporter_id", "reporter_name", "assignee_id", "merged_into_id", "status", "version", "client_key",
-    "accept_by", "handle_by", "verify_by", "sla_stage", "sla_yellow_at", "sla_red_at", "sla_state", "rating",
-    "rating_comment", "created_at", "updated_at", "first_response_at", "accepted_at", "assigned_at", "started_at",
-    "resolved_at", "verified_at", "closed_at", "rated_at", "escalation_count", "reopen_count",
-]
-EVENT_COLUMNS = ["case_id", "action", "actor_id", "from_status", "to_status", "version", "comment", "payload", "at"]
-HOP_COLUMNS = ["case_id", "kind", "grid_id", "department_id", "grid_level", "start_action", "end_action",
-               "started_at", "ended_at"]
-DEPT_COLUMNS = ["case_id", "department_id", "whistled_at", "whistled_by_id", "whistled_from_id", "report_by", "note",
-                "reported_in_at", "reported_in_by_id", "replied_at", "replied_by_id", "reply", "score",
-                "score_comment", "scored_at", "scored_by_id"]
 
 # What people report, by category: (category code, weight, titles, descriptions, usual scope).
 TOPICS = [
@@ -90,7 +92,8 @@ PATHS = [
     (["accept", "assign", "start", "resolve", "verify", "close", "rate"], 62),
     (["escalate", "accept", "assign", "start", "resolve", "verify", "close", "rate"], 8),
     (["accept", "escalate", "escalate", "assign", "start", "resolve", "verify", "close", "rate"], 2),
-    (["accept", "whistle", "report_in", "reply", "score", "assign", "start", "resolve", "verify", "close", "rate"], 8),
+    (["accept", "whistle", "report_in", "reply", "score_department", "assign", "start", "resolve", "verify", "close",
+      "rate"], 8),
     (["accept", "assign", "start", "resolve", "reopen", "start", "resolve", "verify", "close", "rate"], 5),
     (["reject"], 5),
     (["merge"], 3),
@@ -100,17 +103,18 @@ PATHS = [
 # Typical delay before each step, in hours: (low, high), drawn log-uniformly.
 DELAYS = {"accept": (0.1, 8), "assign": (0.05, 4), "start": (0.2, 24), "resolve": (1, 140), "verify": (0.5, 30),
           "close": (0.2, 16), "rate": (12, 96), "escalate": (1, 30), "whistle": (0.5, 8), "report_in": (0.3, 30),
-          "reply": (3, 72), "score": (1, 24), "reject": (0.2, 8), "merge": (0.2, 6), "reopen": (2, 24),
+          "reply": (3, 72), "score_department": (1, 24), "reject": (0.2, 8), "merge": (0.2, 6), "reopen": (2, 24),
           "request_extension": (4, 48), "decide_extension": (0.5, 8)}
 # Which department a whistle for a category usually goes to.
 WHISTLE_KIND = {"facility_leak": "housing", "dispute_parking": "urban_management", "safety_wiring": "power",
                 "safety_ebike": "power", "safety_gas": "gas", "env_drain": "water", "env_rubbish": "urban_management",
                 "care_domestic_violence": "police", "dispute_neighbour": "police"}
 RESOLVE_NOTES = ["已上门处理完毕", "已协调物业整改到位", "经调解双方达成一致", "已清理完毕", "已维修完成", "已办理完毕"]
-
-
-def _iso(value):
-    return value.isoformat() if value else None
+# What people write, by step.
+WORDS = {"reject": "经核实不属于社区受理范围，已告知居民联系相关部门", "reopen": "复核未达到要求，重新办理",
+         "escalate": "超出本级处置能力，提请上级协调", "whistle": "请协助处置", "reply": "已派员到现场处置",
+         "request_extension": "需等待材料或配件，申请延期"}
+EXTENSION_HOURS = Decimal("16.00")
 
 
 class World:
@@ -119,7 +123,8 @@ class World:
     def __init__(self, root):
         grids = Grid.objects.all()
         if root is not None:
-            grids = grids.filter(tree.subtree_q([tree.span(root)]))
+            above = list(tree.ancestors(root).values_list("pk", flat=True))
+            grids = grids.filter(tree.subtree_q([tree.span(root)])) | Grid.objects.filter(pk__in=above)
         rows = list(grids.values_list("id", "parent_id", "level", "code", "name", "centroid_lat", "centroid_lng"))
         self.ids = [r[0] for r in rows]
         self.parent = {r[0]: r[1] for r in rows}
@@ -146,29 +151,43 @@ class World:
         for dept_id, area_id, kind in Department.objects.values_list("id", "area_id", "kind"):
             if area_id is None or area_id in streets:
                 self.departments[area_id].append((dept_id, kind))
-        self.officers = defaultdict(list)
+        self.officers, self.departments_of = defaultdict(list), defaultdict(set)
         for dept_id, user_id in DepartmentMember.objects.values_list("department_id", "user_id"):
             self.officers[dept_id].append(user_id)
+            self.departments_of[user_id].add(dept_id)
         cats = {c.code: c for c in Category.objects.all()}
         self.topics = [(cats[t[0]], *t[1:]) for t in TOPICS if t[0] in cats]
         self.topic_weights = _cumulative([t[1] for t in self.topics])
         self.source_weights = _cumulative([w for _, w in SOURCES])
         self.path_weights = _cumulative([w for _, w in PATHS])
-        self._limits = {}
-        self._suffix = {}
+        self._limits, self._suffix, self._nodes, self._chains, self._whistled = {}, {}, {}, {}, {}
 
     def suffix(self, community):
         if community not in self._suffix:
             self._suffix[community] = code_suffix(Grid.objects.get(pk=community))
         return self._suffix[community]
 
-    def up(self, grid_id):
-        """The owner one level up (micro-grid → grid → community → street)."""
-        rank = LEVEL_RANK.get(self.level[grid_id], 0)
-        node = self.parent.get(grid_id)
-        while node is not None and LEVEL_RANK.get(self.level[node], 0) <= rank:
-            node = self.parent.get(node)
-        return node
+    def node(self, grid_id) -> Node:
+        if grid_id not in self._nodes:
+            self._nodes[grid_id] = Node(grid_id, self.level[grid_id])
+        return self._nodes[grid_id]
+
+    def ancestors(self, grid_id) -> list:
+        """The grid's ancestors as nodes, root first (the order of tree.ancestors)."""
+        if grid_id not in self._chains:
+            chain, node = [], self.parent.get(grid_id)
+            while node is not None and node in self.level:
+                chain.append(self.node(node))
+                node = self.parent.get(node)
+            self._chains[grid_id] = chain[::-1]
+        return self._chains[grid_id]
+
+    def skip_departments(self, category, priority, owner) -> list:
+        """rules.skip_departments, remembered per (category, priority, owner)."""
+        key = (category.pk, priority, owner.pk)
+        if key not in self._whistled:
+            self._whistled[key] = rules.skip_departments(category, priority, owner)
+        return self._whistled[key]
 
     def ancestor(self, grid_id, level):
         node = grid_id
@@ -212,37 +231,18 @@ def _delay(rng, action):
 
 
 class Simulator:
-    """Plays one case's history with the workflow's rules and returns its rows."""
+    """Chooses each case's story — where, what, who acts, when, in which words — and plays it with the live rules
+    (simulation.Player: the skip rule, the workflow's plans and the table, the SLA sweep); returns its rows."""
 
-    def __init__(self, world, rng, now):
+    def __init__(self, world, rng, now, first_extension_id=1):
         self.w, self.rng, self.now = world, rng, now
         self.sequences = defaultdict(int)  # (community, year) -> last number
-        self.last_in_grid = {}  # micro-grid -> an earlier open case id (merge target)
+        self.last_in_grid = {}  # micro-grid -> an earlier case still counted (merge target)
+        self.extension_ids = count(first_extension_id)
 
-    # -- helpers -------------------------------------------------------------------------------------------
-    def timers(self, c, stage, start):
-        if not stage:
-            c.update(sla_stage="", sla_yellow_at=None, sla_red_at=None, sla_state=SlaState.OK)
-            return
-        lim = self.w.limits(c["category_id"], c["priority"], self.w.level[c["owner_grid_id"]], stage)
-        red = add_hours(start, lim.red_hours, lim.working)
-        c.update(sla_stage=stage, sla_yellow_at=add_hours(start, lim.yellow_hours, lim.working), sla_red_at=red,
-                 sla_state=SlaState.OK)
-        c[_DEADLINE_FIELD[Stage(stage)]] = red
-
-    def sla_marks(self, c, until, events):
-        """The sweep's marks for the current stage up to `until` (it ran every minute)."""
-        if not c["sla_stage"]:
-            return
-        for level, instant in (("yellow", c["sla_yellow_at"]), ("red", c["sla_red_at"])):
-            rank = {"ok": 0, "yellow": 1, "red": 2}
-            if instant <= until and rank[c["sla_state"]] < rank[level]:
-                c["sla_state"] = level
-                events.append((c["id"], f"sla_{level}", None, c["status"], "", c["version"], "",
-                               json.dumps({"sla_state": level, "stage": c["sla_stage"]}), instant))
-
-    # -- one case ----------------------------------------------------------------------------------------------
     def case(self, case_id, created_at, story=None):
+        """One case's rows: (case, events, hops, department links, extension requests). A story may fix the
+        grid, topic, source, path, priority, words, rating and the `delays` (hours) before each step."""
         rng, w = self.rng, self.w
         story = story or {}
         micro = story.get("grid") or rng.choice(w.micros)
@@ -263,9 +263,6 @@ class Simulator:
             Source.RESIDENT: None, Source.HOTLINE: None, Source.DEPARTMENT: None, Source.API: None}[source]
         reporter_name = {Source.RESIDENT: "居民扫码上报", Source.HOTLINE: "12345热线", Source.DEPARTMENT: "职能部门",
                          Source.API: "城市运行平台"}.get(source, "")
-        owner = micro
-        if category.entry_level and priority == category.skip_min_priority:
-            owner = w.ancestor(micro, category.entry_level) or micro
         dedicated = None
         if w.dedicated_of.get(community) and rng.random() < 0.06:
             dedicated = rng.choice(w.dedicated_of[community])
@@ -281,7 +278,7 @@ class Simulator:
             "title": story.get("title") or rng.choice(titles),
             "description": story.get("description") or rng.choice(descriptions), "category_id": category.pk,
             "scope": scope, "priority": priority, "sensitive": category.sensitive, "grid_id": micro,
-            "owner_grid_id": owner, "dedicated_grid_id": dedicated,
+            "owner_grid_id": micro, "dedicated_grid_id": dedicated,
             "building_id": place[2] if place else None, "unit_id": place[1] if place else None,
             "household_id": place[0] if place and scope == "household" else None, "resident_id": None,
             "lat": lat, "lng": lng, "source": source, "reporter_id": reporter, "reporter_name": reporter_name,
@@ -292,163 +289,105 @@ class Simulator:
             "assigned_at": None, "started_at": None, "resolved_at": None, "verified_at": None, "closed_at": None,
             "rated_at": None, "escalation_count": 0, "reopen_count": 0,
         }
-        self.timers(c, Stage.ACCEPT, created_at)
-        events, hops, depts = [], [], []
-        payload = {"owner_grid": owner, "grid": micro, "assignee": None, "sla_state": "ok"}
-        events.append((case_id, "create", reporter, "", Status.REPORTED, 1, c["description"][:200],
-                       json.dumps(payload), created_at))
-        open_hop = [case_id, "grid", owner, None, w.level[owner], "create", "", created_at, None]
-        dept_hop = None
-        dept_rows = {}
+        row = Row(w.node, **c)
+        ledger = Ledger(case_id, self.extension_ids)
+        play = Player(row, ledger, w.ancestors, w.limits)
+        play.open(category, w.node(micro), w.skip_departments)
+        people = SimpleNamespace(micro_worker=micro_worker, grid_worker=grid_worker, secretary=secretary,
+                                 street=w.ancestor(micro, Level.STREET), story=story, path=path, category=category)
         merge_target = self.last_in_grid.get(micro)
+        delays = list(story.get("delays") or [])
         t = created_at
-        for step in path:
-            if step == "merge" and merge_target is None:
-                step = "reject"
-            t = t + _delay(rng, step)
+        while path:
+            name = path.pop(0)
+            if name == "merge" and merge_target is None:
+                name = "reject"
+            t += timedelta(hours=delays.pop(0)) if delays else _delay(rng, name)
             if t > self.now:
                 break
-            self.sla_marks(c, t, events)
-            actor = self._staff_for(c, grid_worker, secretary)
-            from_status, data, comment, new_stage = c["status"], {}, "", None
-            if step == "accept":
-                c.update(status=Status.ACCEPTED, accepted_at=t)
-                c["first_response_at"] = c["first_response_at"] or t
-                new_stage = Stage.HANDLE
-            elif step == "reject":
-                comment = "经核实不属于社区受理范围，已告知居民联系相关部门"
-                c.update(status=Status.REJECTED, closed_at=t)
-                c["first_response_at"] = c["first_response_at"] or t
-                data["reason"], new_stage = comment, ""
-            elif step == "merge":
-                c.update(status=Status.MERGED, merged_into_id=merge_target, closed_at=t)
-                c["first_response_at"] = c["first_response_at"] or t
-                data["merged_into"], new_stage = merge_target, ""
-            elif step == "assign":
-                level = w.level[c["owner_grid_id"]]
-                assignee = micro_worker if level == Level.MICRO_GRID and micro_worker else grid_worker
-                c.update(status=Status.ASSIGNED, assignee_id=assignee, assigned_at=t)
-                data["assignee"] = assignee
-            elif step == "start":
-                actor = c["assignee_id"]
-                c.update(status=Status.IN_PROGRESS, started_at=c["started_at"] or t)
-            elif step == "resolve":
-                actor = c["assignee_id"]
-                comment = story.get("resolve_note") or rng.choice(RESOLVE_NOTES)
-                c.update(status=Status.RESOLVED, resolved_at=t)
-                data["photos"], new_stage = [], Stage.VERIFY
-            elif step == "verify":
-                actor = secretary if c["assignee_id"] == grid_worker else grid_worker
-                c.update(status=Status.VERIFIED, verified_at=t)
-            elif step == "close":
-                actor = secretary
-                c.update(status=Status.CLOSED, closed_at=t)
-                new_stage = ""
-            elif step == "reopen":
-                actor = grid_worker if c["assignee_id"] != grid_worker else secretary
-                comment = "复核未达到要求，重新办理"
-                c.update(status=Status.ASSIGNED, reopen_count=c["reopen_count"] + 1, resolved_at=None,
-                         verified_at=None)
-                data["reason"], new_stage = comment, Stage.HANDLE
-            elif step == "rate":
-                if not story.get("rating") and rng.random() > 0.65:
-                    continue  # not every resident answers the callback
-                rating = story.get("rating") or rng.choices(
-                    [Rating.SATISFIED, Rating.BASICALLY, Rating.DISSATISFIED], [82, 14, 4])[0]
-                c.update(rating=rating, rated_at=t)
-                data["rating"] = rating
-                if rating == Rating.DISSATISFIED:
-                    c.update(status=Status.ASSIGNED, reopen_count=c["reopen_count"] + 1, closed_at=None,
-                             resolved_at=None, verified_at=None)
-                    new_stage = Stage.HANDLE
-                    open_hop = [case_id, "grid", c["owner_grid_id"], None, w.level[c["owner_grid_id"]], "rate", "",
-                                t, None]
-                    path.extend(["start", "resolve", "verify", "close"])  # handled again after the callback
-            elif step == "escalate":
-                previous = c["owner_grid_id"]
-                target = w.up(previous)
-                if target is None:
-                    continue
-                actor = w.person(previous, Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.SECRETARY)
-                open_hop[6], open_hop[8] = "escalate", t
-                hops.append(tuple(open_hop))
-                open_hop = [case_id, "grid", target, None, w.level[target], "escalate", "", t, None]
-                status = Status.REPORTED if c["status"] == Status.REPORTED else Status.ACCEPTED
-                c.update(owner_grid_id=target, status=status, assignee_id=None,
-                         escalation_count=c["escalation_count"] + 1)
-                data.update(owner_grid=target, from_grid=previous, assignee=None)
-                comment = "超出本级处置能力，提请上级协调"
-                new_stage = STAGE_OF_STATUS[status]  # the new owner gets fresh limits
-            elif step == "whistle":
-                options = w.departments.get(w.ancestor(micro, Level.STREET)) or w.departments.get(None) or []
-                if not options:
-                    continue
-                wanted = WHISTLE_KIND.get(category.code)
-                dept = next((d for d, k in options if k == wanted), None) or rng.choice(options)[0]
-                actor, comment = secretary, "请协助处置"
-                dept_rows[dept] = [case_id, dept, t, secretary, c["owner_grid_id"], t + timedelta(hours=24),
-                                   comment, None, None, None, None, "", None, "", None, None]
-                dept_hop = [case_id, "department", None, dept, "", "whistle", "", t, None]
-                data["departments"] = [dept]
-            elif step in ("report_in", "reply", "score"):
-                if not dept_rows:
-                    continue
-                dept, row = next(iter(dept_rows.items()))
-                officer = (w.officers.get(dept) or [None])[0]
-                if step == "report_in":
-                    actor, row[7], row[8] = officer, t, officer
-                    data["reported_in"] = [dept]
-                elif step == "reply":
-                    comment = "已派员到现场处置"
-                    actor, row[9], row[10], row[11] = officer, t, officer, comment
-                    data["replied"] = [dept]
-                    dept_hop[6], dept_hop[8] = "reply", t
-                else:
-                    score = rng.choices([5, 4, 3, 2], [50, 35, 12, 3])[0]
-                    actor, row[12], row[14], row[15] = secretary, score, t, secretary
-                    data.update(department=dept, score=score)
-            elif step == "request_extension":
-                actor, comment = c["assignee_id"], "需等待材料或配件，申请延期"
-                data["hours"] = "16.00"
-            elif step == "decide_extension":
-                actor = secretary
-                red = add_hours(c["sla_red_at"], 16, True)
-                yellow = add_hours(c["sla_yellow_at"], 16, True)
-                state = SlaState.OK if yellow > t else (SlaState.YELLOW if red > t else SlaState.RED)
-                c.update(sla_red_at=red, sla_yellow_at=yellow, handle_by=red, sla_state=state)
-                data.update(approve=True, hours="16.00", sla_state=state)
-            c["version"] += 1
-            if new_stage is not None:
-                self.timers(c, new_stage, t)
-            if c["status"] != from_status or new_stage is not None:
-                data["sla_state"] = c["sla_state"]
-            name = "score_department" if step == "score" else step
-            events.append((case_id, name, actor, from_status, c["status"], c["version"], comment, json.dumps(data), t))
-            c["updated_at"] = t
-            if step in ("close", "reject", "merge"):
-                open_hop[6], open_hop[8] = step, t
-                hops.append(tuple(open_hop))
-                open_hop = None
-                if dept_hop is not None and dept_hop[8] is None:
-                    dept_hop[6], dept_hop[8] = step, t
-        if c["status"] not in (Status.CLOSED, Status.REJECTED, Status.MERGED):
-            self.sla_marks(c, self.now, events)
-        if open_hop is not None:
-            hops.append(tuple(open_hop))
-        if dept_hop is not None:
-            hops.append(tuple(dept_hop))
-        depts.extend(tuple(r) for r in dept_rows.values())
-        if c["status"] not in (Status.MERGED, Status.REJECTED):
-            self.last_in_grid[micro] = case_id
-        return tuple(c[k] for k in CASE_COLUMNS), events, hops, depts
+            play.sweep(t)
+            for _ in FORWARD:  # back on the usual path first (an escalated case is assigned again)
+                steps = play.route(name)
+                if not steps or not self.act(play, steps[0], t, people, merge_target) or len(steps) == 1:
+                    break
+                t += _delay(rng, steps[1])
+                if t > self.now:
+                    path.clear()
+                    break
+                play.sweep(t)
+        play.sweep(self.now)
+        if row.status not in (Status.MERGED, Status.REJECTED):
+            self.last_in_grid[micro] = SimpleNamespace(pk=case_id, number=row.number)
+        return (row.values(), play.events, [tuple(h) for h in ledger.hops], [tuple(r) for r in ledger.links.values()],
+                [tuple(e) for e in ledger.extensions])
+
+    def act(self, play, name, t, p, merge_target):
+        """Choose who runs `name` and with what, as people do; refrain where the live rules would refuse."""
+        c, w, rng, links = play.case, self.w, self.rng, play.ledger.links
+        staff = self._staff_for(c, p.grid_worker, p.secretary)
+        lead = w.person(c.owner_grid_id, Role.SECRETARY, Role.STREET_DISPATCHER)
+        checker = staff if staff != c.assignee_id else lead
+        if name in ("accept", "assign", "reject", "merge"):
+            inputs = {"reject": {"reason": WORDS["reject"]}, "merge": {"into": merge_target}}.get(name, {})
+            if name == "assign":
+                worker = p.micro_worker if c.owner_grid.level == Level.MICRO_GRID else None
+                inputs = {"assignee": worker or p.grid_worker}
+            return play.run(name, staff, t, **inputs)
+        if name in ("start", "resolve", "request_extension"):
+            inputs = {"resolve": {"note": p.story.get("resolve_note") or rng.choice(RESOLVE_NOTES)},
+                      "request_extension": {"hours": EXTENSION_HOURS, "reason": WORDS["request_extension"]}}
+            if name == "request_extension" and (play.ledger.pending_extension() or not c.sla_stage):
+                return False
+            return play.run(name, c.assignee_id or staff, t, **inputs.get(name, {}))
+        if name in ("verify", "close", "reopen"):
+            return play.run(name, lead if name == "close" else checker, t,
+                            **({"reason": WORDS["reopen"]} if name == "reopen" else {}))
+        if name == "rate":
+            if not p.story.get("rating") and rng.random() > 0.65:
+                return False  # not every resident answers the callback
+            rating = p.story.get("rating") or rng.choices(
+                [Rating.SATISFIED, Rating.BASICALLY, Rating.DISSATISFIED], [82, 14, 4])[0]
+            if rating == Rating.DISSATISFIED:
+                p.path.extend(["start", "resolve", "verify", "close"])  # handled again after the callback
+            return play.run(name, staff, t, rating=rating)
+        if name == "escalate":
+            target = play.escalation_target()
+            actor = w.person(c.owner_grid_id, Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.SECRETARY)
+            return target is not None and play.run(name, actor, t, target=target, reason=WORDS["escalate"])
+        if name == "whistle":
+            options = [(d, k) for d, k in w.departments.get(p.street) or w.departments.get(None) or []
+                       if d not in links]
+            if not options:
+                return False
+            wanted = WHISTLE_KIND.get(p.category.code)
+            dept = next((d for d, k in options if k == wanted), None) or rng.choice(options)[0]
+            return play.run(name, lead, t, departments=[dept], report_by=t + timedelta(hours=24),
+                            note=WORDS["whistle"])
+        if name in ("report_in", "reply"):
+            done = 7 if name == "report_in" else 9  # reported_in_at, replied_at
+            waiting = [d for d, link in links.items() if link[done] is None and w.officers.get(d)]
+            if not waiting:
+                return False
+            officer = w.officers[waiting[0]][0]
+            mine = [d for d in waiting if d in w.departments_of[officer]]
+            return play.run(name, officer, t, departments=mine,
+                            **({"note": WORDS["reply"]} if name == "reply" else {}))
+        if name == "score_department":
+            dept = next((d for d, link in links.items() if link[7] or link[9]), None)
+            score = rng.choices([5, 4, 3, 2], [50, 35, 12, 3])[0]
+            return dept is not None and play.run(name, lead, t, department=dept, score=score)
+        if name == "decide_extension":
+            pending = play.ledger.pending_extension()
+            return pending is not None and play.run(name, lead, t, extension=pending, approve=True)
+        raise ValueError(f"no story for {name!r}")
 
     def _staff_for(self, c, grid_worker, secretary):
-        level = self.w.level[c["owner_grid_id"]]
+        level = self.w.level[c.owner_grid_id]
         if level in (Level.MICRO_GRID, Level.GRID, Level.DEDICATED):
             return grid_worker or secretary
         if level == Level.COMMUNITY:
             return secretary
-        return self.w.person(c["owner_grid_id"], Role.STREET_DISPATCHER) or secretary
+        return self.w.person(c.owner_grid_id, Role.STREET_DISPATCHER) or secretary
 
 
 def _created_times(rng, now, count, days=365):
@@ -484,7 +423,7 @@ def _stories(world, rng):
          "rating": Rating.SATISFIED},
         {"grid": m1, "topic": topics["facility_leak"], "source": Source.RESIDENT, "days_ago": 12,
          "title": "7栋顶楼屋顶漏水", "description": "7栋顶楼住户反映连续降雨后屋顶漏水，卧室墙面大面积发霉。",
-         "path": ["escalate", "accept", "whistle", "report_in", "reply", "score", "assign", "start"]},
+         "path": ["escalate", "accept", "whistle", "report_in", "reply", "score_department", "assign", "start"]},
         {"grid": m1, "topic": topics["safety_wiring"], "source": Source.PATROL, "days_ago": 3,
          "title": "2栋住户飞线充电", "description": "巡查发现2栋3楼住户从窗口私拉电线给电动车充电（飞线充电）。",
          "path": ["accept", "assign", "start", "resolve"], "priority": "high"},
@@ -501,22 +440,23 @@ def load(ctx, root, total, label):
         ctx.log("cases: no micro-grids to put cases in, nothing to do")
         return 0
     rng, now = ctx.rng, ctx.now
-    sim = Simulator(world, rng, now)
+    sim = Simulator(world, rng, now, next_id(ExtensionRequest))
     first_id = next_id(Case)
     times = _created_times(rng, now, total)
     stories = _stories(world, rng) if ctx.kind == "demo" else []
     story_at = [(now - timedelta(days=s["days_ago"], hours=rng.randint(1, 6)), s) for s in stories]
     progress = ctx.progress(label, total + len(stories))
-    case_rows, events, hops, depts = [], [], [], []
-    counts = {"cases": 0, "events": 0, "hops": 0, "departments": 0}
+    case_rows, events, hops, depts, extensions = [], [], [], [], []
+    counts = {"cases": 0, "events": 0, "hops": 0, "departments": 0, "extensions": 0}
 
     def flush():
         counts["cases"] += copy_rows(Case, CASE_COLUMNS, case_rows)
         counts["events"] += copy_rows(CaseEvent, EVENT_COLUMNS, events)
         counts["hops"] += copy_rows(CaseHop, HOP_COLUMNS, hops)
         counts["departments"] += copy_rows(CaseDepartment, DEPT_COLUMNS, depts)
+        counts["extensions"] += copy_rows(ExtensionRequest, EXTENSION_COLUMNS, extensions)
         progress.advance(len(case_rows))
-        for bucket in (case_rows, events, hops, depts):
+        for bucket in (case_rows, events, hops, depts, extensions):
             bucket.clear()
 
     merged = sorted([(t, None) for t in times] + story_at, key=lambda x: x[0])
@@ -524,17 +464,18 @@ def load(ctx, root, total, label):
         dropped = _bulk_mode() if total >= BULK_MODE_FROM else []
         case_id = first_id
         for created_at, story in merged:
-            row, ev, hp, dp = sim.case(case_id, created_at, story)
+            row, ev, hp, dp, ex = sim.case(case_id, created_at, story)
             case_rows.append(row)
             events.extend(ev)
             hops.extend(hp)
             depts.extend(dp)
+            extensions.extend(ex)
             case_id += 1
             if len(case_rows) >= 20_000:
                 flush()
         flush()
         _restore_indexes(dropped, progress)
-        for model in (Case, CaseEvent, CaseHop, CaseDepartment):
+        for model in (Case, CaseEvent, CaseHop, CaseDepartment, ExtensionRequest):
             reset_sequence(model)
         for (community, year), last in sim.sequences.items():
             seq, _ = CaseNumberSequence.objects.get_or_create(community_id=community, year=year)

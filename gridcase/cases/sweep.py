@@ -8,17 +8,16 @@ running it twice (or on two workers) warns once and escalates once.
 cases they simulate exactly as the sweep would have.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gridcase.grids.choices import Level
 from gridcase.notifications.models import Kind
 from gridcase.notifications.services import notify
 
-from . import workflow
+from . import rules, workflow
 from .choices import SlaState, Stage
 from .models import Case
 from .sla import Limits, limits_for
@@ -37,13 +36,13 @@ def due(case, now: datetime) -> str | None:
 
 
 def mark_payload(case, level: str) -> dict:
-    """The payload of the `sla_yellow` / `sla_red` event."""
-    return {"sla_state": level, "stage": case.sla_stage, "deadline": case.sla_red_at.isoformat()}
+    """The payload of the `sla_yellow` / `sla_red` event (the deadline in UTC, as the database returns it)."""
+    return {"sla_state": level, "stage": case.sla_stage, "deadline": case.sla_red_at.astimezone(UTC).isoformat()}
 
 
 def escalates(limits: Limits, owner_level: str) -> bool:
-    """Does a red mark escalate the case? Where the policy says so and a higher level exists below the street."""
-    return limits.auto_escalate and owner_level not in (Level.STREET, Level.DISTRICT)
+    """Does a red mark escalate the case? Where the policy says so, below the street."""
+    return limits.auto_escalate and rules.escalates_from(owner_level)
 
 
 def due_for_yellow(now):

@@ -1,10 +1,37 @@
-"""Seeded cases follow the workflow's rules: the event-replay property holds for every one of them."""
+"""Seeded cases follow the live rules: the event-replay property holds for every one of them, and a seeded case
+ends in the state a live case reaches with the same input."""
 
-from gridcase.cases import seeding
-from gridcase.cases.models import Case, CaseDepartment, CaseEvent, CaseNumberSequence
+import json
+import random
+from datetime import timedelta
+from types import SimpleNamespace
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from gridcase.cases import seeding, services, sweep, workflow
+from gridcase.cases.models import (
+    Case,
+    CaseDepartment,
+    CaseEvent,
+    CaseHop,
+    CaseNumberSequence,
+    Category,
+    ExtensionRequest,
+)
+from gridcase.cases.simulation import (
+    CASE_COLUMNS,
+    DEPT_COLUMNS,
+    EVENT_COLUMNS,
+    EXTENSION_COLUMNS,
+    HOP_COLUMNS,
+)
 from gridcase.core.seeding import SeedContext
+from gridcase.grids.models import Building, Department, Grid, Household, Unit
 
 from .conftest import assert_replays
+
+User = get_user_model()
 
 
 def test_seeded_cases_replay_and_are_idempotent(city, category, make_case):
@@ -30,3 +57,151 @@ def test_seeded_cases_replay_and_are_idempotent(city, category, make_case):
     new = make_case()
     seq = CaseNumberSequence.objects.get(community=city.community, year=int(new.number[:4]))
     assert new.number.endswith(f"{seq.last:06d}") and new.number not in numbers
+
+
+# --- a seeded case and a live case with the same input end in the same state --------------------------------
+
+def _story(world, code, path, delays, **more):
+    topic = next(t for t in world.topics if t[0].code == code)
+    return {"grid": more.pop("grid"), "topic": topic, "source": "patrol", "path": path, "delays": delays, **more}
+
+
+def _seed_one(city, story, created_at, merge_into=None):
+    world = seeding.World(city.street)
+    sim = seeding.Simulator(world, random.Random(11), timezone.now(), first_extension_id=1)
+    if merge_into is not None:
+        sim.last_in_grid[story["grid"]] = SimpleNamespace(pk=merge_into.pk, number=merge_into.number)
+    return sim.case(10**7, created_at, story)
+
+
+def _input(action, comment, payload):
+    """The input the seeder gave an action, read back from its event."""
+    keys = {"reject": ["reason"], "reopen": ["reason"], "merge": [("into", "merged_into")], "assign": ["assignee"],
+            "whistle": ["departments", "report_by"], "score_department": ["department", "score"],
+            "request_extension": ["hours"], "decide_extension": ["approve"], "rate": ["rating"]}.get(action, [])
+    data = {}
+    for key in keys:
+        name, source = key if isinstance(key, tuple) else (key, key)
+        data[name] = payload[source]
+    text = {"reject": "reason", "reopen": "reason", "escalate": "reason", "request_extension": "reason",
+            "score_department": "comment", "rate": "comment"}.get(action, "note")
+    data.setdefault(text, comment)
+    return data
+
+
+def _play_live(rows):
+    """Report the seeded case through services.create_case and run its events through the live workflow and the
+    sweep, at the same instants, as the same people."""
+    case_row, events, *_ = rows
+    c = dict(zip(CASE_COLUMNS, case_row, strict=True))
+    place = {"building": Building, "unit": Unit, "household": Household, "dedicated_grid": Grid}
+    data = {"category": Category.objects.get(pk=c["category_id"]), "grid": Grid.objects.get(pk=c["grid_id"]),
+            "title": c["title"], "description": c["description"], "priority": c["priority"], "scope": c["scope"],
+            "source": c["source"], "reporter_name": c["reporter_name"],
+            **{k: model.objects.get(pk=c[f"{k}_id"]) for k, model in place.items() if c[f"{k}_id"]}}
+    case = services.create_case(User.objects.get(pk=c["reporter_id"]), data, now=c["created_at"]).case
+    for _, action, actor, _, _, _, comment, payload, at in events[1:]:
+        if action.startswith("sla_"):
+            sweep.mark(case.pk, action.removeprefix("sla_"), at)
+        elif actor is not None:  # an escalation without an actor is the sweep's, done by mark()
+            case.refresh_from_db()
+            workflow.apply(case.pk, action, User.objects.get(pk=actor), _input(action, comment, json.loads(payload)),
+                           version=case.version, now=at)
+    return Case.objects.get(pk=case.pk)
+
+
+def _state(case_row, events, hops, links, extensions):
+    """Everything a case is, without its own id and number; extension ids as their order."""
+    ext_ids = {e[0]: i for i, e in enumerate(extensions)}
+
+    def payload(p):
+        p = dict(json.loads(p) if isinstance(p, str) else p)
+        if "extension" in p:
+            p["extension"] = ext_ids[p["extension"]]
+        return p
+
+    row = dict(zip(CASE_COLUMNS, case_row, strict=True))
+    return {"case": {k: v for k, v in row.items() if k not in ("id", "number")},
+            "events": [(*e[1:7], payload(e[7]), e[8]) for e in events],
+            "hops": [tuple(h[1:]) for h in hops], "links": [tuple(d[1:]) for d in links],
+            "extensions": [tuple(e[2:]) for e in extensions]}
+
+
+def _live_state(case):
+    extensions = list(ExtensionRequest.objects.filter(case=case).order_by("id").values_list(*EXTENSION_COLUMNS))
+    return _state(
+        [getattr(case, k) for k in CASE_COLUMNS],
+        list(CaseEvent.objects.filter(case=case).order_by("id").values_list(*EVENT_COLUMNS)),
+        list(CaseHop.objects.filter(case=case).order_by("id").values_list(*HOP_COLUMNS)),
+        list(CaseDepartment.objects.filter(case=case).order_by("id").values_list(*DEPT_COLUMNS)),
+        extensions)
+
+
+def _same(city, story, merge_into=None):
+    created_at = timezone.now() - timedelta(days=30)
+    rows = _seed_one(city, story, created_at, merge_into)
+    live = _play_live(rows)
+    seeded, played = _state(*rows), _live_state(live)
+    for part in ("case", "events", "hops", "links", "extensions"):
+        assert seeded[part] == played[part], part
+    return seeded
+
+
+def test_a_seeded_and_a_live_case_end_alike_reopened_after_a_bad_rating(city, category):
+    world = seeding.World(city.street)
+    story = _story(world, "env_drain", ["accept", "assign", "start", "request_extension", "decide_extension", "resolve",
+                                        "verify", "close", "rate"], [0.5] * 13, grid=city.micro.pk,
+                   reporter=city.worker.pk, rating="dissatisfied")
+    seeded = _same(city, story)
+    actions = [e[0] for e in seeded["events"]]
+    assert actions.count("close") == 2 and "decide_extension" in actions and seeded["case"]["reopen_count"] == 1
+
+
+def test_a_seeded_and_a_live_case_end_alike_with_departments(city, category):
+    world = seeding.World(city.street)
+    story = _story(world, "facility_leak", ["escalate", "accept", "whistle", "report_in", "reply", "score_department",
+                                            "assign", "start", "resolve", "verify", "close"], [0.5] * 11,
+                   grid=city.micro.pk, reporter=city.worker.pk)
+    seeded = _same(city, story)
+    assert seeded["case"]["owner_grid_id"] == city.grid.pk and seeded["case"]["status"] == "closed"
+    assert seeded["links"][0][9] is not None and seeded["links"][0][11]  # replied, scored
+
+
+def test_a_seeded_and_a_live_case_end_alike_through_the_sweep(city, category):
+    """Left past its deadline, a micro-grid case is marked and escalated by the sweep (the policy says so), then
+    assigned again by its new owner before the story goes on."""
+    world = seeding.World(city.street)
+    story = _story(world, "env_drain", ["accept", "assign", "start", "resolve", "verify", "close"],
+                   [0.5, 0.5, 0.5, 200, 0.5, 0.5], grid=city.micro.pk, reporter=city.worker.pk)
+    seeded = _same(city, story)
+    actions = [e[0] for e in seeded["events"]]
+    assert "sla_red" in actions and seeded["case"]["escalation_count"] >= 1
+    escalation = next(e for e in seeded["events"] if e[0] == "escalate")
+    assert escalation[1] is None and seeded["case"]["status"] == "closed"
+    assert any(h[4] == "auto_escalate" for h in seeded["hops"])
+
+
+def test_a_seeded_and_a_live_case_end_alike_under_the_skip_rule(city, category):
+    """The skip rule ranks priorities: a rule from "high" lifts an urgent case too (the seeder once compared with
+    `==` and left such cases in the micro-grid)."""
+    gas_co = Department.objects.create(code="gas", name="燃气公司", kind="gas", area=city.street)
+    Category.objects.filter(code="safety_gas").update(skip_min_priority="high")
+    world = seeding.World(city.street)
+    story = _story(world, "safety_gas", ["accept", "assign", "start", "resolve", "verify", "close"], [0.2] * 6,
+                   grid=city.micro.pk, reporter=city.worker.pk, priority="urgent")
+    seeded = _same(city, story)
+    created = seeded["events"][0][6]
+    assert seeded["case"]["status"] == "closed"
+    assert created["skip_rule"] == "street" and created["departments"] == [gas_co.pk]
+    assert created["copied_grids"] == [city.community.pk, city.micro.pk]
+    assert [h[2] for h in seeded["hops"] if h[0] == "department"] == [gas_co.pk]
+
+
+def test_a_seeded_and_a_live_case_end_alike_when_merged_or_rejected(city, category, make_case):
+    target = make_case(title="先报的那一件")
+    world = seeding.World(city.street)
+    merged = _same(city, _story(world, "env_drain", ["merge"], [0.5], grid=city.micro.pk, reporter=city.worker.pk),
+                   merge_into=target)
+    assert merged["case"]["merged_into_id"] == target.pk and merged["events"][-1][6]["into_number"] == target.number
+    rejected = _same(city, _story(world, "env_drain", ["reject"], [0.5], grid=city.micro.pk, reporter=city.worker.pk))
+    assert rejected["case"]["status"] == "rejected"

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from gridcase.grids import tree
-from gridcase.grids.choices import Level
 from gridcase.grids.models import Membership
 from gridcase.notifications.models import Kind
 
@@ -188,7 +187,7 @@ def close(at, note=""):
 def below_the_street(ctx):
     if state.ASSIGNEE not in ctx.relations and not ctx.roles & state.WORKERS:
         raise Forbidden()
-    if ctx.case.owner_grid.level in (Level.STREET, Level.DISTRICT):
+    if not rules.escalates_from(ctx.case.owner_grid.level):
         raise InvalidTransition(_("This case is already owned by the street; whistle departments instead."))
 
 

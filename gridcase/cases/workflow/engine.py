@@ -109,9 +109,9 @@ def allowed_actions(case, scope: Scope) -> list[str]:
 # --- applying -----------------------------------------------------------------------------------------------
 
 def apply(case_id, action: str, actor, data: dict | None = None, *, version=None, if_match: bool = False,
-          present=None) -> Case:
+          present=None, now=None) -> Case:
     """Run `action` on the case as `actor`. `version` is the version the caller saw; `present(case)` renders
-    the current case for a conflict answer."""
+    the current case for a conflict answer; `now` (default: the clock) is when it happens."""
     act = REGISTRY.get(action)
     if act is None:
         raise NotFound(_("Unknown action."))
@@ -119,7 +119,7 @@ def apply(case_id, action: str, actor, data: dict | None = None, *, version=None
     case = load(case_id, scope)
     if case is None:
         raise NotFound()
-    ctx = context(case, actor, scope, data)
+    ctx = context(case, actor, scope, data, now)
     if not state.permitted(action, ctx.roles, ctx.relations):
         raise Forbidden()
     if parse_version(version) != case.version:

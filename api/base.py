@@ -8,7 +8,7 @@ enforced exactly as in admin and import.
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import models, transaction
 from rest_framework import serializers, viewsets
 
 from gridcase.core.errors import Forbidden
@@ -17,8 +17,25 @@ from gridcase.grids.scoping import forget_scope, scope_for
 from .errors import django_validation_to_fields
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false (JSON), or the strings "true"/"false" (a form). DRF's own also takes 0, 1, 0.0, "yes",
+    "on", "T" …, which the schema (`type: boolean`) calls invalid."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, str) and data in ("true", "false"):
+            return data == "true"
+        self.fail("invalid", input=data)
+
+
+STRICT_FIELD_MAPPING = {**serializers.ModelSerializer.serializer_field_mapping, models.BooleanField: StrictBooleanField}
+
+
 class CleanModelSerializer(serializers.ModelSerializer):
     """Runs the model's `full_clean()` during validation: invariants live in the model, once."""
+
+    serializer_field_mapping = STRICT_FIELD_MAPPING
 
     def validate(self, data):
         data = super().validate(data)

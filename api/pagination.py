@@ -88,7 +88,7 @@ class StrictPageNumberPagination(StrictPageSizeMixin, PageNumberPagination):
         return {self.page_query_param, self.page_size_query_param}
 
     def get_page_number(self, request, paginator):
-        raw = request.query_params.get(self.page_query_param) or "1"
+        raw = request.query_params.get(self.page_query_param, "1")
         if raw in self.last_page_strings:
             return raw
         if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:

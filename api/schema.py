@@ -139,4 +139,9 @@ class AutoSchema(BaseAutoSchema):
         for code in sorted(self.error_codes()):
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(RESPONSES[code], str(code), direction=direction)
+        for code, response in responses.items():
+            # An error a view described in words only (`OpenApiResponse(description=…)`) still has the shape.
+            if code[0] in "45" and not response.get("content"):
+                shaped = self._get_response_for_code(ErrorSerializer, code, direction=direction)
+                responses[code] = {**shaped, "description": response.get("description") or ERRORS.get(int(code), "")}
         return responses

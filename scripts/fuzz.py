@@ -125,11 +125,23 @@ def real_ids(base, token) -> dict:
     return {k: v for k, v in ids.items() if v}
 
 
-def config_file(work: Path, ids: dict) -> Path:
+def id_type(schema, resource) -> str:
+    for path, ops in schema["paths"].items():
+        if path.startswith(f"/api/v1/{resource}/{{id}}/"):
+            for op in ops.values():
+                for param in op.get("parameters", []) if isinstance(op, dict) else []:
+                    if param["in"] == "path" and param["name"] == "id":
+                        return param["schema"].get("type", "string")
+    return "string"
+
+
+def config_file(work: Path, ids: dict, schema: dict) -> Path:
+    """Real ids for `{id}` (typed as the schema types that resource's id), offered most of the time."""
     lines = ["[cache]", "enabled = false", ""]
     for resource, values in ids.items():
         key = resource.replace("-", "_")
-        lines += [f"[dictionaries.{key}]", f"values = {json.dumps(values)}", ""]
+        typed = [int(v) for v in values] if id_type(schema, resource) == "integer" else values
+        lines += [f"[dictionaries.{key}]", f"values = {json.dumps(typed)}", ""]
     for resource in ids:
         key = resource.replace("-", "_")
         lines += ["[[operations]]", f'include-path-regex = "^/api/v1/{resource}/\\\\{{id\\\\}}/"',
@@ -161,8 +173,8 @@ def live(work: Path, examples: int, seed: str) -> dict:
     results = {"ok": True, "requests": 0, "operations": set()}
     try:
         wait_for(f"{base}/healthz")
-        config = config_file(work, real_ids(base, login(base, "micro0101")))
         schema = http("GET", f"{base}/api/schema/?format=json")
+        config = config_file(work, real_ids(base, login(base, "micro0101")), schema)
         results["operations"] = {f"{m.upper()} {p}" for p, ops in schema["paths"].items() for m in ops
                                  if m in ("get", "post", "put", "patch", "delete")}
         for user, role in ROLES.items():

@@ -188,6 +188,14 @@ def test_a_4kb_query_string_answers_json(city, client_for):
     assert body["fields"] == {}
 
 
+def test_gunicorn_lets_a_4kb_request_line_reach_django(settings):
+    """gunicorn's own limit (4094 bytes) would answer a 4 KB query string itself, in plain text."""
+    import runpy
+
+    conf = runpy.run_path(str(settings.BASE_DIR / "deploy" / "gunicorn.conf.py"))
+    assert conf["limit_request_line"] >= 8190
+
+
 # --- cursors and page sizes ------------------------------------------------------------------------------------
 
 def _cursor(**tokens):
@@ -289,6 +297,19 @@ def test_an_id_that_is_not_a_whole_number_is_refused(assignee, city, case, drive
     case = drive(case, "accept")
     body = assert_error(act(city.secretary, case, "assign", assignee=assignee), 400)
     assert "assignee" in body["fields"]
+
+
+@pytest.mark.parametrize("value", [0.0, 1, "yes", "on"])
+def test_a_boolean_is_true_or_false(value, city, client_for):
+    response = client_for(city.secretary).patch(f"/api/v1/residents/{city.resident.pk}/", {"is_active": value},
+                                                format="json")
+    assert "is_active" in assert_error(response, 400)["fields"]
+    city.resident.refresh_from_db()
+    assert city.resident.is_active
+
+
+def test_an_empty_page_number_is_refused(city, client_for):
+    assert "page" in assert_error(client_for(city.worker).get("/api/v1/visits/due/?page="), 400)["fields"]
 
 
 # --- unknown paths and Django's own errors -------------------------------------------------------------------

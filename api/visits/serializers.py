@@ -10,6 +10,7 @@ from gridcase.grids.models import Household, Resident
 from gridcase.visits.choices import ContactKind, Need, Wellbeing
 from gridcase.visits.models import CarePlan, CarePlanItem, Visit
 
+from ..base import StrictBooleanField
 from ..files import visit_photo_url
 from ..grids.serializers import household_label
 
@@ -70,7 +71,7 @@ class VisitCreateSerializer(serializers.Serializer):
     findings = serializers.CharField(allow_blank=True, required=False, default="", max_length=4000)
     needs = serializers.ListField(child=serializers.ChoiceField(choices=Need.choices), required=False, default=list,
                                   max_length=len(Need.values))
-    pension_certified = serializers.BooleanField(required=False, default=False)
+    pension_certified = StrictBooleanField(required=False, default=False)
     photo = serializers.ImageField(required=False, allow_null=True)
     open_case = JSONObjectField(required=False, allow_null=True)
 

@@ -1,5 +1,5 @@
-"""Shared machinery for `gridcase seed demo|city`: a context handed to each app's seeder, a progress bar,
-and fast bulk loading (PostgreSQL COPY; bulk_create elsewhere).
+"""Shared machinery for `gridcase seed demo|city`: a context handed to each app's seeder and a progress bar.
+Fast bulk loading (PostgreSQL COPY, bulk mode) lives in `gridcase.core.bulk`.
 
 Each domain app may provide `gridcase/<app>/seeding.py` with `seed_demo(ctx)` and `seed_city(ctx)`;
 the seed command calls them in order: grids, cases, visits, then any others. Seeders must be idempotent
@@ -12,8 +12,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
 from django.utils import timezone
+
+# Until every seeder imports them from gridcase.core.bulk.
+from .bulk import analyze, copy_rows, next_id, reset_sequence  # noqa: F401
 
 APP_ORDER = ["grids", "cases", "visits", "notifications", "stats", "intake"]
 DEMO_PASSWORD = "gridcase123"
@@ -64,77 +66,3 @@ class SeedContext:
 
     def progress(self, label: str, total: int) -> Progress:
         return Progress(label, total)
-
-
-def copy_rows(model, columns: list[str], rows, batch: int = 50_000) -> int:
-    """Insert many rows fast. `columns` are database column names (e.g. "grid_id"); rows are tuples.
-
-    On PostgreSQL this streams with COPY; elsewhere it falls back to executemany in batches.
-    Returns the number of rows written. No model save() or signals run: the caller computes every column.
-    """
-    table = model._meta.db_table
-    count = 0
-    if connection.vendor == "postgresql":
-        cols = ", ".join(f'"{c}"' for c in columns)
-        with connection.cursor() as cursor:
-            raw = cursor.cursor  # psycopg 3 cursor
-            with raw.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row(row)
-                    count += 1
-        return count
-    # Elsewhere (SQLite): let each field turn the Python value into what the backend stores
-    # (UUIDs as hex, aware datetimes, JSON), then insert in batches.
-    by_column = {f.column: f for f in model._meta.concrete_fields}
-    fields = [by_column[c] for c in columns]
-
-    def prep(row):
-        out = []
-        for f, v in zip(fields, row, strict=True):
-            if v is None or (isinstance(v, str) and f.get_internal_type() == "JSONField"):
-                out.append(v)
-            else:
-                out.append(f.get_db_prep_save(v, connection))
-        return out
-
-    placeholders = ", ".join(["%s"] * len(columns))
-    sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({placeholders})'
-    chunk = []
-    with connection.cursor() as cursor:
-        for row in rows:
-            chunk.append(prep(row))
-            if len(chunk) >= batch:
-                cursor.executemany(sql, chunk)
-                count += len(chunk)
-                chunk = []
-        if chunk:
-            cursor.executemany(sql, chunk)
-            count += len(chunk)
-    return count
-
-
-def reset_sequence(model) -> None:
-    """After COPY with explicit ids, move the id sequence past them (PostgreSQL)."""
-    if connection.vendor != "postgresql":
-        return
-    table = model._meta.db_table
-    pk = model._meta.pk.column
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{pk}'), "
-            f"COALESCE((SELECT MAX(\"{pk}\") FROM \"{table}\"), 1))"
-        )
-
-
-def next_id(model) -> int:
-    from django.db.models import Max
-
-    return (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-
-
-def analyze() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-
-

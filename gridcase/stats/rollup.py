@@ -10,13 +10,14 @@ import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from gridcase.cases.models import Case, CaseDepartment, Category
-from gridcase.core.seeding import copy_rows
+from gridcase.core.bulk import analyze as analyze_tables
+from gridcase.core.bulk import copy_rows
 
 from . import buckets, kpis
 from .models import (
@@ -229,12 +230,8 @@ def refresh(now: datetime | None = None) -> dict:
 
 def analyze() -> None:
     """Fresh planner statistics after a bulk rebuild (PostgreSQL), so subtree queries use the (grid, day) index."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for model in (CaseDailyRollup, CaseRollupBucket, CaseMonthlyRollup, CaseMonthlyBucket,
-                      DepartmentDailyRollup, DepartmentRollupBucket):
-            cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+    analyze_tables([CaseDailyRollup, CaseRollupBucket, CaseMonthlyRollup, CaseMonthlyBucket,
+                    DepartmentDailyRollup, DepartmentRollupBucket])
 
 
 def all_days() -> set[date]:

@@ -1,0 +1,230 @@
+"""Writing many rows fast: the COPY and bulk-mode helpers every seeder and the stats rollups share.
+
+- `copy_rows(model, columns, rows)`: PostgreSQL COPY; elsewhere (SQLite) executemany in batches.
+- `CopyTable`: rows for one model, with every column the caller does not compute at its default.
+- `CopyPipeline`: on PostgreSQL, COPY one batch in a worker thread while the caller computes the next.
+- `next_id` / `reset_sequence`: explicit primary keys before a load, the id sequence moved past them after.
+- `bulk_mode(models)` / `restore_indexes(defs)`: for very large loads on PostgreSQL, skip foreign-key
+  triggers and drop the secondary indexes for the rest of the transaction, then rebuild them once.
+- `analyze(models)`: fresh planner statistics after a load.
+
+No model `save()` or signal runs for rows written here: the caller computes every column.
+"""
+
+import json
+import queue
+import threading
+
+from django.db import connection, transaction
+from django.db.models import NOT_PROVIDED, Max
+
+
+def copy_rows(model, columns: list[str], rows, batch: int = 50_000) -> int:
+    """Insert many rows fast. `columns` are database column names (e.g. "grid_id"); rows are tuples.
+
+    On PostgreSQL this streams with COPY; elsewhere it falls back to executemany in batches.
+    Returns the number of rows written. No model save() or signals run: the caller computes every column.
+    """
+    table = model._meta.db_table
+    count = 0
+    if connection.vendor == "postgresql":
+        cols = ", ".join(f'"{c}"' for c in columns)
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # psycopg 3 cursor
+            with raw.copy(f'COPY "{table}" ({cols}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+        return count
+    # Elsewhere (SQLite): let each field turn the Python value into what the backend stores
+    # (UUIDs as hex, aware datetimes, JSON), then insert in batches.
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    fields = [by_column[c] for c in columns]
+
+    def prep(row):
+        out = []
+        for f, v in zip(fields, row, strict=True):
+            if v is None or (isinstance(v, str) and f.get_internal_type() == "JSONField"):
+                out.append(v)
+            else:
+                out.append(f.get_db_prep_save(v, connection))
+        return out
+
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f'INSERT INTO "{table}" ({", ".join(columns)}) VALUES ({placeholders})'
+    chunk = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            chunk.append(prep(row))
+            if len(chunk) >= batch:
+                cursor.executemany(sql, chunk)
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            cursor.executemany(sql, chunk)
+            count += len(chunk)
+    return count
+
+
+class CopyTable:
+    """Rows for one model: the columns we compute, plus every other column at its default.
+
+    Another app may add a column to a model we load; it gets its field default (or NULL) instead of
+    breaking the seed.
+    """
+
+    def __init__(self, model, attnames, now):
+        self.model = model
+        by_attname = {f.attname: f for f in model._meta.concrete_fields}
+        self.columns = [by_attname[a].column for a in attnames]
+        self.extra = ()
+        extra_values = []
+        for f in model._meta.concrete_fields:
+            if f.attname in attnames:
+                continue
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                value = now
+            elif getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED and not f.has_default():
+                continue  # the database fills it
+            elif f.has_default():
+                value = f.get_default()
+            elif f.null:
+                value = None
+            else:
+                raise RuntimeError(f"seed: {model.__name__}.{f.name} needs a value; update the seeder loading it")
+            if isinstance(value, dict | list):
+                value = json.dumps(value)
+            self.columns.append(f.column)
+            extra_values.append(value)
+        self.extra = tuple(extra_values)
+
+    def copy(self, rows) -> int:
+        extra = self.extra
+        if extra:
+            rows = (tuple(r) + extra for r in rows)
+        return copy_rows(self.model, self.columns, rows)
+
+    def copy_raw(self, raw_connection, rows) -> int:
+        """COPY on a psycopg connection directly (used from the pipeline's worker thread)."""
+        extra, count = self.extra, 0
+        cols = ", ".join(f'"{c}"' for c in self.columns)
+        with raw_connection.cursor() as cursor:
+            with cursor.copy(f'COPY "{self.model._meta.db_table}" ({cols}) FROM STDIN') as copy:
+                for r in rows:
+                    copy.write_row(tuple(r) + extra if extra else r)
+                    count += 1
+        return count
+
+
+class CopyPipeline:
+    """On PostgreSQL, COPY one batch in a worker thread while the main thread generates the next one.
+
+    The server then inserts and indexes rows while Python computes (names, encryption) instead of each
+    waiting for the other. The worker uses the same psycopg connection, hence the same transaction; the
+    main thread does not touch the database until `close()` has drained the queue.
+    Elsewhere (SQLite) batches are written in line.
+    """
+
+    def __init__(self):
+        self.threaded = connection.vendor == "postgresql"
+        self.counts: dict = {}
+        self.error = None
+        if self.threaded:
+            connection.ensure_connection()
+            self.raw = connection.connection
+            self.queue = queue.Queue(maxsize=2)
+            self.thread = threading.Thread(target=self.work, name="seed-copy", daemon=True)
+            self.thread.start()
+
+    def put(self, key, table: CopyTable, rows):
+        if not self.threaded:
+            self.counts[key] = self.counts.get(key, 0) + table.copy(rows)
+            return
+        if self.error is not None:
+            raise self.error
+        self.queue.put((key, table, rows))
+
+    def work(self):
+        while True:
+            item = self.queue.get()
+            if item is None:
+                return
+            if self.error is not None:
+                continue  # drain; the main thread raises
+            key, table, rows = item
+            try:
+                self.counts[key] = self.counts.get(key, 0) + table.copy_raw(self.raw, rows)
+            except BaseException as exc:  # handed to the main thread
+                self.error = exc
+
+    def close(self):
+        if self.threaded:
+            self.queue.put(None)
+            self.thread.join()
+            self.threaded = False
+        if self.error is not None:
+            raise self.error
+        return self.counts
+
+
+def next_id(model) -> int:
+    return (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+
+
+def reset_sequence(model) -> None:
+    """After COPY with explicit ids, move the id sequence past them (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return
+    table = model._meta.db_table
+    pk = model._meta.pk.column
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('\"{table}\"', '{pk}'), "
+            f"COALESCE((SELECT MAX(\"{pk}\") FROM \"{table}\"), 1))"
+        )
+
+
+def bulk_mode(models) -> list:
+    """For big loads on PostgreSQL, inside a transaction: skip per-row foreign-key triggers (rows are
+    consistent by construction) and drop the models' secondary indexes, rebuilt once by `restore_indexes`.
+    Returns the index definitions to restore (none elsewhere)."""
+    if connection.vendor != "postgresql":
+        return []
+    tables = [m._meta.db_table for m in models]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        try:
+            with transaction.atomic():
+                cursor.execute("SET LOCAL session_replication_role = replica")
+        except Exception:  # noqa: BLE001 - not a superuser: keep the checks, only slower
+            pass
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
+            "AND indexname NOT IN (SELECT conname FROM pg_constraint)", [tables])
+        defs = cursor.fetchall()
+        for name, _ in defs:
+            cursor.execute(f'DROP INDEX "{name}"')
+    return defs
+
+
+def restore_indexes(defs) -> None:
+    """Rebuild the indexes `bulk_mode` dropped and turn the foreign-key triggers back on."""
+    if not defs:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for _, definition in defs:
+            cursor.execute(definition)
+        cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def analyze(models=None) -> None:
+    """Fresh planner statistics after a load (PostgreSQL): for the given models' tables, or everything."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if models is None:
+            cursor.execute("ANALYZE")
+            return
+        for model in models:
+            cursor.execute(f'ANALYZE "{model._meta.db_table}"')

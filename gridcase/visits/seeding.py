@@ -2,7 +2,7 @@
 
 Both seeders work on whatever tree the grids seeder loaded (`ctx.root`, else every grid), finding residents
 by their tags and visitors by their Membership role, and touch only residents that have no plan yet, so a
-second run adds nothing. Rows are streamed with COPY (`gridcase.core.seeding.copy_rows`); no signal or
+second run adds nothing. Rows are streamed with COPY (`gridcase.core.bulk.copy_rows`); no signal or
 save() runs, so the plan's items are computed here with the same cadence rules as `services.refresh_plan`.
 
 - demo: about four months of history; most residents visited on time, some late, some overdue today; one
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
-from gridcase.core.seeding import copy_rows, next_id, reset_sequence
+from gridcase.core.bulk import copy_rows, next_id, reset_sequence
 from gridcase.grids import tree
 from gridcase.grids.choices import Role
 from gridcase.grids.models import Grid, Membership, Resident

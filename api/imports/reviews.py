@@ -3,7 +3,7 @@ grid they were imported into; the uploader's report says only `needs_review`).
 
 Listed for the street dispatchers and administrators holding the import's grid or an ancestor; anyone
 else sees none (404 by id). `POST /api/v1/import-reviews/{id}/decide/ {"decision": "merge" | "dismiss",
-"note"}` decides once (409 `already_decided` after). The rules live in gridcase/grids/reviews.py.
+"note"}` decides once (409 `already_decided` after). The rules live in gridcase/grids/imports/reviews.py.
 """
 
 import django_filters
@@ -12,7 +12,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gridcase.grids import reviews
+from gridcase.grids.imports import reviews
 from gridcase.grids.models import ImportReview
 from gridcase.grids.scoping import scope_for
 

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from gridcase.core import spreadsheet
 from gridcase.core.errors import Conflict, NotFound, ValidationFailed
-from gridcase.grids import importer, jobs
+from gridcase.grids import imports, jobs
 from gridcase.grids.models import Grid, ImportJob
 from gridcase.grids.scoping import scope_for
 
@@ -42,7 +42,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
     def get_report(self, job) -> dict | None:
         # Lists stay light; the detail carries the report, rendered in the reader's language.
         if self.context.get("with_report"):
-            return importer.render_report(job.report)
+            return imports.render_report(job.report)
         return None
 
 
@@ -81,7 +81,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         job = self.get_job(pk)
         if job.report is None:
             raise Conflict(_("The import has not finished yet."), code="not_ready")
-        header, rows = importer.report_rows(job.report)
+        header, rows = imports.report_rows(job.report)
         if kind == "xlsx":
             response = HttpResponse(spreadsheet.xlsx_bytes(header, rows), content_type=spreadsheet.XLSX_TYPE)
         else:
@@ -110,27 +110,27 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         grid = self.find_grid(request.data.get("grid"))
         upload = request.FILES.get("file")
         if upload is None:
-            raise importer.ImportFileError("file_missing")
-        if upload.size > importer.max_bytes():
-            raise importer.ImportFileError("file_too_large", max=importer.max_bytes() // (1024 * 1024) or 1)
+            raise imports.ImportFileError("file_missing")
+        if upload.size > imports.max_bytes():
+            raise imports.ImportFileError("file_too_large", max=imports.max_bytes() // (1024 * 1024) or 1)
         data = upload.read()
         # Scope and role first (404/403), then the file (400), then the rows.
-        runner = importer.ResidentImporter(request.user, grid)
-        check = importer.check_file(data)  # cheap: size, type, and a workbook's unpacked size and row count
+        runner = imports.ResidentImporter(request.user, grid)
+        check = imports.check_file(data)  # cheap: size, type, and a workbook's unpacked size and row count
         name = upload.name or ""
         if not check.fits_a_request():
             # A large workbook is parsed by a worker under a time limit, never by a request thread; the
             # row count is the sheet's (header included) until the worker has read it.
             return self.queue(request, grid, data, name, check.file_type, check.lines)
-        table = importer.read_table(data, check)
-        if len(table.rows) > importer.sync_max_rows():
+        table = imports.read_table(data, check)
+        if len(table.rows) > imports.sync_max_rows():
             return self.queue(request, grid, data, name, table.file_type, len(table.rows))
         report = runner.run(table)
         counts = {k: report[k] for k in ("created", "updated", "unchanged", "refused")}
         return Response({"id": None, "grid": grid.pk, "grid_code": grid.code, "filename": name,
                          "file_type": table.file_type, "status": ImportJob.Status.DONE, "total_rows": report["total"],
                          "rows_done": report["total"], "counts": counts, "error": "",
-                         "report": importer.render_report(report)}, status=status.HTTP_200_OK)
+                         "report": imports.render_report(report)}, status=status.HTTP_200_OK)
 
     def queue(self, request, grid, data, name, file_type, total_rows):
         with transaction.atomic():

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import importer
+from . import imports
 from .models import ImportJob
 
 User = get_user_model()
@@ -43,11 +43,11 @@ def process(job_id: int) -> ImportJob | None:
         ImportJob.objects.filter(pk=job_id).update(rows_done=done, total_rows=total, counts=dict(counts))
 
     # The worker stops the import itself at the time limit; the task's soft limit (tasks.py) is the backstop.
-    deadline = time.monotonic() + importer.time_limit()
+    deadline = time.monotonic() + imports.time_limit()
     try:
-        report = importer.import_file(job.user, job.grid, bytes(job.content), progress=progress, job=job,
+        report = imports.import_file(job.user, job.grid, bytes(job.content), progress=progress, job=job,
                                       deadline=deadline)
-    except importer.ImportFileError as exc:
+    except imports.ImportFileError as exc:
         finish(job, ImportJob.Status.FAILED, error=exc.code)
     except SoftTimeLimitExceeded:
         finish(job, ImportJob.Status.FAILED, error="time_limit")

@@ -446,28 +446,28 @@ class TestFilesThatCannotHoldAThread:
 
     def test_blank_rows_count_while_parsing_too(self, settings):
         # Whatever the zip says, the parser stops once it has read more rows than allowed, blank ones included.
-        from gridcase.grids import importer
+        from gridcase.grids import imports
 
         settings.IMPORT_MAX_ROWS = 1_000
         data = blank_rows_xlsx(200_000)
-        with pytest.raises(importer.ImportFileError) as refused:
-            importer.read_table(data, check=importer.FileCheck("xlsx", 0, 0))
+        with pytest.raises(imports.ImportFileError) as refused:
+            imports.read_table(data, check=imports.FileCheck("xlsx", 0, 0))
         assert refused.value.code == "too_many_rows"
         text = ("姓名,楼栋,单元,房号\n" + "\n" * 200_000 + "张三,1栋,1,101\n").encode()
-        with pytest.raises(importer.ImportFileError) as refused:
-            importer.read_table(text)
+        with pytest.raises(imports.ImportFileError) as refused:
+            imports.read_table(text)
         assert refused.value.code == "too_many_rows"
 
     def test_a_large_workbook_is_queued_without_parsing_in_the_request(self, city, client_for, settings,
                                                                        monkeypatch):
-        from gridcase.grids import importer
+        from gridcase.grids.imports import reading
 
         settings.IMPORT_SYNC_MAX_ROWS = 10
         rows = [[f"居民{i:02d}", "女", "1960-01-01", "", "", "1栋", "1单元", f"{800 + i}", "", "", "户主", ""]
                 for i in range(30)]
         parsed = []
-        real = importer._xlsx_rows
-        monkeypatch.setattr(importer, "_xlsx_rows", lambda data: parsed.append(1) or real(data))
+        real = reading.xlsx_rows
+        monkeypatch.setattr(reading, "xlsx_rows", lambda data: parsed.append(1) or real(data))
         res = upload(client_for(city.secretary), city.community.pk, xlsx_bytes(rows), "台账.xlsx")
         assert res.status_code == 202, res.json()
         assert parsed == []  # the request read the zip's row count only
@@ -485,7 +485,7 @@ class TestFilesThatCannotHoldAThread:
         assert job.error == "missing_columns" and job.content in (b"", memoryview(b""))
 
     def test_a_job_stops_at_the_time_limit(self, city, settings):
-        from gridcase.grids import importer, tasks
+        from gridcase.grids import imports, tasks
 
         settings.IMPORT_TIME_LIMIT = 0
         job = jobs.create(city.secretary, city.community, csv_bytes(good_rows()), "a.csv", "csv", 3)
@@ -493,5 +493,5 @@ class TestFilesThatCannotHoldAThread:
         assert job.status == "failed" and job.error == "time_limit"
         assert not Resident.objects.filter(name="刘桂兰").exists()
         # A worker stuck in a single step is stopped by Celery just after the import's own limit.
-        assert tasks.process_import.soft_time_limit > importer.time_limit() - 1
+        assert tasks.process_import.soft_time_limit > imports.time_limit() - 1
         assert tasks.process_import.time_limit > tasks.process_import.soft_time_limit

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
 from gridcase.core.errors import DomainError
-from gridcase.grids import importer
+from gridcase.grids import imports
 from gridcase.grids.models import Grid
 
 
@@ -37,14 +37,14 @@ class Command(BaseCommand):
         target = Grid.objects.filter(code=grid).first() or (Grid.objects.filter(pk=grid).first() if grid.isdigit() else None)
         if target is None:
             raise CommandError(f"no such grid: {grid}")
-        if path.stat().st_size > importer.max_bytes():
-            raise CommandError(f"file_too_large: over {importer.max_bytes():,} bytes")
+        if path.stat().st_size > imports.max_bytes():
+            raise CommandError(f"file_too_large: over {imports.max_bytes():,} bytes")
         with translation.override(language):
             try:
-                report = importer.import_file(actor, target, path.read_bytes(), progress=self.progress)
+                report = imports.import_file(actor, target, path.read_bytes(), progress=self.progress)
             except DomainError as exc:
                 raise CommandError(f"{exc.code}: {exc.message}")
-            rendered = importer.render_report(report)
+            rendered = imports.render_report(report)
             self.stderr.write("")
             if json:
                 self.stdout.write(dumps(rendered))

@@ -1,3 +1,10 @@
+"""The grids app's models: the tree (Grid), places (Building, Unit, Household), people (Resident, Tag),
+departments and memberships, and the import's jobs and reviews.
+
+About 400 lines in one module on purpose: Django loads an app's models from `models.py`, these refer to one
+another, and each class is short. Split it into a `models/` package by area once it grows further.
+"""
+
 import secrets
 
 from django.conf import settings

@@ -102,6 +102,15 @@ def exception_handler(exc, context):
         # A number too large for the column (e.g. ?worker=99999999999999999999): bad input, not a crash.
         return Response({"code": "validation_error", "message": _("A value is out of range."), "fields": {}},
                         status=400)
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database went away (restart, failover, a dropped connection): what was not committed is rolled
+        # back, a retry with the same client key cannot duplicate, and the next request reconnects.
+        response = Response({"code": "unavailable", "message": _("The service is briefly unavailable. Try again."),
+                             "fields": {}}, status=503)
+        response["Retry-After"] = "5"
+        return response
     if isinstance(exc, IntegrityError):
         return Response({"code": "conflict", "message": _("This conflicts with existing data (duplicate or in use)."),
                          "fields": {}}, status=409)

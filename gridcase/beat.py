@@ -12,6 +12,9 @@ BEAT_SCHEDULE: dict = {
     "compute-due-visits": {"task": "gridcase.visits.tasks.compute_due_visits", "schedule": 3600.0,
                            "options": {"expires": 3500}},
     # Dashboard rollups: the days whose cases changed since the last run, and today (figures lag ≤ 5 min).
+    # Import jobs whose task was lost while the broker was down (claiming is a compare-and-set).
+    "requeue-pending-imports": {"task": "gridcase.grids.tasks.requeue_pending_imports", "schedule": 300.0,
+                                "options": {"expires": 290}},
     "refresh-stats-rollups": {"task": "gridcase.stats.tasks.refresh_rollups", "schedule": 300.0,
                               "options": {"expires": 290}},
 }

@@ -11,6 +11,7 @@ from csp import constants as csp
 
 from . import keys
 from .env import env_bool, env_int, env_list, env_str
+from .notifications.config import check_webhook_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("GRIDCASE_DATA_DIR", str(BASE_DIR / "var")))
@@ -254,6 +255,14 @@ CELERY_BEAT_SCHEDULE: dict = {}  # filled by the domain apps' `beat.py` modules 
 NOTIFICATION_CHANNELS = env_list("NOTIFICATION_CHANNELS", ["email"])
 NOTIFICATION_WEBHOOK_URL = env_str("NOTIFICATION_WEBHOOK_URL", "")
 NOTIFICATION_WEBHOOK_TIMEOUT = env_int("NOTIFICATION_WEBHOOK_TIMEOUT", 5)
+# Webhook deliveries are signed (HMAC-SHA256, see deploy/README.md); production refuses to send unsigned.
+NOTIFICATION_WEBHOOK_SECRET = env_str("NOTIFICATION_WEBHOOK_SECRET", "")
+check_webhook_secret(NOTIFICATION_CHANNELS, NOTIFICATION_WEBHOOK_URL, NOTIFICATION_WEBHOOK_SECRET,
+                     env_bool("GRIDCASE_DEV", True))
+# A worker holds a delivery this long per claim and renews it while sending; a dead worker's claim expires.
+NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 60)
+# Where users open the app: links in e-mails and webhook messages.
+PUBLIC_URL = env_str("PUBLIC_URL", "http://localhost:8000").rstrip("/")
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "gridcase@localhost")

@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,10 +19,30 @@ def create(user, grid, data: bytes, filename: str, file_type: str, total_rows: i
     workbook's row count read from its zip); the worker sets the exact figure once it has parsed the file."""
     job = ImportJob.objects.create(user=user, grid=grid, filename=filename[:200], file_type=file_type,
                                    content=data, total_rows=total_rows)
+    from gridcase.core.queue import enqueue_on_commit
+
     from .tasks import process_import
 
-    transaction.on_commit(lambda: process_import.delay(job.pk))
+    # A broker that is down does not fail the upload: `requeue_pending` queues the job again.
+    enqueue_on_commit(process_import, job.pk)
     return job
+
+
+# A job still "pending" this long after upload was never queued (the broker was down): queue it again.
+UNQUEUED_AFTER = timedelta(minutes=2)
+
+
+def requeue_pending(now=None) -> int:
+    """Queue again the jobs whose task was lost; claiming is a compare-and-set, so a duplicate is harmless."""
+    from gridcase.core.queue import enqueue
+
+    from .tasks import process_import
+
+    now = now or timezone.now()
+    stale = (Q(status=ImportJob.Status.PENDING, created_at__lt=now - UNQUEUED_AFTER)
+             | Q(status=ImportJob.Status.RUNNING, started_at__lt=now - STALE_AFTER))
+    ids = list(ImportJob.objects.filter(stale).values_list("pk", flat=True)[:100])
+    return sum(enqueue(process_import, pk) for pk in ids)
 
 
 # A job "running" for longer than this lost its worker (the task is acked late, so it is delivered again):

@@ -12,3 +12,9 @@ from . import imports, jobs
 def process_import(job_id: int) -> None:
     """Run a pending ImportJob; a job already claimed by another worker is left alone."""
     jobs.process(job_id)
+
+
+@shared_task(ignore_result=True)
+def requeue_pending_imports() -> int:
+    """Sweep: queue again the import jobs whose task never reached a worker (the broker was down)."""
+    return jobs.requeue_pending()

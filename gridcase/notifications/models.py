@@ -45,7 +45,12 @@ class Notification(models.Model):
 
 
 class Delivery(models.Model):
-    """Outbox row: one notification to send on one outbound channel, claimed by a worker with a CAS."""
+    """Outbox row: one notification to send on one outbound channel.
+
+    A worker claims a row with a compare-and-set that takes a short lease (`lease_until`) and renews the
+    lease while it sends; a row whose lease ran out (its worker died) may be claimed again. `attempts`
+    counts claims and fences them: a worker finishes a row only while its own claim is the latest.
+    """
 
     class State(models.TextChoices):
         PENDING = "pending"
@@ -60,6 +65,7 @@ class Delivery(models.Model):
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -69,3 +75,8 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.channel}:{self.notification_id}:{self.state}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same on every attempt of this delivery, so a receiver can drop a repeat."""
+        return f"gridcase-{self.notification_id}-{self.channel}"

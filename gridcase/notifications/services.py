@@ -2,17 +2,24 @@
 
 `notify` is idempotent on (recipient, dedupe_key): calling it twice for one event stores one
 notification and sends it once. Call it inside the transaction that made the event; delivery is
-queued only after commit.
+queued only after commit, and a broker that is down never fails the caller (the outbox sweep sends).
 """
 
+import logging
+import threading
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import F
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.models import F, Q
 from django.utils import timezone
+
+from gridcase.core.queue import enqueue_on_commit
 
 from . import channels
 from .models import Delivery, Notification
+
+logger = logging.getLogger("gridcase.notifications")
 
 MAX_ATTEMPTS = 6
 
@@ -39,55 +46,109 @@ def notify(recipients, kind: str, title: str, body: str = "", *, dedupe_key: str
         Delivery.objects.bulk_create(
             [Delivery(notification=n, channel=c.name) for n in new for c in enabled], ignore_conflicts=True
         )
-        transaction.on_commit(_queue_delivery)
+        _queue_delivery()
     return len(rows)
 
 
 def _queue_delivery():
-    from .tasks import deliver_pending
+    """After commit, ask a worker to send. A broker that is down is logged, not raised: the rows wait in
+    the outbox and the `deliver-notifications` sweep (beat, every minute) sends them."""
+    from .tasks import deliver_pending as task
 
-    deliver_pending.delay()
+    enqueue_on_commit(task)
+
+
+def _due(now):
+    """Rows a worker may claim: pending and due, or claimed by a worker whose lease ran out."""
+    pending = Q(state=Delivery.State.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    expired = Q(state=Delivery.State.SENDING) & (Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+    return pending | expired
+
+
+def lease_seconds() -> int:
+    return max(1, settings.NOTIFICATION_LEASE_SECONDS)
+
+
+class Heartbeat:
+    """While a row is being sent, renew its lease every third of the lease, from a thread with its own
+    database connection, as long as the claim is still ours (same `attempts`)."""
+
+    def __init__(self, pk: int, attempt: int):
+        self.pk, self.attempt = pk, attempt
+        self.stopped = threading.Event()
+        self.lost = False
+        self.thread = threading.Thread(target=self._run, name=f"delivery-lease-{pk}", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join(timeout=5)
+
+    def _run(self):
+        try:
+            while not self.stopped.wait(lease_seconds() / 3):
+                try:
+                    renewed = Delivery.objects.filter(
+                        pk=self.pk, state=Delivery.State.SENDING, attempts=self.attempt
+                    ).update(lease_until=timezone.now() + timedelta(seconds=lease_seconds()))
+                except DatabaseError:
+                    logger.warning("Could not renew the lease of delivery %s; retrying.", self.pk, exc_info=True)
+                    connection.close()
+                    continue
+                if not renewed:
+                    self.lost = True
+                    return
+        finally:
+            connection.close()
+
+
+def claim(pk: int, now=None) -> int | None:
+    """Compare-and-set a due row to `sending` with a fresh lease; the claim's number, or None if taken."""
+    now = now or timezone.now()
+    claimed = Delivery.objects.filter(_due(now), pk=pk).update(
+        state=Delivery.State.SENDING, attempts=F("attempts") + 1, claimed_at=now,
+        lease_until=now + timedelta(seconds=lease_seconds()),
+    )
+    if not claimed:
+        return None
+    return Delivery.objects.filter(pk=pk).values_list("attempts", flat=True).get()
 
 
 def deliver_pending(limit: int = 200) -> int:
-    """Send due outbox rows. Each row is claimed with a compare-and-set, so two workers never both send it."""
-    now = timezone.now()
-    due = list(
-        Delivery.objects.filter(state=Delivery.State.PENDING)
-        .exclude(next_attempt_at__gt=now)
-        .values_list("pk", flat=True)[:limit]
-    )
+    """Send due outbox rows, each under a leased claim, so two live workers never both send it and a dead
+    worker's row is sent by the next sweep once its lease has expired. A send cut off by a crash may be
+    repeated; it carries the same idempotency key, so the receiver keeps one."""
+    due = list(Delivery.objects.filter(_due(timezone.now())).order_by("pk").values_list("pk", flat=True)[:limit])
     sent = 0
     for pk in due:
-        claimed = Delivery.objects.filter(pk=pk, state=Delivery.State.PENDING).update(
-            state=Delivery.State.SENDING, attempts=F("attempts") + 1, claimed_at=now
-        )
-        if not claimed:
+        attempt = claim(pk)
+        if attempt is None:
             continue
+        mine = Delivery.objects.filter(pk=pk, state=Delivery.State.SENDING, attempts=attempt)
         delivery = Delivery.objects.select_related("notification__recipient").get(pk=pk)
         channel = channels.REGISTRY.get(delivery.channel)
         try:
-            if channel is None:
-                raise channels.ChannelError(f"unknown channel {delivery.channel}")
-            if channel.applies_to(delivery.notification):
-                channel.send(delivery.notification)
-            Delivery.objects.filter(pk=pk).update(state=Delivery.State.SENT, sent_at=timezone.now(), last_error="")
-            sent += 1
+            with Heartbeat(pk, attempt):
+                if channel is None:
+                    raise channels.ChannelError(f"unknown channel {delivery.channel}")
+                if channel.applies_to(delivery.notification):
+                    channel.send(delivery.notification, delivery.idempotency_key)
         except Exception as exc:  # noqa: BLE001 - any channel failure is retried, then recorded
-            failed = delivery.attempts >= MAX_ATTEMPTS
-            Delivery.objects.filter(pk=pk).update(
-                state=Delivery.State.FAILED if failed else Delivery.State.PENDING,
+            failed = attempt >= MAX_ATTEMPTS
+            mine.update(
+                state=Delivery.State.FAILED if failed else Delivery.State.PENDING, lease_until=None,
                 last_error=str(exc)[:1000],
-                next_attempt_at=timezone.now() + timedelta(seconds=30 * 2 ** delivery.attempts),
+                next_attempt_at=timezone.now() + timedelta(seconds=30 * 2 ** attempt),
             )
+            continue
+        if mine.update(state=Delivery.State.SENT, sent_at=timezone.now(), lease_until=None, last_error=""):
+            sent += 1
+        else:
+            logger.warning("Delivery %s was claimed again while it was being sent (lease lost).", pk)
     return sent
-
-
-def recover_stuck(older_than_minutes: int = 10) -> int:
-    """A worker that died mid-send leaves a row in `sending`; put it back in the queue."""
-    cutoff = timezone.now() - timedelta(minutes=older_than_minutes)
-    return Delivery.objects.filter(state=Delivery.State.SENDING, claimed_at__lt=cutoff).update(
-        state=Delivery.State.PENDING)
 
 
 def mark_read(user, notification_id=None) -> int:

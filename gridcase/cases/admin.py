@@ -31,43 +31,49 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_filter = ("stage", "owner_level", "priority", "working_hours", "auto_escalate")
 
 
-class EventInline(admin.TabularInline):
+class ViewOnly:
+    """The admin may look, never write: a case changes only through the workflow, which records an event
+    for every change (the event log is the truth). No add, change or delete, here or in inlines."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class EventInline(ViewOnly, admin.TabularInline):
     model = CaseEvent
     extra = 0
-    can_delete = False
     readonly_fields = ("action", "actor", "from_status", "to_status", "version", "comment", "payload", "at")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class HopInline(admin.TabularInline):
+class HopInline(ViewOnly, admin.TabularInline):
     model = CaseHop
     extra = 0
-    can_delete = False
     readonly_fields = ("kind", "grid", "department", "start_action", "end_action", "started_at", "ended_at")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class DepartmentInline(admin.TabularInline):
+class DepartmentInline(ViewOnly, admin.TabularInline):
     model = CaseDepartment
     extra = 0
     raw_id_fields = ("department", "whistled_by", "reported_in_by", "replied_by", "scored_by", "whistled_from")
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
-    """Read-mostly: status changes go through the workflow (API), so the admin cannot bypass its rules."""
+class CaseAdmin(ViewOnly, admin.ModelAdmin):
+    """Read-only: status, grids, category, assignee, merges, deadlines, departments, hops and events change
+    only through the workflow (the API), which checks its rules and records an event; so does every other
+    field, so that no path changes a case without an event."""
 
     list_display = ("number", "title", "category", "status", "priority", "owner_grid", "sla_state", "created_at")
     list_filter = ("status", "sla_state", "priority", "source", "sensitive")
     search_fields = ("number", "title")
     raw_id_fields = ("grid", "owner_grid", "dedicated_grid", "building", "unit", "household", "resident",
                      "reporter", "assignee", "merged_into", "category")
-    readonly_fields = ("status", "version", "owner_grid", "assignee", "sla_state", "sla_stage", "accept_by",
-                       "handle_by", "verify_by", "rating")
     inlines = [DepartmentInline, HopInline, EventInline]
     date_hierarchy = "created_at"
     show_full_result_count = False
@@ -80,13 +86,19 @@ class ResponseTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExtensionRequest)
-class ExtensionAdmin(admin.ModelAdmin):
+class ExtensionAdmin(ViewOnly, admin.ModelAdmin):
+    """Read-only: granting an extension moves a case's deadline, so it goes through the workflow."""
+
     list_display = ("case", "stage", "hours", "state", "requested_at", "decided_at")
     raw_id_fields = ("case", "requested_by", "decided_by")
 
 
-admin.site.register(Attachment, list_display=("case", "kind", "content_type", "size", "created_at"),
-                    raw_id_fields=("case", "uploaded_by"))
+@admin.register(Attachment)
+class AttachmentAdmin(ViewOnly, admin.ModelAdmin):
+    """Read-only: photos are the evidence of a case's events."""
+
+    list_display = ("case", "kind", "content_type", "size", "created_at")
+    raw_id_fields = ("case", "uploaded_by")
 
 
 @admin.register(CalendarDay)

@@ -14,14 +14,12 @@ from django.db import transaction
 
 logger = logging.getLogger("gridcase.queue")
 
-# A broker that does not answer costs the request at most a few short retries, never a long wait.
-RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
-
 
 def enqueue(task, *args, **kwargs) -> bool:
-    """Queue `task(*args, **kwargs)` now; False (and a warning in the log) when the broker refused it."""
+    """Queue `task(*args, **kwargs)` now; False (and a warning in the log) when the broker refused it.
+    (Celery's publish retry policy bounds the wait: three quick retries, under a second when refused.)"""
     try:
-        task.apply_async(args=args, kwargs=kwargs, retry=True, retry_policy=RETRY_POLICY)
+        task.delay(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep finds the work in the database
         logger.warning("Could not queue %s (%s: %s); the periodic sweep will pick the work up.",
                        getattr(task, "name", task), type(exc).__name__, exc)

@@ -219,13 +219,14 @@ def use_broker(url: str):
         with contextlib.suppress(AttributeError, KeyError):
             app.__dict__["amqp"]._producer_pool = None
 
-    old, eager = app.conf.broker_url, app.conf.task_always_eager
-    app.conf.broker_url, app.conf.task_always_eager = url, False
+    names = ("broker_url", "broker_read_url", "broker_write_url", "task_always_eager")
+    old = {name: app.conf[name] for name in names}
+    app.conf.update(broker_url=url, broker_read_url=url, broker_write_url=url, task_always_eager=False)
     reset()
     try:
         yield app
     finally:
-        app.conf.broker_url, app.conf.task_always_eager = old, eager
+        app.conf.update(old)
         reset()
 
 
@@ -236,3 +237,63 @@ def terminate_app_connections() -> int:
         cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
         return cursor.fetchone()[0]
+
+
+def token_for(user) -> str:
+    """An API token for `user`, whichever token model the API authenticates with (header `Token <key>`)."""
+    from django.apps import apps
+
+    if apps.is_installed("knox"):
+        from knox.models import AuthToken
+
+        return AuthToken.objects.create(user=user)[1]
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.create(user=user).key
+
+
+def http(method: str, url: str, body=None, token: str | None = None, timeout: float = 30):
+    """(status, parsed JSON body or None, raw text) — 4xx/5xx are answers, not exceptions."""
+    import urllib.error
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    text = raw.decode(errors="replace")
+    try:
+        parsed = json.loads(text) if text else None
+    except ValueError:
+        parsed = None
+    return status, parsed, text
+
+
+class ServerThread:
+    """The real Django WSGI handler behind a one-thread server, as one gunicorn thread: it keeps its
+    database connection between requests (CONN_MAX_AGE) and runs the request signals that check it."""
+
+    def __init__(self):
+        from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+        from django.core.wsgi import get_wsgi_application
+
+        class Quiet(WSGIRequestHandler):
+            def log_message(self, *args):
+                pass
+
+        self.httpd = make_server("127.0.0.1", 0, get_wsgi_application(), handler_class=Quiet)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        terminate_app_connections()  # the server thread's persistent connection

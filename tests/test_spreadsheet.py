@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from gridcase.core import spreadsheet
 from gridcase.core.spreadsheet import neutralise
-from gridcase.grids import jobs
+from gridcase.grids.imports import jobs
 
 from .grids.test_import import csv_bytes
 

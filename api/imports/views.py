@@ -21,7 +21,8 @@ from rest_framework.response import Response
 
 from gridcase.core import spreadsheet
 from gridcase.core.errors import Conflict, NotFound, ValidationFailed
-from gridcase.grids import imports, jobs
+from gridcase.grids import imports
+from gridcase.grids.imports import jobs
 from gridcase.grids.models import Grid, ImportJob
 from gridcase.grids.scoping import scope_for
 

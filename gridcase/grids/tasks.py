@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from . import imports, jobs
+from . import imports
+from .imports import jobs
 
 
 # The job stops itself at IMPORT_TIME_LIMIT (jobs.process); the soft limit stops a job stuck in one long step

@@ -10,7 +10,7 @@ from celery.contrib.testing.worker import start_worker
 from django.core import mail
 
 from gridcase.cases.models import Case
-from gridcase.grids import jobs
+from gridcase.grids.imports import jobs
 from gridcase.grids.models import ImportJob
 from gridcase.notifications.models import Delivery, Notification
 from gridcase.notifications.tasks import deliver_pending

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from gridcase.core import crypto
 from gridcase.core.models import AuditLog
-from gridcase.grids import jobs
+from gridcase.grids.imports import jobs
 from gridcase.grids.models import Household, ImportJob, Resident, Unit
 from gridcase.grids.people import id_checksum, valid_id_number
 

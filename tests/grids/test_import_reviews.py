@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gridcase.core import crypto
 from gridcase.core.models import AuditLog
-from gridcase.grids import jobs
 from gridcase.grids.choices import Level, Role
+from gridcase.grids.imports import jobs
 from gridcase.grids.models import Household, ImportReview, Resident
 
 from .. import factories as f

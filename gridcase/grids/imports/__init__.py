@@ -33,7 +33,7 @@ The package, in the order a file travels:
 - `importer.py`: the run over the table (`ResidentImporter`, `import_file`);
 - `handoff.py` / `reviews.py`: rows held for the street, and its decision;
 - `reasons.py`: reason codes, file errors and the report in the reader's language;
-- the background job (`ImportJob`) a large file becomes: `grids/jobs.py`, its Celery task in `grids/tasks.py`.
+- `jobs.py`: the background job (`ImportJob`) a large file becomes; its Celery tasks stay in `grids/tasks.py`.
 """
 
 from .importer import ResidentImporter, import_file

@@ -4,14 +4,15 @@ import time
 from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
-from . import imports
-from .models import ImportJob
+from gridcase.core.queue import enqueue, enqueue_on_commit
 
-User = get_user_model()
+from ..models import ImportJob
+from .importer import import_file
+from .limits import time_limit
+from .reasons import ImportFileError
 
 
 def create(user, grid, data: bytes, filename: str, file_type: str, total_rows: int) -> ImportJob:
@@ -19,9 +20,7 @@ def create(user, grid, data: bytes, filename: str, file_type: str, total_rows: i
     workbook's row count read from its zip); the worker sets the exact figure once it has parsed the file."""
     job = ImportJob.objects.create(user=user, grid=grid, filename=filename[:200], file_type=file_type,
                                    content=data, total_rows=total_rows)
-    from gridcase.core.queue import enqueue_on_commit
-
-    from .tasks import process_import
+    from ..tasks import process_import  # the task module imports this one
 
     # A broker that is down does not fail the upload: `requeue_pending` queues the job again.
     enqueue_on_commit(process_import, job.pk)
@@ -34,9 +33,7 @@ UNQUEUED_AFTER = timedelta(minutes=2)
 
 def requeue_pending(now=None) -> int:
     """Queue again the jobs whose task was lost; claiming is a compare-and-set, so a duplicate is harmless."""
-    from gridcase.core.queue import enqueue
-
-    from .tasks import process_import
+    from ..tasks import process_import
 
     now = now or timezone.now()
     stale = (Q(status=ImportJob.Status.PENDING, created_at__lt=now - UNQUEUED_AFTER)
@@ -62,11 +59,11 @@ def process(job_id: int) -> ImportJob | None:
         ImportJob.objects.filter(pk=job_id).update(rows_done=done, total_rows=total, counts=dict(counts))
 
     # The worker stops the import itself at the time limit; the task's soft limit (tasks.py) is the backstop.
-    deadline = time.monotonic() + imports.time_limit()
+    deadline = time.monotonic() + time_limit()
     try:
-        report = imports.import_file(job.user, job.grid, bytes(job.content), progress=progress, job=job,
-                                      deadline=deadline)
-    except imports.ImportFileError as exc:
+        report = import_file(job.user, job.grid, bytes(job.content), progress=progress, job=job,
+                             deadline=deadline)
+    except ImportFileError as exc:
         finish(job, ImportJob.Status.FAILED, error=exc.code)
     except SoftTimeLimitExceeded:
         finish(job, ImportJob.Status.FAILED, error="time_limit")

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.db.models import Max
 
-from gridcase.core.seeding import analyze, copy_rows, next_id, reset_sequence
+from gridcase.core.bulk import analyze, copy_rows, next_id, reset_sequence
 from gridcase.grids import tree
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Department, DepartmentMember, Grid, Household, Membership

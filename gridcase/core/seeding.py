@@ -14,9 +14,6 @@ from datetime import datetime
 
 from django.utils import timezone
 
-# Until every seeder imports them from gridcase.core.bulk.
-from .bulk import analyze, copy_rows, next_id, reset_sequence  # noqa: F401
-
 APP_ORDER = ["grids", "cases", "visits", "notifications", "stats", "intake"]
 DEMO_PASSWORD = "gridcase123"
 

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := frontend/node_modules/.installed-stamp
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
 
-.PHONY: run test install frontend migrate demo lint bench fuzz clean messages
+.PHONY: run test install frontend migrate demo lint bench fuzz clean messages faults
 
 install: $(STAMP)
 
@@ -38,6 +38,10 @@ run: install frontend demo
 
 test: install frontend
 	./scripts/test.sh
+
+# Fault injection (worker killed mid-send, Redis stopped, database connections ended under load): figures printed.
+faults: install
+	./scripts/faults.sh
 
 lint: install
 	$(VENV)/bin/ruff check .

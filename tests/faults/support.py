@@ -297,3 +297,22 @@ class ServerThread:
         self.httpd.shutdown()
         self.httpd.server_close()
         terminate_app_connections()  # the server thread's persistent connection
+
+
+def connected_to(pids, port: int):
+    """The pid among `pids` holding a TCP connection to 127.0.0.1:`port` (Linux /proc), or None."""
+    inodes = set()
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(path) as table:
+            for line in list(table)[1:]:
+                fields = line.split()
+                if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # ESTABLISHED
+                    inodes.add(fields[9])
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                    if target.startswith("socket:[") and target[8:-1] in inodes:
+                        return pid
+    return None

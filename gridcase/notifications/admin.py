@@ -13,6 +13,6 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    list_display = ("notification", "channel", "state", "attempts", "sent_at", "last_error")
+    list_display = ("notification", "channel", "state", "attempts", "lease_until", "sent_at", "last_error")
     list_filter = ("state", "channel")
     raw_id_fields = ("notification",)

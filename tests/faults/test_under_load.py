@@ -58,7 +58,9 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = Path(os.environ.get("GRIDCASE_DATA_DIR", "/tmp")) / f"faults-gunicorn-{self.port}.log"
+        # As in deploy/compose.yaml, the shared cache lives on the same Redis as the broker: it goes down too.
         env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": broker_url,
+               "CACHE_URL": broker_url.rsplit("/", 1)[0] + "/1",
                "NOTIFICATION_CHANNELS": "webhook", "NOTIFICATION_WEBHOOK_URL": receiver.url,
                "NOTIFICATION_WEBHOOK_SECRET": SECRET, "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "2",
                "GUNICORN_ACCESSLOG": "/dev/null", "DB_CONN_MAX_AGE": "60"}

@@ -1,21 +1,41 @@
-"""Login, logout, CSRF and `me`. Session + CSRF for the web app; a token for integrations."""
+"""Login, logout, token refresh, CSRF and `me`. Session + CSRF for the web app; a token for integrations.
 
-from django.conf import settings
+**Login and CSRF.** A login that would start a session must pass Django's CSRF check (the `csrftoken`
+cookie from `GET auth/csrf/` echoed in `X-CSRFToken`), as the web app does: otherwise another site could
+sign a visitor's browser in to an account of the attacker's choosing (login CSRF). A request carrying
+browser cookies (a session or CSRF cookie) that fails the check is refused (403 `csrf_failed`). A request
+with no cookies at all and no CSRF token — an integration, `curl` — still signs in, but gets only the token,
+no session cookie: a cross-site form posted from a fresh browser therefore starts nothing, and the token
+in the answer cannot be read by the other site.
+
+**Tokens** (`Authorization: Token <token>`) are knox tokens: stored hashed, one per login, expiring
+TOKEN_TTL_HOURS after issue (`token_expiry` in the answer). `POST auth/token/refresh/` swaps the token
+for a fresh one and ends the old; `POST auth/logout/` ends the token it was sent with (or the one issued
+with the session); a password change ends them all (`gridcase.grids.accounts`).
+
+**Failed logins** are throttled by `gridcase.core.loginguard` (429 `throttled` with Retry-After).
+"""
+
 from django.contrib.auth import authenticate, login, logout
-from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
+from rest_framework import exceptions, serializers
+from rest_framework.authentication import CSRFCheck
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from gridcase.core.errors import DomainError, ValidationFailed
+from gridcase.core import loginguard
+from gridcase.core.errors import Forbidden, ValidationFailed
 from gridcase.grids.choices import Role
 from gridcase.grids.models import DepartmentMember, Membership
+
+from .schema import error_responses
 
 MOBILE_ROLES = {Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.GRID_LEADER}
 
@@ -53,18 +73,36 @@ class MeSerializer(serializers.Serializer):
     home = serializers.ChoiceField(choices=["mobile", "console", "department"])
 
 
-class LoginResponseSerializer(serializers.Serializer):
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="send as `Authorization: Token <token>`")
+    token_expiry = serializers.DateTimeField(help_text="after this the token answers 401; refresh it before")
+
+
+class LoginResponseSerializer(TokenSerializer):
     user = MeSerializer()
-    token = serializers.CharField()
 
 
-class Throttled(DomainError):
-    status = 429
-    code = "throttled"
+SESSION_TOKEN = "gridcase_api_token"
 
 
-def _failure_key(request, username: str) -> str:
-    return f"login-fail:{request.META.get('REMOTE_ADDR', '')}:{username.lower()}"
+def issue_token(user) -> dict:
+    """A new API token for `user` (their expired ones are cleared out on the way)."""
+    AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
+    instance, token = AuthToken.objects.create(user=user)
+    return {"token": token, "token_expiry": instance.expiry, "instance": instance}
+
+
+def csrf_failure(request) -> str | None:
+    """Django's CSRF check (the one SessionAuthentication applies to signed-in calls); None when it passes."""
+    check = CSRFCheck(lambda _request: None)
+    check.process_request(request)
+    return check.process_view(request, None, (), {})
+
+
+def has_browser_cookies(request) -> bool:
+    from django.conf import settings
+
+    return settings.SESSION_COOKIE_NAME in request.COOKIES or settings.CSRF_COOKIE_NAME in request.COOKIES
 
 
 def me_payload(user) -> dict:
@@ -115,38 +153,71 @@ class CsrfView(APIView):
 
 
 class LoginView(APIView):
-    """Failed attempts are counted per address and username; past the limit the answer is 429."""
+    """Sign in: a session (when the CSRF check passes) and an API token. See the module's docstring for CSRF,
+    and `gridcase.core.loginguard` for how failed attempts are throttled (429 with Retry-After)."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
     serializer_class = LoginSerializer
 
-    @extend_schema(request=LoginSerializer, responses={200: LoginResponseSerializer})
+    @extend_schema(request=LoginSerializer, responses={200: LoginResponseSerializer, **error_responses(403)})
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        start_session = csrf_failure(request) is None
+        if not start_session and has_browser_cookies(request):
+            raise Forbidden(_("The page's security check failed (CSRF). Reload the page and sign in again."),
+                            code="csrf_failed")
         username = serializer.validated_data["username"]
-        key = _failure_key(request, username)
-        failures = cache.get(key, 0)
-        if failures >= settings.LOGIN_FAILURE_LIMIT:
-            raise Throttled(_("Too many failed attempts. Please wait a few minutes and try again."))
+        attempt = loginguard.Attempt(request, username)
+        try:
+            attempt.start()
+        except loginguard.LoginThrottled as exc:
+            raise exceptions.Throttled(wait=exc.wait, detail=_("Too many failed attempts. Please wait and try again."))
         user = authenticate(request, username=username, password=serializer.validated_data["password"])
         if user is None:
-            cache.set(key, failures + 1, settings.LOGIN_FAILURE_WINDOW)
+            attempt.failed()
             raise ValidationFailed(_("Wrong username or password."), code="invalid_credentials")
-        cache.delete(key)
-        login(request, user)
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"user": me_payload(user), "token": token.key})
+        issued = issue_token(user)
+        if start_session:
+            login(request, user)
+            request.session[SESSION_TOKEN] = issued["instance"].pk
+        response = Response({"user": me_payload(user), "token": issued["token"], "token_expiry": issued["token_expiry"]})
+        attempt.succeeded(response)
+        return response
 
 
 class LogoutView(APIView):
+    """Ends the session and the API token: the one sent, or the one issued when the session signed in."""
+
     permission_classes = [IsAuthenticated]
 
     @extend_schema(request=None, responses={204: None})
     def post(self, request):
+        if isinstance(request.auth, AuthToken):
+            request.auth.delete()
+        elif request.session.get(SESSION_TOKEN):
+            AuthToken.objects.filter(user=request.user, pk=request.session[SESSION_TOKEN]).delete()
         logout(request)
         return Response(status=204)
+
+
+class TokenRefreshView(APIView):
+    """Swap the token sent in `Authorization` for a fresh one (a new expiry); the old one ends at once."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: TokenSerializer})
+    def post(self, request):
+        if not isinstance(request.auth, AuthToken):
+            raise ValidationFailed(_("Send the token to refresh as: Authorization: Token <token>."),
+                                   code="token_required")
+        with transaction.atomic():
+            deleted, _rows = AuthToken.objects.filter(pk=request.auth.pk).delete()
+            if not deleted:  # a parallel refresh or logout ended it first
+                raise exceptions.AuthenticationFailed(_("Invalid token."))
+            issued = issue_token(request.user)
+        return Response({"token": issued["token"], "token_expiry": issued["token_expiry"]})
 
 
 class MeView(APIView):

@@ -24,6 +24,7 @@ urlpatterns = [
     path("auth/csrf/", auth.CsrfView.as_view(), name="auth-csrf"),
     path("auth/login/", auth.LoginView.as_view(), name="auth-login"),
     path("auth/logout/", auth.LogoutView.as_view(), name="auth-logout"),
+    path("auth/token/refresh/", auth.TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("me/", auth.MeView.as_view(), name="me"),
     *routes.urlpatterns,
     path("", include(router.urls)),

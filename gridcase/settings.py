@@ -4,13 +4,14 @@ With nothing set, GridCase runs on the embedded default: SQLite and a Celery bro
 filesystem, both under GRIDCASE_DATA_DIR (``var/`` in the checkout).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from csp import constants as csp
 
 from . import keys
-from .env import env_bool, env_int, env_list, env_str
+from .env import ConfigError, env_bool, env_int, env_list, env_str
 from .notifications.config import check_webhook_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -43,7 +44,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens: stored hashed, expiring, one per login (see api/auth.py)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from here: no CDN, and a CSP of 'self'
@@ -102,16 +103,34 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The shared cache holds the login throttles: every web process must see the same counts, so production
+# refuses to start without Redis (a per-process memory cache would multiply every limit by the workers).
 CACHE_URL = env_str("CACHE_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"CACHE_URL must be a Redis URL (redis://host:6379/1), got {CACHE_URL!r}")
+    CACHES = {"default": {"BACKEND": "gridcase.core.cache.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "gridcase")}}
+elif not GRIDCASE_DEV:
+    raise ConfigError("CACHE_URL must point to Redis in production (GRIDCASE_DEV=false): login throttles are "
+                      "shared by all web processes through it")
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Passwords set through the API, admin and `changepassword` are checked by these. Development keeps the
+# demo's short passwords possible; production asks for 10 characters, not all digits, not a common
+# password, not close to the username or name.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 8 if GRIDCASE_DEV else 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+if not GRIDCASE_DEV:
+    AUTH_PASSWORD_VALIDATORS += [
+        {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+        {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+        {"NAME": "gridcase.core.passwords.DecoratedCommonPasswordValidator"},  # gridcase123, password1!
+    ]
 
 # Chinese first: zh-hans unless the caller asks for English. Stored in UTC, shown in Asia/Shanghai.
 LANGUAGE_CODE = "zh-hans"
@@ -189,9 +208,11 @@ CONTENT_SECURITY_POLICY = {
 }
 
 REST_FRAMEWORK = {
+    # Token first: a request without credentials answers 401 with `WWW-Authenticate: Token` (session
+    # first would answer 403). The web app uses the session (+ CSRF); integrations the token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.IdCursorPagination",
@@ -204,7 +225,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
-        "login": env_str("LOGIN_THROTTLE_RATE", "10/min"),
         "intake": env_str("INTAKE_THROTTLE_RATE", "20/hour"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "rest_framework.renderers.BrowsableAPIRenderer"],
@@ -228,9 +248,42 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Failed logins: this many per username+address within the window, then 429.
+# Failed logins (gridcase/core/loginguard.py explains the design): LOGIN_FAILURE_LIMIT per username+address
+# within LOGIN_FAILURE_WINDOW seconds, then that address waits (doubling up to LOGIN_BACKOFF_MAX);
+# LOGIN_THROTTLE_RATE failures per address over all usernames; past LOGIN_ACCOUNT_FAILURE_LIMIT failures a
+# day on one account, devices that never signed in to it wait up to LOGIN_ACCOUNT_DELAY_MAX between tries.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 300)
+LOGIN_BACKOFF_MAX = env_int("LOGIN_BACKOFF_MAX", 3600)
+LOGIN_THROTTLE_RATE = env_str("LOGIN_THROTTLE_RATE", "30/hour")
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 10)
+LOGIN_ACCOUNT_DELAY_MAX = env_int("LOGIN_ACCOUNT_DELAY_MAX", 300)
+try:
+    from .core.loginguard import parse_rate
+
+    parse_rate(LOGIN_THROTTLE_RATE)
+except ValueError as exc:
+    raise ConfigError(f"LOGIN_THROTTLE_RATE: {exc}")
+if min(LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW, LOGIN_ACCOUNT_FAILURE_LIMIT, LOGIN_ACCOUNT_DELAY_MAX) < 1:
+    raise ConfigError("LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW, LOGIN_ACCOUNT_FAILURE_LIMIT and "
+                      "LOGIN_ACCOUNT_DELAY_MAX must be at least 1")
+# Proxies in front of the app that append to X-Forwarded-For (nginx → gunicorn: 1). 0: the header is never
+# trusted and REMOTE_ADDR is the client (gridcase/core/clientaddr.py).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ConfigError("TRUSTED_PROXY_COUNT must be 0 or more")
+
+# API tokens (knox: stored hashed, one per login) expire TOKEN_TTL_HOURS after they were issued; a client
+# swaps its token for a fresh one with POST /api/v1/auth/token/refresh/. Logout and any password change
+# revoke them.
+TOKEN_TTL_HOURS = env_int("TOKEN_TTL_HOURS", 24 * 7)
+if TOKEN_TTL_HOURS < 1:
+    raise ConfigError("TOKEN_TTL_HOURS must be at least 1")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 
 # Celery. The embedded default needs no server: a broker on the filesystem.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")

@@ -89,6 +89,8 @@ def main() -> int:
     if broker:
         print(f"export CELERY_BROKER_URL='{broker}'")
         print("export GRIDCASE_TEST_BROKER=1")
+        if broker.startswith("redis"):  # the login throttles on a shared Redis cache, as in production
+            print(f"export CACHE_URL='{broker.rsplit('/', 1)[0]}/14'")
     if ci:
         print("export GRIDCASE_REQUIRE_SERVICES=1")
     return 0

@@ -19,6 +19,8 @@ def pytest_configure(config):
         pytest.exit("CI requires PostgreSQL but the tests are configured for SQLite", returncode=3)
     # Hashing a strong password costs ~0.3 s; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Parallel test processes may share one Redis cache (CACHE_URL): each keeps its keys, and clears, apart.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test{os.getpid()}"
 
 
 @dataclass

@@ -9,8 +9,8 @@ import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from knox.models import AuthToken
 from PIL import Image
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from gridcase.cases import services as case_services
@@ -73,8 +73,8 @@ def session_client(user):
 
 
 def token_client(user):
-    token, _ = Token.objects.get_or_create(user=user)
-    return APIClient(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _instance, token = AuthToken.objects.create(user=user)
+    return APIClient(HTTP_AUTHORIZATION=f"Token {token}")
 
 
 def body_of(response) -> bytes:

@@ -2,10 +2,11 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from gridcase.grids import tree
+from gridcase.grids import accounts, tree
 from gridcase.grids.choices import Role
 from gridcase.grids.models import (
     Building,
@@ -182,7 +183,20 @@ class DepartmentSerializer(CleanModelSerializer):
         fields = ["id", "code", "name", "kind", "area", "phone"]
 
 
+class VisibleUserField(serializers.PrimaryKeyRelatedField):
+    """An account the caller can see (`accounts.visible_users`); others do not exist for them."""
+
+    default_error_messages = {
+        "does_not_exist": _("No account with id {pk_value} in your area."),
+    }
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return accounts.visible_users(request.user) if request else User.objects.none()
+
+
 class MembershipSerializer(CleanModelSerializer):
+    user = VisibleUserField()
     username = serializers.CharField(source="user.username", read_only=True)
     display_name = serializers.SerializerMethodField()
     grid_name = serializers.CharField(source="grid.name", read_only=True)
@@ -197,7 +211,7 @@ class MembershipSerializer(CleanModelSerializer):
 
 class UserSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(source="first_name", required=False, allow_blank=True, max_length=150)
-    password = serializers.CharField(write_only=True, required=False, min_length=8)
+    password = serializers.CharField(write_only=True, required=False, max_length=128, trim_whitespace=False)
     grid = serializers.PrimaryKeyRelatedField(queryset=Grid.objects.all(), write_only=True, required=False)
     role = serializers.ChoiceField(choices=Role.choices, write_only=True, required=False)
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), write_only=True, required=False)
@@ -211,11 +225,15 @@ class UserSerializer(serializers.ModelSerializer):
     def get_roles(self, obj) -> list[dict]:
         return [{"grid": m.grid_id, "grid_name": m.grid.name, "role": m.role} for m in obj.memberships.all()]
 
-    def validate_password(self, value):
-        validate_password(value)
-        return value
-
     def validate(self, data):
+        if data.get("password"):
+            # The settings' validators (stricter in production), with this account's names for the similarity check.
+            subject = self.instance or User(username=data.get("username", ""), first_name=data.get("first_name", ""),
+                                            email=data.get("email", ""))
+            try:
+                validate_password(data["password"], user=subject)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError({"password": list(exc.messages)})
         if self.instance is None:
             if not data.get("password"):
                 raise serializers.ValidationError({"password": [_("This field is required.")]})

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from gridcase.core import audit
 from gridcase.core.errors import Forbidden, NotFound, ValidationFailed
-from gridcase.grids import services, tree
+from gridcase.grids import accounts, tree
 from gridcase.grids.choices import EDITOR_ROLES, ID_NUMBER_ROLES, MANAGER_ROLES, PHONE_ROLES, Role
 from gridcase.grids.models import Building, Department, Grid, Household, Membership, Resident, Tag, Unit
 from gridcase.grids.scoping import scope_for
@@ -212,20 +212,31 @@ class MembershipViewSet(ScopedModelViewSet):
     permission_classes = [HasAnyRole]
     write_roles = MANAGER_ROLES
 
+    """Roles on grids. Granting, changing and removing one follow `gridcase.grids.accounts`: only for accounts
+    the caller manages (every role in their area, below their rank), never their own."""
+
     def perform_create(self, serializer):
-        services.check_can_grant(self.request.user, serializer.validated_data["grid"], serializer.validated_data["role"])
+        data = serializer.validated_data
+        accounts.check_can_grant(self.request.user, data["grid"], data["role"], data["user"])
         super().perform_create(serializer)
 
     def perform_update(self, serializer):
-        grid = serializer.validated_data.get("grid", serializer.instance.grid)
-        role = serializer.validated_data.get("role", serializer.instance.role)
-        services.check_can_grant(self.request.user, grid, role)
+        instance, data = serializer.instance, serializer.validated_data
+        accounts.check_can_change_membership(
+            self.request.user, instance, grid=data.get("grid", instance.grid), role=data.get("role", instance.role),
+            user=data.get("user", instance.user))
         super().perform_update(serializer)
+
+    def perform_destroy(self, instance):
+        accounts.check_can_remove_membership(self.request.user, instance)
+        super().perform_destroy(instance)
 
 
 class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                   mixins.UpdateModelMixin, viewsets.GenericViewSet):
-    """Accounts of workers and officers: created by an admin, or by a secretary within their community."""
+    """Accounts of workers and officers: created by an admin, or by a secretary within their community.
+
+    Changing one (password, names, active) follows `gridcase.grids.accounts`: out of sight 404, not managed 403."""
 
     serializer_class = UserSerializer
     filterset_class = filters.UserFilter
@@ -234,35 +245,26 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        scope = scope_for(self.request.user)
-        qs = User.objects.prefetch_related(Prefetch("memberships", Membership.objects.select_related("grid")))
-        if scope.is_global:
-            return qs.order_by("id")
-        in_scope = Membership.objects.restrict(scope).values("user_id")
-        return qs.filter(pk__in=in_scope).order_by("id") | qs.filter(pk=self.request.user.pk)
+        return accounts.visible_users(self.request.user).prefetch_related(
+            Prefetch("memberships", Membership.objects.select_related("grid"))).order_by("id")
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        user = services.create_account(
+        user = accounts.create_account(
             self.request.user, username=data["username"], password=data["password"],
             display_name=data.get("first_name", ""), email=data.get("email", ""), grid=data.get("grid"),
             role=data.get("role"), department=data.get("department"),
         )
         serializer.instance = user
 
+    def update(self, request, *args, **kwargs):
+        # Refuse before validating, so a refused caller learns nothing from the validation errors.
+        fields = {"first_name" if k == "display_name" else k for k in request.data} if hasattr(request.data, "keys") else set()
+        accounts.check_can_change(request.user, self.get_object(), fields)
+        return super().update(request, *args, **kwargs)
+
     def perform_update(self, serializer):
-        target = serializer.instance
-        scope = scope_for(self.request.user)
-        if not scope.is_global and target.pk != self.request.user.pk:
-            manageable = Membership.objects.filter(user=target).select_related("grid")
-            if not any(scope.roles_at(m.grid) & MANAGER_ROLES for m in manageable):
-                raise Forbidden()
-        password = serializer.validated_data.pop("password", None)
-        for extra in ("grid", "role", "department"):
-            serializer.validated_data.pop(extra, None)
-        user = serializer.save()
-        if password:
-            user.set_password(password)
-            user.save(update_fields=["password"])
+        changes = {k: v for k, v in serializer.validated_data.items() if k not in ("grid", "role", "department")}
+        accounts.update_account(self.request.user, serializer.instance, changes)
 
 

@@ -5,3 +5,6 @@ class GridsConfig(AppConfig):
     name = "gridcase.grids"
     label = "grids"
     verbose_name = "网格"
+
+    def ready(self):
+        from . import accounts  # noqa: F401 - connects the signal that ends API tokens on a password change

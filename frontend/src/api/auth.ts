@@ -3,7 +3,9 @@ import type { Me } from './types'
 
 export interface LoginResult {
   user: Me
+  /** For integrations; the web app uses its session. Ends at logout, password change or `token_expiry`. */
   token: string
+  token_expiry: string
 }
 
 export const authApi = {

@@ -6,9 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from gridcase.core.querysets import ScopedQuerySet
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Building, Department, Grid, Household, Resident, Unit
-from gridcase.grids.scoping import ScopedQuerySet
 
 from .choices import (
     ACTIVE,

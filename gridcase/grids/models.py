@@ -14,10 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from gridcase.core import crypto
 from gridcase.core.models import TimeStamped
+from gridcase.core.querysets import ScopedQuerySet
 
 from . import tree
 from .choices import ALLOWED_PARENTS, DedicatedKind, Gender, Level, Role
-from .scoping import ScopedQuerySet
 
 
 def new_qr_token() -> str:

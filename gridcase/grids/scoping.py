@@ -8,8 +8,6 @@ object outside the scope is absent from lists and answers 404 by id.
 
 from dataclasses import dataclass, field
 
-from django.db import models
-
 from . import tree
 
 
@@ -72,11 +70,6 @@ def forget_scope(user) -> None:
         del user._gridcase_scope
 
 
-class ScopedQuerySet(models.QuerySet):
-    def restrict(self, user):
-        scope = user if isinstance(user, Scope) else scope_for(user)
-        if scope.is_global:
-            return self
-        if scope.user_id is None:
-            return self.none()
-        return self.filter(self.model.scope_q(scope))
+def scope_of(user_or_scope) -> Scope:
+    """A user's scope, or the scope given (what `ScopedQuerySet.restrict` accepts)."""
+    return user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.models import TimeStamped
+from gridcase.core.querysets import ScopedQuerySet
 from gridcase.grids import tree
 from gridcase.grids.choices import Level
-from gridcase.grids.scoping import ScopedQuerySet
 
 from .choices import ContactKind, Wellbeing
 

@@ -22,7 +22,8 @@ STRONG_SECRET = "kq3V9-x7Lr2pZc8mWb4NfTy6Hd1Gs5Jv0Ae-Ru9Xo2Ki7Qn3Mb8Ld4Fh6Cw1Pz5
 
 def production_env(tmp_path, **overrides):
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FIELD_ENCRYPTION", "SECRET_KEY", "SECURE_", "SESSION_COOKIE", "POSTGRES_"))}
+           if not k.startswith(("FIELD_ENCRYPTION", "SECRET_KEY", "SECURE_", "SESSION_COOKIE", "POSTGRES_",
+                                 "DJANGO_ALLOW_ASYNC_UNSAFE"))}  # the browser tests set that one for themselves
     env.update(GRIDCASE_DEV="false", GRIDCASE_DATA_DIR=str(tmp_path), SECRET_KEY=STRONG_SECRET,
                FIELD_ENCRYPTION_KEY=Fernet.generate_key().decode(), ALLOWED_HOSTS="gridcase.example.org",
                CACHE_URL="redis://127.0.0.1:6379/15",  # production requires a shared cache (not connected here)
@@ -123,7 +124,7 @@ def test_a_field_key_derived_from_secret_key_may_only_be_kept_for_rotation(monke
     assert problems(field_keys=[Fernet.generate_key().decode(), derived]) == []
 
 
-@pytest.mark.parametrize("value", ["not-a-key", Fernet.generate_key().decode()[:-4]])
+@pytest.mark.parametrize("value", ["not-a-key", Fernet.generate_key().decode()[:-4]], ids=["not-a-key", "truncated-key"])
 def test_a_malformed_field_key_stops_start_up_naming_the_variable(value, monkeypatch):
     monkeypatch.setenv("FIELD_ENCRYPTION_KEYS", f"{Fernet.generate_key().decode()},{value}")
     with pytest.raises(ConfigError, match=r"FIELD_ENCRYPTION_KEYS: key #2 is not a Fernet key"):

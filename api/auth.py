@@ -34,10 +34,9 @@ from gridcase.core import loginguard
 from gridcase.core.errors import Forbidden, ValidationFailed
 from gridcase.grids.choices import Role
 from gridcase.grids.models import DepartmentMember, Membership
+from gridcase.grids.roles import HIGHEST_FIRST, MOBILE_ROLES
 
 from .schema import error_responses
-
-MOBILE_ROLES = {Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.GRID_LEADER}
 
 
 class LoginSerializer(serializers.Serializer):
@@ -117,9 +116,7 @@ def me_payload(user) -> dict:
         for d in DepartmentMember.objects.filter(user=user).select_related("department")
     ]
     role_names = [r["role"] for r in roles]
-    order = [Role.ADMIN, Role.STREET_DISPATCHER, Role.SECRETARY, Role.GRID_LEADER, Role.GRID_WORKER,
-             Role.MICRO_GRID_WORKER, Role.VIEWER]
-    primary = next((r for r in order if r in role_names), None)
+    primary = next((r for r in HIGHEST_FIRST if r in role_names), None)
     if primary is None and user.is_superuser:
         primary = Role.ADMIN
     if primary is None and departments:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridcase.cases import workcalendar
-from gridcase.grids.choices import MANAGER_ROLES
+from gridcase.grids.roles import MANAGER_ROLES
 from gridcase.grids.scoping import scope_for
 
 from .filters import check_query_params

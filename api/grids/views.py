@@ -9,8 +9,9 @@ from rest_framework.response import Response
 from gridcase.core import audit
 from gridcase.core.errors import Forbidden, NotFound, ValidationFailed
 from gridcase.grids import accounts, tree
-from gridcase.grids.choices import EDITOR_ROLES, ID_NUMBER_ROLES, MANAGER_ROLES, PHONE_ROLES, Role
+from gridcase.grids.choices import Role
 from gridcase.grids.models import Building, Department, Grid, Household, Membership, Resident, Tag, Unit
+from gridcase.grids.roles import EDITOR_ROLES, ID_NUMBER_ROLES, MANAGER_ROLES, PHONE_ROLES, TREE_ROLES
 from gridcase.grids.scoping import scope_for
 
 from ..base import ScopedModelViewSet
@@ -31,7 +32,6 @@ from .serializers import (
 )
 
 User = get_user_model()
-TREE_ROLES = {Role.ADMIN, Role.STREET_DISPATCHER}
 
 
 @extend_schema_field({"type": "array", "items": {"$ref": "#/components/schemas/GridTreeNode"}})

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from gridcase.core import dates
 from gridcase.core.errors import NotFound
 from gridcase.grids.models import Grid, Tag
+from gridcase.grids.roles import PLAN_EDIT_ROLES, VISIT_ROLES
 from gridcase.grids.scoping import scope_for
 from gridcase.visits import due, services
 from gridcase.visits.models import CarePlan, CarePlanItem, Visit
@@ -72,7 +73,7 @@ class VisitViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     filterset_class = filtersets.VisitFilter
     permission_classes = [HasAnyRole]
-    write_roles = services.VISIT_ROLES
+    write_roles = VISIT_ROLES
 
     def get_serializer_class(self):
         return VisitCreateSerializer if self.action == "create" else VisitSerializer
@@ -139,7 +140,7 @@ class CarePlanViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     serializer_class = CarePlanSerializer
     filterset_class = filtersets.CarePlanFilter
     permission_classes = [HasAnyRole]
-    write_roles = services.PLAN_EDIT_ROLES
+    write_roles = PLAN_EDIT_ROLES
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):

@@ -7,8 +7,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.querysets import ScopedQuerySet
-from gridcase.grids.choices import Level, Role
+from gridcase.grids.choices import Level
 from gridcase.grids.models import Building, Department, Grid, Household, Resident, Unit
+from gridcase.grids.roles import CASE_STAFF, SENSITIVE_ROLES
 
 from .choices import (
     ACTIVE,
@@ -23,10 +24,6 @@ from .choices import (
     Stage,
     Status,
 )
-
-# Roles that may see sensitive cases (mental health, minors, domestic violence) on the grids they hold.
-SENSITIVE_ROLES = {Role.GRID_WORKER, Role.GRID_LEADER, Role.SECRETARY, Role.ADMIN}
-STAFF_ROLES = SENSITIVE_ROLES | {Role.STREET_DISPATCHER}
 
 
 class Category(models.Model):
@@ -236,7 +233,7 @@ class Case(models.Model):
         all_ids, sens_ids = _scope_grid_ids(scope)
         q = (Q(sensitive=False) & _area_q(all_ids)) | (Q(sensitive=True) & _area_q(sens_ids))
         # Staff holding the owner grid itself (e.g. the street once a case is escalated there) handle it.
-        owners = [h.grid_id for h in scope.holds if h.role in STAFF_ROLES]
+        owners = [h.grid_id for h in scope.holds if h.role in CASE_STAFF]
         if owners:
             q |= Q(sensitive=True, owner_grid_id__in=owners)
         if scope.user_id:

@@ -17,6 +17,7 @@ from gridcase.core.errors import Conflict, DomainError, Forbidden, InvalidTransi
 from gridcase.grids import tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
+from gridcase.grids.roles import CASE_WORKERS
 from gridcase.grids.scoping import scope_for
 
 from . import rules, state, workflow
@@ -131,7 +132,7 @@ def create_case(actor, data: dict, *, now=None) -> Created:
     now = now or timezone.now()
     scope = scope_for(actor)
     data = _fresh_grids(data)
-    if not scope.is_global and not (scope.roles_at(data["grid"]) & state.CREATORS):
+    if not scope.is_global and not (scope.roles_at(data["grid"]) & CASE_WORKERS):
         raise Forbidden(_("You can report cases only in grids you work in."))
     return _create(actor, data, now)
 
@@ -229,14 +230,12 @@ def audit_sensitive_reads(actor, cases, request=None) -> None:
 
 # --- attachments ----------------------------------------------------------------------------------------------
 
-UPLOAD_ROLES = state.WORKERS
-
 
 def can_attach(case, scope) -> bool:
     rel = workflow.relations_to(case, scope)
     if rel & {state.ASSIGNEE, state.OFFICER, state.REPORTER} or scope.is_global:
         return True
-    return bool(scope.roles_at(case.owner_grid) & UPLOAD_ROLES or scope.roles_at(case.grid) & UPLOAD_ROLES)
+    return bool(scope.roles_at(case.owner_grid) & CASE_WORKERS or scope.roles_at(case.grid) & CASE_WORKERS)
 
 
 def add_attachment(actor, case, upload, kind=AttachmentKind.BEFORE) -> Attachment:

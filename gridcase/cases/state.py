@@ -9,21 +9,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from gridcase.grids.choices import Role
+from gridcase.grids.roles import CASE_LEADS as LEADS
+from gridcase.grids.roles import CASE_STAFF as STAFF
+from gridcase.grids.roles import CASE_WORKERS as WORKERS
+from gridcase.grids.roles import SUPERVISORS
 
 from .choices import Status
 
 S = Status
 ASSIGNEE, OFFICER, REPORTER = "assignee", "officer", "reporter"
 
-# Grid roles, held at the case's owner grid or above it.
-STAFF = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.SECRETARY, Role.STREET_DISPATCHER, Role.ADMIN})
-LEADS = frozenset({Role.GRID_LEADER, Role.SECRETARY, Role.STREET_DISPATCHER, Role.ADMIN})
-WORKERS = STAFF | {Role.MICRO_GRID_WORKER}
-# Closing a sensitive case needs the secretary (or an administrator).
-SENSITIVE_CLOSERS = frozenset({Role.SECRETARY, Role.ADMIN})
-# Supervising (督办) a case: the street's dispatcher, or a secretary, over a grid below them.
-SUPERVISORS = frozenset({Role.STREET_DISPATCHER, Role.SECRETARY, Role.ADMIN})
-CREATORS = WORKERS
+# The table's role sets (held at the case's owner grid or above it) are named in gridcase.grids.roles.
 
 HANDLING = frozenset({S.ACCEPTED, S.ASSIGNED, S.IN_PROGRESS})
 OPEN = frozenset({S.REPORTED}) | HANDLING

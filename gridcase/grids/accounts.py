@@ -26,21 +26,13 @@ from django.utils.translation import gettext_lazy as _
 from gridcase.core.errors import Forbidden
 
 from . import tree
-from .choices import MANAGER_ROLES, Role
+from .choices import Role
 from .models import DepartmentMember, Membership
+from .roles import MANAGER_ROLES, ROLE_RANK
 from .scoping import Scope, scope_for
 
 User = get_user_model()
 
-ROLE_RANK = {
-    Role.VIEWER: 0,
-    Role.MICRO_GRID_WORKER: 1,
-    Role.GRID_WORKER: 2,
-    Role.GRID_LEADER: 3,
-    Role.SECRETARY: 4,
-    Role.STREET_DISPATCHER: 5,
-    Role.ADMIN: 6,
-}
 # Department officers are created and managed by the street (see `create_account`): a secretary's peer.
 DEPARTMENT_RANK = ROLE_RANK[Role.SECRETARY]
 

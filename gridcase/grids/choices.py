@@ -42,13 +42,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("administrator")
 
 
-# Roles whose work needs residents' clear phone / ID numbers on grids they hold.
-PHONE_ROLES = {Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.GRID_LEADER, Role.SECRETARY, Role.ADMIN}
-ID_NUMBER_ROLES = {Role.GRID_WORKER, Role.SECRETARY, Role.ADMIN}
-# Roles that may change people and places on grids they hold.
-EDITOR_ROLES = {Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.GRID_LEADER, Role.SECRETARY, Role.ADMIN}
-# Roles that may manage accounts and memberships inside their subtree.
-MANAGER_ROLES = {Role.SECRETARY, Role.STREET_DISPATCHER, Role.ADMIN}
+# The named sets of roles (who may edit, manage, see sensitive cases, …) are in roles.py.
 
 
 class Gender(models.TextChoices):

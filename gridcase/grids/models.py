@@ -18,6 +18,7 @@ from gridcase.core.querysets import ScopedQuerySet
 
 from . import tree
 from .choices import ALLOWED_PARENTS, DedicatedKind, Gender, Level, Role
+from .roles import REVIEW_ROLES
 
 
 def new_qr_token() -> str:
@@ -373,9 +374,6 @@ class ImportReview(TimeStamped):
         MERGED = "merged", _("merged")
         DISMISSED = "dismissed", _("dismissed")
 
-    # Roles that decide reviews on grids they hold (and below).
-    REVIEW_ROLES = frozenset({Role.STREET_DISPATCHER, Role.ADMIN})
-
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+", verbose_name=_("grid"))
     job = models.ForeignKey(ImportJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
@@ -410,7 +408,7 @@ class ImportReview(TimeStamped):
     @classmethod
     def scope_q(cls, scope):
         # For the street: the dispatchers and administrators holding the import's grid or an ancestor.
-        return tree.subtree_q([h.span for h in scope.holds if h.role in cls.REVIEW_ROLES], "grid__")
+        return tree.subtree_q([h.span for h in scope.holds if h.role in REVIEW_ROLES], "grid__")
 
     @property
     def id_number(self) -> str:

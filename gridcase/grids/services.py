@@ -1,6 +1,6 @@
 """Rules for people, places and accounts that views, import and seeds share."""
 
-from .accounts import ROLE_RANK, check_can_grant, create_account  # noqa: F401 - account rules live there
+from .accounts import check_can_grant, create_account  # noqa: F401 - account rules live there
 from .models import Resident
 
 

@@ -10,6 +10,7 @@ from gridcase.cases.models import Case, Category
 from gridcase.core.errors import DomainError
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Grid, Membership
+from gridcase.grids.roles import FIELD_WORKERS
 from gridcase.stats import rollup
 
 from . import services
@@ -27,7 +28,7 @@ REPORTS = [
 def _staff(grid):
     """(micro-grid worker, grid worker) of a micro-grid, or None when the demo tree lacks one."""
     rows = dict(Membership.objects.filter(grid_id__in=[grid.pk, grid.parent_id],
-                                          role__in=[Role.MICRO_GRID_WORKER, Role.GRID_WORKER])
+                                          role__in=FIELD_WORKERS)
                 .values_list("role", "user"))
     if Role.MICRO_GRID_WORKER in rows and Role.GRID_WORKER in rows:
         from django.contrib.auth import get_user_model

@@ -22,6 +22,7 @@ from gridcase.core.errors import Conflict, InvalidTransition, NotFound, Validati
 from gridcase.grids import tree
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Grid, Membership
+from gridcase.grids.roles import FIELD_WORKERS
 
 from .models import IntakeTicket
 
@@ -112,7 +113,7 @@ def public_category_ids() -> set[int]:
 def worker_name(grid) -> str:
     """The masked name of the micro-grid's worker (or, failing one, the general grid's worker)."""
     holders = [grid.pk] + ([grid.parent_id] if grid.parent_id else [])
-    rows = list(Membership.objects.filter(grid_id__in=holders, role__in=[Role.MICRO_GRID_WORKER, Role.GRID_WORKER])
+    rows = list(Membership.objects.filter(grid_id__in=holders, role__in=FIELD_WORKERS)
                 .select_related("user").order_by("id"))
     for grid_id, role in ((grid.pk, Role.MICRO_GRID_WORKER), (grid.parent_id, Role.GRID_WORKER)):
         for m in rows:

@@ -14,11 +14,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from gridcase.grids.choices import Role
-
-# The app a recipient opens (as in the `home` of `GET /api/v1/auth/me/`).
-CONSOLE_ROLES = {Role.ADMIN, Role.STREET_DISPATCHER, Role.SECRETARY}
-MOBILE_ROLES = {Role.GRID_LEADER, Role.GRID_WORKER, Role.MICRO_GRID_WORKER}
+from gridcase.grids.roles import CONSOLE_ROLES, MOBILE_ROLES  # the app a recipient opens (`home` of auth/me)
 
 
 @dataclass(frozen=True)

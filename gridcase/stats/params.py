@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.cases.choices import Source
-from gridcase.cases.models import SENSITIVE_ROLES, Category
+from gridcase.cases.models import Category
 from gridcase.core import dates
 from gridcase.core.errors import NotFound, ValidationFailed
 from gridcase.grids.models import Grid
+from gridcase.grids.roles import SENSITIVE_ROLES
 from gridcase.grids.scoping import Scope
 
 from . import kpis

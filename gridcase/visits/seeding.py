@@ -22,6 +22,7 @@ from gridcase.core.bulk import copy_rows, next_id, reset_sequence
 from gridcase.grids import tree
 from gridcase.grids.choices import Role
 from gridcase.grids.models import Grid, Membership, Resident
+from gridcase.grids.roles import FIELD_WORKERS
 
 from .cadence import next_due
 from .choices import ESCALATED_EVERY_N_DAYS, ESCALATED_KIND, ESCALATING, SATISFIED_BY, ContactKind, Wellbeing
@@ -99,7 +100,7 @@ def _community_rules(root):
 
 def _visitors(root):
     """{micro-grid id: user id} (first micro-grid worker) and {grid id: user id} of general-grid workers."""
-    qs = Membership.objects.filter(role__in=[Role.MICRO_GRID_WORKER, Role.GRID_WORKER])
+    qs = Membership.objects.filter(role__in=FIELD_WORKERS)
     if root is not None:
         qs = qs.filter(tree.subtree_q([tree.span(root)], "grid__"))
     micro, general = {}, {}

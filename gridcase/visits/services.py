@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.errors import Conflict, Forbidden, ValidationFailed
 from gridcase.grids import tree
-from gridcase.grids.choices import EDITOR_ROLES, Level, Role
+from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Grid, Membership, Resident
+from gridcase.grids.roles import PLAN_EDIT_ROLES, URGENT_VISIT_ROLES, VISIT_ROLES
 from gridcase.grids.scoping import scope_for
 
 from .cadence import next_due
@@ -39,8 +40,6 @@ from .models import CadenceRule, CarePlan, CarePlanItem, Visit
 
 log = logging.getLogger(__name__)
 
-VISIT_ROLES = EDITOR_ROLES
-PLAN_EDIT_ROLES = {Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.GRID_LEADER, Role.SECRETARY, Role.ADMIN}
 CLOCK_SKEW = timedelta(minutes=5)
 
 
@@ -310,7 +309,7 @@ def notify_urgent(visit: Visit) -> int:
 
     recipients = Membership.objects.filter(
         tree.ancestors_q(visit.grid, include_self=True, prefix="grid__"),
-        role__in=[Role.GRID_WORKER, Role.SECRETARY],
+        role__in=URGENT_VISIT_ROLES,
     ).values_list("user_id", flat=True)
     who = visit.resident.name if visit.resident_id else str(visit.household)
     title = _("Urgent visit: %(who)s") % {"who": who}

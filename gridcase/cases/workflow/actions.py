@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from gridcase.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from gridcase.grids import tree
 from gridcase.grids.models import Membership
+from gridcase.grids.roles import CASE_STAFF, CASE_WORKERS, SENSITIVE_CLOSERS
 from gridcase.notifications.models import Kind
 
 from .. import rules, sla, state
@@ -104,7 +105,7 @@ def merge(at, into, note=""):
 def eligible_assignee(case, user_id) -> bool:
     """An assignee holds a working role on a grid inside the owner grid's subtree, or on the owner grid's
     ancestors (staff above it can take the case themselves)."""
-    holds = Membership.objects.filter(user_id=user_id, role__in=state.WORKERS).select_related("grid")
+    holds = Membership.objects.filter(user_id=user_id, role__in=CASE_WORKERS).select_related("grid")
     owner = case.owner_grid
     return any(tree.is_inside(m.grid, owner) or tree.is_inside(owner, m.grid) for m in holds)
 
@@ -173,7 +174,7 @@ def reopen(at, reason):
 
 
 def closer_of_sensitive(ctx):
-    if ctx.case.sensitive and not (ctx.roles & state.SENSITIVE_CLOSERS):
+    if ctx.case.sensitive and not (ctx.roles & SENSITIVE_CLOSERS):
         raise Forbidden(_("Closing a sensitive case needs the community secretary."))
 
 
@@ -185,7 +186,7 @@ def close(at, note=""):
 # --- escalate, and the sweep's automatic escalation -----------------------------------------------------------
 
 def below_the_street(ctx):
-    if state.ASSIGNEE not in ctx.relations and not ctx.roles & state.WORKERS:
+    if state.ASSIGNEE not in ctx.relations and not ctx.roles & CASE_WORKERS:
         raise Forbidden()
     if not rules.escalates_from(ctx.case.owner_grid.level):
         raise InvalidTransition(_("This case is already owned by the street; whistle departments instead."))
@@ -283,7 +284,7 @@ EDITABLE = ("title", "description", "priority", "scope")
 
 
 def reporter_only_while_reported(ctx):
-    if not ctx.roles & state.STAFF and ctx.case.status != Status.REPORTED:
+    if not ctx.roles & CASE_STAFF and ctx.case.status != Status.REPORTED:
         raise Forbidden()
 
 

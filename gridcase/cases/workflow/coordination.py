@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from gridcase.core.errors import Forbidden, InvalidTransition, ValidationFailed
 from gridcase.grids import tree
 from gridcase.grids.models import Department
+from gridcase.grids.roles import SUPERVISORS
 from gridcase.notifications.models import Kind
 
-from .. import sla, state
+from .. import sla
 from ..choices import ExtensionState
 from ..models import ExtensionRequest
 from . import hops
@@ -171,7 +172,7 @@ def above_the_owner(ctx):
     owner = ctx.case.owner_grid
     here = tree.span(owner)
     above = {h.role for h in ctx.scope.holds if h.grid_id != owner.pk and h.span.contains(here)}
-    if not above & state.SUPERVISORS:
+    if not above & SUPERVISORS:
         raise Forbidden(_("Only a dispatcher or a secretary above the owner grid can supervise this case."))
 
 

@@ -13,15 +13,14 @@ from django.utils import translation
 from gridcase.grids import tree
 from gridcase.grids.choices import Role
 from gridcase.grids.models import DepartmentMember, Membership
+from gridcase.grids.roles import CASE_STAFF
 from gridcase.notifications.services import notify
-
-from .. import state
 
 
 def staff_of(grid) -> list[int]:
     """Staff holding a handling role on `grid`, or on its nearest ancestor that has any."""
     nodes = list(tree.ancestors(grid, include_self=True).values_list("pk", flat=True))
-    rows = list(Membership.objects.filter(grid_id__in=nodes, role__in=state.STAFF - {Role.ADMIN})
+    rows = list(Membership.objects.filter(grid_id__in=nodes, role__in=CASE_STAFF - {Role.ADMIN})
                 .values_list("grid_id", "user_id"))
     for node in reversed(nodes):
         users = sorted({u for g, u in rows if g == node})

@@ -9,8 +9,9 @@ from gridcase.core import audit, crypto
 from gridcase.core.errors import Forbidden, NotFound
 
 from .. import tree
-from ..choices import EDITOR_ROLES, Level
+from ..choices import Level
 from ..models import Grid, Tag
+from ..roles import EDITOR_ROLES
 from ..scoping import scope_for
 from . import handoff
 from .cells import parse_row

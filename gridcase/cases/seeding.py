@@ -23,10 +23,10 @@ from itertools import count
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 
-from gridcase.core.bulk import analyze, copy_rows, next_id, reset_sequence
+from gridcase.core.bulk import analyze, bulk_mode, copy_rows, next_id, reset_sequence, restore_indexes
 from gridcase.grids import tree
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Department, DepartmentMember, Grid, Household, Membership
@@ -461,7 +461,7 @@ def load(ctx, root, total, label):
 
     merged = sorted([(t, None) for t in times] + story_at, key=lambda x: x[0])
     with transaction.atomic():
-        dropped = _bulk_mode() if total >= BULK_MODE_FROM else []
+        dropped = bulk_mode([Case, CaseEvent, CaseHop, CaseDepartment]) if total >= BULK_MODE_FROM else []
         case_id = first_id
         for created_at, story in merged:
             row, ev, hp, dp, ex = sim.case(case_id, created_at, story)
@@ -474,7 +474,7 @@ def load(ctx, root, total, label):
             if len(case_rows) >= 20_000:
                 flush()
         flush()
-        _restore_indexes(dropped, progress)
+        restore_indexes(dropped)
         for model in (Case, CaseEvent, CaseHop, CaseDepartment, ExtensionRequest):
             reset_sequence(model)
         for (community, year), last in sim.sequences.items():
@@ -488,40 +488,6 @@ def load(ctx, root, total, label):
 
 
 BULK_MODE_FROM = 100_000
-BULK_TABLES = [m._meta.db_table for m in (Case, CaseEvent, CaseHop, CaseDepartment)]
-
-
-def _bulk_mode() -> list:
-    """For big loads on PostgreSQL: skip per-row foreign-key triggers (rows are consistent by construction)
-    and drop the secondary indexes, rebuilt once at the end. Returns the index definitions to restore."""
-    if connection.vendor != "postgresql":
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        try:
-            with transaction.atomic():
-                cursor.execute("SET LOCAL session_replication_role = replica")
-        except Exception:  # noqa: BLE001 - not a superuser: keep the checks, only slower
-            pass
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint)", [BULK_TABLES])
-        defs = cursor.fetchall()
-        for name, _ in defs:
-            cursor.execute(f'DROP INDEX "{name}"')
-    return defs
-
-
-def _restore_indexes(defs, progress) -> None:
-    if not defs:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _, definition in defs:
-            cursor.execute(definition)
-        cursor.execute("SET LOCAL session_replication_role = origin")
-
-
 def _has_cases(root) -> bool:
     qs = Case.objects.all()
     if root is not None:

@@ -1,7 +1,23 @@
 from django.apps import AppConfig
+from django.db.models import signals
 
 
 class CasesConfig(AppConfig):
     name = "gridcase.cases"
     label = "cases"
     verbose_name = "事件"
+
+    def ready(self):
+        from .models import CalendarDay, CalendarYear
+
+        # Any change, in the admin or elsewhere, makes every process reload the calendar (bulk writes call
+        # workcalendar.invalidate() themselves).
+        for signal in (signals.post_save, signals.post_delete):
+            signal.connect(_calendar_changed, sender=CalendarDay, dispatch_uid="calendar-day-changed")
+            signal.connect(_calendar_changed, sender=CalendarYear, dispatch_uid="calendar-year-changed")
+
+
+def _calendar_changed(sender, **kwargs):
+    from . import workcalendar  # loaded once the app registry is ready (it reads the calendar models)
+
+    workcalendar.invalidate()

@@ -450,16 +450,3 @@ class CalendarYear(models.Model):
 
     def __str__(self):
         return str(self.year)
-
-
-def _calendar_changed(sender, **kwargs):
-    from . import workcalendar
-
-    workcalendar.invalidate()
-
-
-# Any change, in the admin or elsewhere, makes every process reload the calendar (bulk writes call
-# workcalendar.invalidate() themselves).
-for signal in (models.signals.post_save, models.signals.post_delete):
-    signal.connect(_calendar_changed, sender=CalendarDay, dispatch_uid="calendar-day-changed")
-    signal.connect(_calendar_changed, sender=CalendarYear, dispatch_uid="calendar-year-changed")

@@ -6,6 +6,8 @@ the periodic sweeps in `gridcase/beat.py`, which find the work in the database (
 outbox, pending import jobs) and queue it again. A request whose data is saved answers as saved.
 
 Use `enqueue_on_commit(task, *args)` instead of `transaction.on_commit(lambda: task.delay(*args))`.
+`task` is a Celery task or its registered name: a domain module names the task that runs it
+("gridcase.grids.tasks.process_import") instead of importing the task module, which imports it.
 """
 
 import logging
@@ -19,7 +21,7 @@ def enqueue(task, *args, **kwargs) -> bool:
     """Queue `task(*args, **kwargs)` now; False (and a warning in the log) when the broker refused it.
     (Celery's publish retry policy bounds the wait: three quick retries, under a second when refused.)"""
     try:
-        task.delay(*args, **kwargs)
+        resolve(task).delay(*args, **kwargs)
     except Exception as exc:  # noqa: BLE001 - any broker failure: the sweep finds the work in the database
         logger.warning("Could not queue %s (%s: %s); the periodic sweep will pick the work up.",
                        getattr(task, "name", task), type(exc).__name__, exc)
@@ -27,9 +29,18 @@ def enqueue(task, *args, **kwargs) -> bool:
     return True
 
 
+def resolve(task):
+    """The task object for a task or its registered name."""
+    if isinstance(task, str):
+        from celery import current_app
+
+        return current_app.tasks[task]
+    return task
+
+
 class _AfterCommit:
     def __init__(self, task, args, kwargs):
-        self.key = (getattr(task, "name", id(task)), args, tuple(sorted(kwargs.items())))
+        self.key = (task if isinstance(task, str) else getattr(task, "name", id(task)), args, tuple(sorted(kwargs.items())))
         self.task, self.args, self.kwargs = task, args, kwargs
 
     def __call__(self):

@@ -53,9 +53,7 @@ def notify(recipients, kind: str, title: str, body: str = "", *, dedupe_key: str
 def _queue_delivery():
     """After commit, ask a worker to send. A broker that is down is logged, not raised: the rows wait in
     the outbox and the `deliver-notifications` sweep (beat, every minute) sends them."""
-    from .tasks import deliver_pending as task
-
-    enqueue_on_commit(task)
+    enqueue_on_commit("gridcase.notifications.tasks.deliver_pending")  # by name: tasks.py imports this module
 
 
 def _due(now):

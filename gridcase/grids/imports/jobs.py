@@ -14,16 +14,17 @@ from .importer import import_file
 from .limits import time_limit
 from .reasons import ImportFileError
 
+PROCESS_IMPORT = "gridcase.grids.tasks.process_import"
+"""The Celery task that runs a job (grids/tasks.py, which imports this module), queued by name."""
+
 
 def create(user, grid, data: bytes, filename: str, file_type: str, total_rows: int) -> ImportJob:
     """Queue a checked file for a worker (dispatched after commit). `total_rows` may be an estimate (a
     workbook's row count read from its zip); the worker sets the exact figure once it has parsed the file."""
     job = ImportJob.objects.create(user=user, grid=grid, filename=filename[:200], file_type=file_type,
                                    content=data, total_rows=total_rows)
-    from ..tasks import process_import  # the task module imports this one
-
     # A broker that is down does not fail the upload: `requeue_pending` queues the job again.
-    enqueue_on_commit(process_import, job.pk)
+    enqueue_on_commit(PROCESS_IMPORT, job.pk)
     return job
 
 
@@ -33,13 +34,11 @@ UNQUEUED_AFTER = timedelta(minutes=2)
 
 def requeue_pending(now=None) -> int:
     """Queue again the jobs whose task was lost; claiming is a compare-and-set, so a duplicate is harmless."""
-    from ..tasks import process_import
-
     now = now or timezone.now()
     stale = (Q(status=ImportJob.Status.PENDING, created_at__lt=now - UNQUEUED_AFTER)
              | Q(status=ImportJob.Status.RUNNING, started_at__lt=now - STALE_AFTER))
     ids = list(ImportJob.objects.filter(stale).values_list("pk", flat=True)[:100])
-    return sum(enqueue(process_import, pk) for pk in ids)
+    return sum(enqueue(PROCESS_IMPORT, pk) for pk in ids)
 
 
 # A job "running" for longer than this lost its worker (the task is acked late, so it is delivered again):

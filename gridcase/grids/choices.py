@@ -69,3 +69,15 @@ DEFAULT_TAGS = [
     ("veteran", "退役军人", "Veteran"),
     ("left_behind", "留守人员", "Left-behind"),
 ]
+
+TAG_ALIASES = {
+    "elderly_alone": ["独居", "独居老年人", "孤寡老人", "空巢独居"],
+    "elderly_80": ["高龄", "80岁以上", "80周岁以上", "八十岁以上", "高龄老年人"],
+    "disabled": ["残疾", "残障", "残疾人员", "持证残疾人"],
+    "mental_disorder": ["精神病", "精神病人", "精神障碍患者", "严重精神障碍", "严重精神障碍患者", "精神残疾"],
+    "children_difficulty": ["困境未成年人", "事实无人抚养儿童"],
+    "low_income": ["低保", "低保户", "低保对象", "最低生活保障", "城市低保", "农村低保"],
+    "veteran": ["退伍军人", "复员军人", "转业军人", "退役士兵"],
+    "left_behind": ["留守", "留守老人", "留守儿童", "留守妇女"],
+}
+"""The words offices write in their 台账 for each default tag (an import reads them as that tag)."""

@@ -89,6 +89,17 @@ class TestGoodFiles:
         assert Resident.objects.get(name="陈小明").household == chen.household
         assert AuditLog.objects.filter(action="import", actor=city.secretary).count() == 1
 
+    def test_the_words_offices_write_in_their_ledgers_are_read_as_tags(self, city, client_for):
+        rows = good_rows()
+        rows[0][9] = "低保；残疾"
+        rows[1][9] = "精神病人,退伍军人 高龄"
+        res = upload(client_for(city.secretary), city.community.pk, csv_bytes(rows))
+        assert res.status_code == 200, res.json()
+        assert res.json()["counts"]["refused"] == 0
+        assert set(Resident.objects.get(name="刘桂兰").tags.values_list("code", flat=True)) == {"low_income", "disabled"}
+        assert set(Resident.objects.get(name="陈建国").tags.values_list("code", flat=True)) == {
+            "mental_disorder", "veteran", "elderly_80"}
+
     def test_xlsx_with_chinese_headers(self, city, client_for):
         rows = good_rows()
         rows[2][2] = None

@@ -9,7 +9,7 @@ from gridcase.core import audit, crypto
 from gridcase.core.errors import Forbidden, NotFound
 
 from .. import tree
-from ..choices import Level
+from ..choices import TAG_ALIASES, Level
 from ..models import Grid, Tag
 from ..roles import EDITOR_ROLES
 from ..scoping import scope_for
@@ -24,9 +24,16 @@ from .writing import write_row
 
 
 def tag_index() -> dict:
-    """Every tag by its code, Chinese name and English name (lower case)."""
+    """Every tag by its code, Chinese name, English name (lower case) and the words offices use for it in
+    their 台账 (`choices.TAG_ALIASES`: 低保 → 低保户, 残疾 → 残疾人 …); a tag's own names win over an alias."""
     tags = {}
-    for t in Tag.objects.all():
+    all_tags = list(Tag.objects.all())
+    by_code = {t.code: t for t in all_tags}
+    for code, aliases in TAG_ALIASES.items():
+        if code in by_code:
+            for alias in aliases:
+                tags[alias.strip().lower()] = by_code[code]
+    for t in all_tags:
         for key in (t.code, t.name, t.name_en):
             if key:
                 tags[key.strip().lower()] = t

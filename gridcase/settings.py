@@ -245,6 +245,8 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "gridcase.notifications.models.Kind",
         "ContactKindEnum": "gridcase.visits.choices.ContactKind",
         "AttachmentKindEnum": "gridcase.cases.choices.AttachmentKind",
+        "ResidentStatusEnum": "gridcase.grids.choices.ResidentStatus",
+        "StatusEnum": "gridcase.cases.choices.Status",  # the case's status keeps its name beside the resident's
     },
 }
 

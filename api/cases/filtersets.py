@@ -93,6 +93,8 @@ class CaseFilter(CounterFilters):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     department = django_filters.NumberFilter(field_name="case_departments__department_id")
+    resident = django_filters.NumberFilter(field_name="resident_id", label=_("the resident the case is about"))
+    household = django_filters.NumberFilter(field_name="household_id", label=_("the household the case is about"))
     q = django_filters.CharFilter(method="search")
     rating = CsvChoiceFilter(field_name="rating", choices=Rating.choices)
     owner_level = CsvChoiceFilter(field_name="owner_grid__level", choices=Level.choices)

@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from gridcase.grids import tree
-from gridcase.grids.choices import Level, Role
+from gridcase.grids.choices import Level, ResidentStatus, Role
 from gridcase.grids.models import Building, Department, Grid, Household, Membership, Resident, Unit
 
 from ..filters import WithinFilter
@@ -50,23 +50,34 @@ class HouseholdFilter(django_filters.FilterSet):
     within = WithinFilter(prefix="grid__")
     unit = django_filters.NumberFilter(field_name="unit_id")
     building = django_filters.NumberFilter(field_name="unit__building_id")
-    q = django_filters.CharFilter(field_name="room", lookup_expr="icontains")
+    q = django_filters.CharFilter(method="search", label="room, building name, or the name (pinyin initials, "
+                                  "phone's last four digits) of a resident living there")
 
     class Meta:
         model = Household
         fields = ["within", "unit", "building", "q"]
+
+    def search(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        living = ResidentFilter.search(None, Resident.objects.all(), name, value).values("household_id")
+        return qs.filter(Q(room__icontains=value) | Q(unit__building__name__icontains=value) | Q(pk__in=living))
 
 
 class ResidentFilter(django_filters.FilterSet):
     within = WithinFilter(prefix="grid__")
     tag = django_filters.CharFilter(method="filter_tag")
     household = django_filters.NumberFilter(field_name="household_id")
-    q = django_filters.CharFilter(method="search")
+    q = django_filters.CharFilter(method="search", label="name, pinyin (full or initials, e.g. zs for 张三) or the "
+                                  "phone's last four digits")
     is_active = django_filters.BooleanFilter()
+    status = django_filters.MultipleChoiceFilter(choices=ResidentStatus.choices,
+                                                 label="active (living here), moved_out or deceased; repeatable")
 
     class Meta:
         model = Resident
-        fields = ["within", "tag", "household", "q", "is_active"]
+        fields = ["within", "tag", "household", "q", "is_active", "status"]
 
     def filter_tag(self, qs, name, value):
         codes = [c for c in value.split(",") if c]

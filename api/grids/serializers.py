@@ -105,7 +105,7 @@ class ResidentSerializer(CleanModelSerializer):
         model = Resident
         fields = ["id", "name", "gender", "birth_date", "age", "phone", "phone_revealed", "id_number",
                   "id_number_revealed", "household", "household_label", "grid", "grid_name", "relation", "tags",
-                  "tag_names", "is_active", "note", "created_at", "updated_at"]
+                  "tag_names", "is_active", "status", "status_since", "note", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
     def validate_phone(self, value):
@@ -241,5 +241,3 @@ class UserSerializer(serializers.ModelSerializer):
                 raise serializers.ValidationError(
                     {"grid": [_("A new account needs a grid and a role, or a department.")]})
         return data
-
-

@@ -19,6 +19,8 @@ from ..filters import check_query_params
 from ..pagination import AscendingIdCursorPagination
 from ..permissions import HasAnyRole
 from . import filters
+from .moves import BuildingMoveMixin, GridMoveMixin, HandoverMixin, UnitMoveMixin
+from .residents import ResidentStatusMixin
 from .serializers import (
     BuildingSerializer,
     DepartmentSerializer,
@@ -50,7 +52,7 @@ class GridTreeNodeSerializer(serializers.Serializer):
     children = _TreeChildren(help_text="the node's children, down to `depth` (empty below it)")
 
 
-class GridViewSet(ScopedModelViewSet):
+class GridViewSet(GridMoveMixin, ScopedModelViewSet):
     """The grid tree. Writes (create, move) are serialised by the tree engine's lock."""
 
     queryset = Grid.objects.all()
@@ -137,7 +139,7 @@ class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = None
 
 
-class BuildingViewSet(ScopedModelViewSet):
+class BuildingViewSet(BuildingMoveMixin, ScopedModelViewSet):
     queryset = Building.objects.select_related("grid")
     serializer_class = BuildingSerializer
     filterset_class = filters.BuildingFilter
@@ -145,7 +147,7 @@ class BuildingViewSet(ScopedModelViewSet):
     write_roles = EDITOR_ROLES
 
 
-class UnitViewSet(ScopedModelViewSet):
+class UnitViewSet(UnitMoveMixin, ScopedModelViewSet):
     queryset = Unit.objects.select_related("building")
     serializer_class = UnitSerializer
     filterset_class = filters.UnitFilter
@@ -165,7 +167,7 @@ class HouseholdViewSet(ScopedModelViewSet):
         return instance.unit.micro_grid if instance.unit_id else None
 
 
-class ResidentViewSet(ScopedModelViewSet):
+class ResidentViewSet(ResidentStatusMixin, ScopedModelViewSet):
     """Residents. Lists are always masked; a detail read reveals what the caller's role needs, audited."""
 
     queryset = Resident.objects.select_related("grid", "household__unit__building").prefetch_related("tags")
@@ -232,7 +234,7 @@ class MembershipViewSet(ScopedModelViewSet):
         super().perform_destroy(instance)
 
 
-class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class UserViewSet(HandoverMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                   mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Accounts of workers and officers: created by an admin, or by a secretary within their community.
 

@@ -11,6 +11,7 @@ grid read `needs_review` and wait in `/api/v1/import-reviews/` (reviews.py in th
 
 from django.db import transaction
 from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
@@ -71,7 +72,10 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         job = self.get_job(kwargs["pk"])
         return Response(ImportJobSerializer(job, context={"with_report": True}).data)
 
-    @extend_schema(parameters=[OpenApiParameter("type", str, enum=["csv", "xlsx"], description="csv (default) or xlsx")],
+    @extend_schema(parameters=[OpenApiParameter("type", str, enum=["csv", "xlsx"], description="csv (default) or xlsx"),
+                               OpenApiParameter("rows", str, enum=["all", "refused"],
+                                                description="all rows (default) or only the refused ones, to fix "
+                                                            "and import again")],
                    responses={(200, "text/csv"): OpenApiTypes.BINARY, (200, spreadsheet.XLSX_TYPE): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"], content_negotiation_class=JSONErrors)
     def report(self, request, pk=None):
@@ -82,12 +86,19 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         job = self.get_job(pk)
         if job.report is None:
             raise Conflict(_("The import has not finished yet."), code="not_ready")
-        header, rows = imports.report_rows(job.report)
+        only = request.query_params.get("rows", "all")
+        if only not in ("all", "refused"):
+            raise ValidationFailed(fields={"rows": [_("Choose all or refused.")]})
+        report = job.report
+        if only == "refused":
+            report = dict(report, rows=[r for r in report.get("rows", []) if r.get("status") == "refused"])
+        header, rows = imports.report_rows(report)
         if kind == "xlsx":
             response = HttpResponse(spreadsheet.xlsx_bytes(header, rows), content_type=spreadsheet.XLSX_TYPE)
         else:
             response = HttpResponse(spreadsheet.csv_bytes(header, rows), content_type=spreadsheet.CSV_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.{kind}"'
+        suffix = "refused" if only == "refused" else "report"
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-{suffix}.{kind}"'
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
         return response
@@ -126,12 +137,15 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         table = imports.read_table(data, check)
         if len(table.rows) > imports.sync_max_rows():
             return self.queue(request, grid, data, name, table.file_type, len(table.rows))
+        started = timezone.now()
         report = runner.run(table)
         counts = {k: report[k] for k in ("created", "updated", "unchanged", "refused")}
-        return Response({"id": None, "grid": grid.pk, "grid_code": grid.code, "filename": name,
-                         "file_type": table.file_type, "status": ImportJob.Status.DONE, "total_rows": report["total"],
-                         "rows_done": report["total"], "counts": counts, "error": "",
-                         "report": imports.render_report(report)}, status=status.HTTP_200_OK)
+        # Kept as a finished job (without the file), so its report can be downloaded like a large file's.
+        job = ImportJob.objects.create(user=request.user, grid=grid, filename=name[:200], file_type=table.file_type,
+                                       content=b"", status=ImportJob.Status.DONE, total_rows=report["total"],
+                                       rows_done=report["total"], counts=counts, report=report, started_at=started,
+                                       finished_at=timezone.now())
+        return Response(ImportJobSerializer(job, context={"with_report": True}).data, status=status.HTTP_200_OK)
 
     def queue(self, request, grid, data, name, file_type, total_rows):
         with transaction.atomic():

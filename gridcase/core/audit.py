@@ -9,6 +9,13 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR")
 
 
+def grid_id_of(obj):
+    """The grid an object belongs to (its `grid`, or itself when it is a grid), for scoping the log."""
+    if obj._meta.label_lower == "grids.grid":
+        return obj.pk
+    return getattr(obj, "grid_id", None)
+
+
 def record(actor, action: str, objects, fields, request=None, **extra):
     """Record that `actor` did `action` on each of `objects` (touching `fields`)."""
     ip = client_ip(request)
@@ -22,6 +29,7 @@ def record(actor, action: str, objects, fields, request=None, **extra):
             fields=list(fields),
             ip=ip,
             extra=extra,
+            grid_id=grid_id_of(obj),
         )
         for obj in objects
     ]

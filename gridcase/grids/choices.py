@@ -51,6 +51,15 @@ class Gender(models.TextChoices):
     UNKNOWN = "unknown", _("unknown")
 
 
+class ResidentStatus(models.TextChoices):
+    """Where a resident stands in the register: living here, moved out (迁出) or deceased (死亡). A resident who is
+    not active leaves the round (care plan ended) but keeps their history: visits, cases, the ended plan."""
+
+    ACTIVE = "active", _("living here")
+    MOVED_OUT = "moved_out", _("moved out")
+    DECEASED = "deceased", _("deceased")
+
+
 class DedicatedKind(models.TextChoices):
     SCHOOL = "school", _("school")
     HOSPITAL = "hospital", _("hospital")

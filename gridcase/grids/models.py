@@ -17,7 +17,7 @@ from gridcase.core.models import TimeStamped
 from gridcase.core.querysets import ScopedQuerySet
 
 from . import tree
-from .choices import ALLOWED_PARENTS, DedicatedKind, Gender, Level, Role
+from .choices import ALLOWED_PARENTS, DedicatedKind, Gender, Level, ResidentStatus, Role
 from .roles import REVIEW_ROLES
 
 
@@ -202,6 +202,11 @@ class Resident(TimeStamped):
     id_number_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     relation = models.CharField(_("relation to head of household"), max_length=20, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="residents", verbose_name=_("key populations"))
+    # `status` says why a resident is not active; `is_active` (what the round and the care plans read) follows it.
+    # Changed through grids.residents.change_status (moved out, moved back in, deceased).
+    status = models.CharField(_("status"), max_length=12, choices=ResidentStatus.choices,
+                              default=ResidentStatus.ACTIVE, editable=False)
+    status_since = models.DateField(_("status since"), null=True, blank=True, editable=False)
     is_active = models.BooleanField(default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
@@ -247,6 +252,11 @@ class Resident(TimeStamped):
 
         self.name_pinyin = full_pinyin(self.name)
         self.name_initials = initials(self.name)
+        # A writer that only knows `is_active` (admin, older clients): the status follows it.
+        if self.is_active and self.status != ResidentStatus.ACTIVE:
+            self.status = ResidentStatus.ACTIVE
+        elif not self.is_active and self.status == ResidentStatus.ACTIVE:
+            self.status = ResidentStatus.MOVED_OUT
         if self.household_id and not self.grid_id:
             self.grid_id = Household.objects.filter(pk=self.household_id).values_list("grid_id", flat=True).first()
         super().save(*args, **kwargs)

@@ -50,6 +50,10 @@ MANAGER_ROLES = frozenset({R.SECRETARY, R.STREET_DISPATCHER, R.ADMIN})
 """Secretaries, street dispatchers, administrators: manage accounts and memberships inside their subtree and see
 the operator warnings (holiday calendar)."""
 
+AUDIT_READERS = MANAGER_ROLES
+"""Read the audit log (who revealed a resident's phone or ID number, read a sensitive case, moved a resident out)
+for the grids they hold: secretaries for their community, the street's dispatchers (its inspectors), administrators."""
+
 STREET_ROLES = frozenset({R.STREET_DISPATCHER, R.ADMIN})
 """The street's dispatchers and administrators."""
 

@@ -19,7 +19,6 @@ from ..filters import check_query_params
 from ..pagination import AscendingIdCursorPagination
 from ..permissions import HasAnyRole
 from . import filters
-from .moves import BuildingMoveMixin, GridMoveMixin, HandoverMixin, UnitMoveMixin
 from .residents import ResidentStatusMixin
 from .serializers import (
     BuildingSerializer,
@@ -52,7 +51,7 @@ class GridTreeNodeSerializer(serializers.Serializer):
     children = _TreeChildren(help_text="the node's children, down to `depth` (empty below it)")
 
 
-class GridViewSet(GridMoveMixin, ScopedModelViewSet):
+class GridViewSet(ScopedModelViewSet):
     """The grid tree. Writes (create, move) are serialised by the tree engine's lock."""
 
     queryset = Grid.objects.all()
@@ -139,7 +138,7 @@ class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = None
 
 
-class BuildingViewSet(BuildingMoveMixin, ScopedModelViewSet):
+class BuildingViewSet(ScopedModelViewSet):
     queryset = Building.objects.select_related("grid")
     serializer_class = BuildingSerializer
     filterset_class = filters.BuildingFilter
@@ -147,7 +146,7 @@ class BuildingViewSet(BuildingMoveMixin, ScopedModelViewSet):
     write_roles = EDITOR_ROLES
 
 
-class UnitViewSet(UnitMoveMixin, ScopedModelViewSet):
+class UnitViewSet(ScopedModelViewSet):
     queryset = Unit.objects.select_related("building")
     serializer_class = UnitSerializer
     filterset_class = filters.UnitFilter
@@ -234,7 +233,7 @@ class MembershipViewSet(ScopedModelViewSet):
         super().perform_destroy(instance)
 
 
-class UserViewSet(HandoverMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                   mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Accounts of workers and officers: created by an admin, or by a secretary within their community.
 

@@ -17,6 +17,7 @@ from ..filters import check_query_params
 from ..pagination import AscendingIdCursorPagination, IdCursorPagination
 from ..parsers import JSONParser
 from . import actions, filtersets
+from .bulk import BulkReassignMixin
 from .serializers import (
     AttachmentSerializer,
     CaseCreateSerializer,
@@ -46,7 +47,7 @@ def version_of(request, body):
     return body.get("version"), False
 
 
-class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Cases in the caller's scope. Out of scope answers 404; every change goes through the workflow."""
 
     queryset = Case.objects.all()

@@ -19,6 +19,7 @@ from ..filters import check_query_params
 from ..pagination import AscendingIdCursorPagination
 from ..permissions import HasAnyRole
 from . import filters
+from .moves import BuildingMoveMixin, GridMoveMixin, HandoverMixin, UnitMoveMixin
 from .residents import ResidentStatusMixin
 from .serializers import (
     BuildingSerializer,
@@ -51,7 +52,7 @@ class GridTreeNodeSerializer(serializers.Serializer):
     children = _TreeChildren(help_text="the node's children, down to `depth` (empty below it)")
 
 
-class GridViewSet(ScopedModelViewSet):
+class GridViewSet(GridMoveMixin, ScopedModelViewSet):
     """The grid tree. Writes (create, move) are serialised by the tree engine's lock."""
 
     queryset = Grid.objects.all()
@@ -138,7 +139,7 @@ class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = None
 
 
-class BuildingViewSet(ScopedModelViewSet):
+class BuildingViewSet(BuildingMoveMixin, ScopedModelViewSet):
     queryset = Building.objects.select_related("grid")
     serializer_class = BuildingSerializer
     filterset_class = filters.BuildingFilter
@@ -146,7 +147,7 @@ class BuildingViewSet(ScopedModelViewSet):
     write_roles = EDITOR_ROLES
 
 
-class UnitViewSet(ScopedModelViewSet):
+class UnitViewSet(UnitMoveMixin, ScopedModelViewSet):
     queryset = Unit.objects.select_related("building")
     serializer_class = UnitSerializer
     filterset_class = filters.UnitFilter
@@ -233,7 +234,7 @@ class MembershipViewSet(ScopedModelViewSet):
         super().perform_destroy(instance)
 
 
-class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+class UserViewSet(HandoverMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                   mixins.UpdateModelMixin, viewsets.GenericViewSet):
     """Accounts of workers and officers: created by an admin, or by a secretary within their community.
 
@@ -267,5 +268,3 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Creat
     def perform_update(self, serializer):
         changes = {k: v for k, v in serializer.validated_data.items() if k not in ("grid", "role", "department")}
         accounts.update_account(self.request.user, serializer.instance, changes)
-
-

@@ -89,10 +89,20 @@ ACTIONS = list(TRANSITIONS)
 EDIT = _t("edit", UNFINISHED, None, STAFF, {REPORTER},
           notes="the reporter only while the case is reported")
 
+# Rows run by other domain operations, not POST actions (like EDIT): a place moved with its open cases
+# following it (grids.moves: the owner grid and grid change; an assignee who no longer works there is let go,
+# the case back to accepted) and a worker's cases handed to a colleague (grids.handover, and the console's bulk
+# reassignment: `assign` from any handled status, an in-progress case back to assigned for its new holder).
+RELOCATE = _t("relocate", UNFINISHED, None, STAFF, notes="grids.moves: the case follows its place",
+              outcomes={"unassigned": {S.ASSIGNED: S.ACCEPTED, S.IN_PROGRESS: S.ACCEPTED}})
+REASSIGN = _t("reassign", HANDLING, S.ASSIGNED, STAFF, requires=("assignee",),
+              notes="grids.handover and bulk reassignment")
+INTERNAL = {t.name: t for t in (EDIT, RELOCATE, REASSIGN)}
+
 
 def row(action: str) -> Transition:
-    """The table row of `action` (the POST actions and the PATCH edit)."""
-    return EDIT if action == EDIT.name else TRANSITIONS[action]
+    """The table row of `action` (the POST actions, the PATCH edit and the internal rows)."""
+    return INTERNAL.get(action) or TRANSITIONS[action]
 
 
 def permitted(action: str, roles: set, relations: set) -> bool:

@@ -16,7 +16,7 @@ from gridcase.core import crypto
 from gridcase.core.models import TimeStamped
 from gridcase.core.querysets import ScopedQuerySet
 
-from . import tree
+from . import moves, tree
 from .choices import ALLOWED_PARENTS, DedicatedKind, Gender, Level, ResidentStatus, Role
 from .roles import REVIEW_ROLES
 
@@ -58,19 +58,24 @@ class Grid(tree.TreeNode, TimeStamped):
         if parent_level not in allowed:
             names = "、".join(str(Level(v).label) if v else str(_("top of the tree")) for v in allowed if True)
             raise ValidationError(
-                {"parent": _("A %(level)s must sit under: %(allowed)s.")
-                 % {"level": Level(self.level).label if self.level in Level.values else self.level, "allowed": names}},
-                code="invalid_parent_level",
+                {"parent": ValidationError(_("A %(level)s must sit under: %(allowed)s.")
+                 % {"level": Level(self.level).label if self.level in Level.values else self.level, "allowed": names},
+                 code="invalid_parent_level")},
             )
         if parent and self.pk:
             if parent.pk == self.pk or tree.is_inside(parent, Grid.objects.get(pk=self.pk)):
-                raise ValidationError({"parent": _("A grid cannot be moved under itself or its own descendants.")},
-                                      code="tree_cycle")
+                raise ValidationError({"parent": ValidationError(
+                    _("A grid cannot be moved under itself or its own descendants."), code="tree_cycle")})
         if self.level != Level.DEDICATED and self.kind:
             raise ValidationError({"kind": _("Only dedicated grids have a kind.")}, code="invalid")
         if self.pk and self.level_changed_with_children():
             raise ValidationError({"level": _("Change the level of a grid only when it has no sub-grids.")},
                                   code="level_locked")
+        moves.check_grid(self)  # 三不破: a micro-grid changes general grid only with its buildings whole
+
+    def save(self, *args, **kwargs):
+        with moves.saving(self):  # the rules again for writers that skip clean(); a micro-grid's buildings follow
+            super().save(*args, **kwargs)
 
     def level_changed_with_children(self) -> bool:
         old = Grid.objects.filter(pk=self.pk).values_list("level", flat=True).first()
@@ -118,8 +123,11 @@ class Building(TimeStamped):
         )
 
     def clean(self):
-        if self.grid_id and self.grid.level != Level.GRID:
-            raise ValidationError({"grid": _("A building belongs to a general grid.")}, code="invalid_grid_level")
+        moves.check_building(self)  # a general grid; never split across general grids (grids.moves)
+
+    def save(self, *args, **kwargs):
+        with moves.saving(self):
+            super().save(*args, **kwargs)
 
 
 class Unit(TimeStamped):
@@ -143,24 +151,18 @@ class Unit(TimeStamped):
 
     def clean(self):
         # 三不破: a micro-grid never splits a unit (a unit has exactly one micro-grid, by construction)
-        # and lies inside the general grid that holds the unit's building.
-        if self.micro_grid_id and self.micro_grid.level != Level.MICRO_GRID:
-            raise ValidationError({"micro_grid": _("A unit belongs to a micro-grid.")}, code="invalid_grid_level")
-        if self.micro_grid_id and self.building_id and self.micro_grid.parent_id != self.building.grid_id:
-            raise ValidationError(
-                {"micro_grid": _("The micro-grid must belong to the general grid of the building.")},
-                code="grid_mismatch",
-            )
-        if self.pk and self.micro_grid_id:
-            old = Unit.objects.filter(pk=self.pk).values_list("micro_grid_id", flat=True).first()
-            if old and old != self.micro_grid_id:
-                self._moved_from = old
+        # and lies inside the general grid that holds the unit's building (grids.moves).
+        moves.check_unit(self)
+
+    def save(self, *args, **kwargs):
+        with moves.saving(self):  # a unit moved elsewhere than grids.moves carries its households and residents
+            super().save(*args, **kwargs)
 
 
 class Household(TimeStamped):
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="households", verbose_name=_("unit"))
     room = models.CharField(_("room"), max_length=30)
-    # Denormalised from unit.micro_grid so scoping is one join; kept in step by services.sync_unit_grid.
+    # Denormalised from unit.micro_grid so scoping is one join; kept in step by grids.moves.carry_people.
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="households", editable=False)
     note = models.CharField(_("note"), max_length=200, blank=True)
 

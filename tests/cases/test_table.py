@@ -85,7 +85,8 @@ def test_a_plan_that_sets_the_status_itself_is_refused(city, make_case):
 
 
 def test_every_row_has_one_registered_action_with_its_plan():
-    assert set(workflow.REGISTRY) == set(state.TRANSITIONS) | {"edit"}
+    assert set(workflow.REGISTRY) == set(state.TRANSITIONS) | {"edit", "relocate", "reassign"}
+    assert set(state.INTERNAL) == {"edit", "relocate", "reassign"}
     workflow.check_registry()
     with pytest.raises(KeyError):
         workflow.action("no_such_row")

@@ -6,13 +6,14 @@
 - `actions.py`: the case's own path (accept … close, escalate, rate) and the PATCH `edit`, the plan of a new
   case (`opening`), the sweep's `auto_escalate` and the resident's `rate_by_resident`.
 - `coordination.py`: working with others — whistle, report in, reply, score a department, extensions.
+- `places.py`: the internal rows `relocate` (a place moved, grids.moves) and `reassign` (grids.handover).
 - `hops.py`: the hop ledger and department links as operations; `recipients.py`: who hears of a case.
 - `inputs.py`: reading an action's input.
 
 Callers use this package's names: `workflow.apply(...)`, `workflow.load(...)`, `workflow.step(...)`.
 """
 
-from . import actions, coordination
+from . import actions, coordination, places
 from .actions import AUTO_ESCALATE_REASON, auto_escalate, eligible_assignee, opening, rate_by_resident
 from .engine import (
     Ctx,
@@ -41,6 +42,6 @@ __all__ = [
     "AUTO_ESCALATE_REASON", "MAX_EXTENSION_HOURS", "REGISTRY", "At", "Ctx", "Lost", "Notice", "Plan",
     "PreconditionFailed", "Step", "action", "actions", "allowed_actions", "coordination", "apply", "auto_escalate",
     "check_registry", "commit", "conflict", "eligible_assignee", "load", "officers_of", "opening", "parse_version",
-    "perform", "rate_by_resident", "record_event", "relations_to", "render", "responsible_users", "roles_on",
+    "perform", "places", "rate_by_resident", "record_event", "relations_to", "render", "responsible_users", "roles_on",
     "settle", "staff_of", "step", "tell", "with_related", "write_ledger",
 ]

@@ -25,6 +25,7 @@ from ..pagination import StrictPageNumberPagination
 from ..parsers import FormParser, JSONParser
 from ..permissions import HasAnyRole
 from . import filtersets
+from .round import RoundMixin
 from .serializers import (
     CarePlanSerializer,
     CarePlanUpdateSerializer,
@@ -62,8 +63,8 @@ class RoundPagination(StrictPageNumberPagination):
     max_page_size = 500
 
 
-class VisitViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                   viewsets.GenericViewSet):
+class VisitViewSet(RoundMixin, ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                   mixins.CreateModelMixin, viewsets.GenericViewSet):
     """Visits: append-only. POST is idempotent on `client_uuid` (201 first time, 200 for a resend of the
     same visit, 409 `conflict` for a different visit under the same uuid)."""
 

@@ -4,27 +4,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
+from gridcase.cases import categories
 from gridcase.cases.choices import Priority, Rating, SlaState, Source, Status
-from gridcase.cases.models import Case, Category
+from gridcase.cases.models import Case
 from gridcase.grids import tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
 from gridcase.stats import kpis
 
 from ..filters import WithinFilter
-
-
-def category_subtree(category_id) -> list[int]:
-    """The category and all its descendants (the category tree is small)."""
-    children: dict = {}
-    for pk, parent in Category.objects.values_list("id", "parent_id"):
-        children.setdefault(parent, []).append(pk)
-    out, stack = [], [category_id]
-    while stack:
-        node = stack.pop()
-        out.append(node)
-        stack.extend(children.get(node, []))
-    return out
 
 
 class CaseWithinFilter(WithinFilter):
@@ -104,7 +92,7 @@ class CaseFilter(CounterFilters):
         fields = []
 
     def filter_category(self, qs, name, value):
-        return qs.filter(category_id__in=category_subtree(int(value)))
+        return qs.filter(category_id__in=categories.descendants(int(value)))
 
     def filter_assignee(self, qs, name, value):
         if value == "me":

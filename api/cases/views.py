@@ -7,7 +7,7 @@ from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gridcase.cases import services, state, workflow
+from gridcase.cases import categories, services, state, workflow
 from gridcase.cases.choices import AttachmentKind
 from gridcase.cases.models import Case, CaseEvent, Category, ResponseTemplate
 from gridcase.core.errors import NotFound, ValidationFailed
@@ -173,19 +173,10 @@ class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         check_query_params(request, self)
-        rows = list(self.get_queryset().order_by("sort", "id"))
-        children: dict = {}
-        for c in rows:
-            children.setdefault(c.parent_id, []).append(c)
         out = []
-
-        def walk(parent, depth):
-            for c in children.get(parent, []):
-                c.depth = depth
-                out.append(c)
-                walk(c.pk, depth + 1)
-
-        walk(None, 0)
+        for c, depth in categories.tree_order(self.get_queryset().order_by("sort", "id")):
+            c.depth = depth
+            out.append(c)
         return Response(self.get_serializer(out, many=True).data)
 
 
@@ -204,12 +195,7 @@ class ResponseTemplateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if category:
             if not category.isdigit():
                 raise ValidationFailed(fields={"category": [_("Invalid value.")]})
-            parents = dict(Category.objects.values_list("id", "parent_id"))
-            chain, node = [], int(category)
-            while node is not None and node not in chain:
-                chain.append(node)
-                node = parents.get(node)
-            qs = qs.filter(category_id__in=chain) | qs.filter(category__isnull=True)
+            qs = qs.filter(category_id__in=categories.ancestors(int(category))) | qs.filter(category__isnull=True)
         wanted = request.query_params.get("status")
         if wanted:
             qs = qs.filter(status__in=[wanted, ""])

@@ -62,12 +62,11 @@ class Category(models.Model):
         return self.name
 
     def clean(self):
-        node, seen = self.parent, set()
-        while node is not None:
-            if node.pk == self.pk or node.pk in seen:
-                raise ValidationError({"parent": _("A category cannot sit under itself.")}, code="tree_cycle")
-            seen.add(node.pk)
-            node = node.parent
+        from . import categories
+
+        if self.parent_id is not None and (self.parent_id == self.pk
+                                           or categories.creates_cycle(self.pk, self.parent_id)):
+            raise ValidationError({"parent": _("A category cannot sit under itself.")}, code="tree_cycle")
 
 
 class SlaPolicy(models.Model):

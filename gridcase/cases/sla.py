@@ -11,8 +11,9 @@ from datetime import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from . import categories
 from .choices import DEADLINE_FIELD, PRIORITY_RANK, STAGE_OF_STATUS, SlaState, Stage
-from .models import Category, SlaPolicy
+from .models import SlaPolicy
 from .workcalendar import add_hours, shift_hours
 
 # Used when no policy row matches: (yellow, red) hours per stage in working time.
@@ -27,32 +28,13 @@ class Limits:
     auto_escalate: bool
 
 
-def _category_chain(category_id) -> list:
-    """The category and its ancestors, nearest first (categories are few; cached per process)."""
-    chain, parents = [], _parents()
-    node = category_id
-    while node is not None and node not in chain:
-        chain.append(node)
-        node = parents.get(node)
-    return chain
-
-
-_PARENTS: dict = {}
-
-
-def _parents() -> dict:
-    if not _PARENTS:
-        _PARENTS.update(dict(Category.objects.values_list("id", "parent_id")))
-    return _PARENTS
-
-
 def forget_caches():
-    _PARENTS.clear()
+    categories.forget()
 
 
 def limits_for(category_id, priority: str, owner_level: str, stage: str) -> Limits:
     """The most specific policy: own category before its ancestors before none; then priority; then level."""
-    chain = _category_chain(category_id)
+    chain = categories.ancestors(category_id)
     rows = list(SlaPolicy.objects.filter(
         Q(category_id__in=chain) | Q(category__isnull=True), Q(priority=priority) | Q(priority=""),
         Q(owner_level=owner_level) | Q(owner_level=""), stage=stage))

@@ -15,7 +15,8 @@ from django.db.models import Max, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from gridcase.cases.models import Case, CaseDepartment, Category
+from gridcase.cases import categories
+from gridcase.cases.models import Case, CaseDepartment
 from gridcase.core.bulk import analyze as analyze_tables
 from gridcase.core.bulk import copy_rows
 
@@ -49,16 +50,8 @@ def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 def top_categories() -> dict[int, int]:
-    """{category id: id of its top-level ancestor} (the category tree is small)."""
-    parents = dict(Category.objects.values_list("id", "parent_id"))
-    out = {}
-    for pk in parents:
-        node, seen = pk, set()
-        while parents.get(node) is not None and node not in seen:
-            seen.add(node)
-            node = parents[node]
-        out[pk] = node
-    return out
+    """{category id: id of its top-level ancestor}, read now (a rollup files every case under its top)."""
+    return categories.tops(fresh=True)
 
 
 # Rollup rows' dimensions as database columns, in the order of the keys built below.

@@ -1,24 +1,25 @@
+"""Every route under /api/v1/.
+
+The foundation's own paths (sign-in, `me`, scoped files, operator status) are listed here; each domain is a
+package `api/<domain>/` whose `urls.py` has `urlpatterns` (plain views, maybe none) and `register(router)`
+(its viewsets, maybe none). A new domain is one name in DOMAINS. Plain paths come before the router's.
+"""
+
+from importlib import import_module
+
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from . import auth
-from .grids import views as grid_views
+from . import auth, files, system
+
+DOMAINS = ("grids", "cases", "imports", "notifications", "visits", "stats", "intake")
 
 router = DefaultRouter(trailing_slash=True)
-router.register("grids", grid_views.GridViewSet, basename="grid")
-router.register("tags", grid_views.TagViewSet, basename="tag")
-router.register("buildings", grid_views.BuildingViewSet, basename="building")
-router.register("units", grid_views.UnitViewSet, basename="unit")
-router.register("households", grid_views.HouseholdViewSet, basename="household")
-router.register("residents", grid_views.ResidentViewSet, basename="resident")
-router.register("departments", grid_views.DepartmentViewSet, basename="department")
-router.register("memberships", grid_views.MembershipViewSet, basename="membership")
-router.register("users", grid_views.UserViewSet, basename="user")
-
-# Domain apps add their routes in api/routes.py so this file stays short.
-from . import routes  # noqa: E402
-
-routes.register(router)
+domain_paths: list = []
+for name in DOMAINS:
+    module = import_module(f"api.{name}.urls")
+    module.register(router)
+    domain_paths += module.urlpatterns
 
 urlpatterns = [
     path("auth/csrf/", auth.CsrfView.as_view(), name="auth-csrf"),
@@ -26,6 +27,8 @@ urlpatterns = [
     path("auth/logout/", auth.LogoutView.as_view(), name="auth-logout"),
     path("auth/token/refresh/", auth.TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("me/", auth.MeView.as_view(), name="me"),
-    *routes.urlpatterns,
+    *domain_paths,
+    *files.urlpatterns,
+    *system.urlpatterns,
     path("", include(router.urls)),
 ]

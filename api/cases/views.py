@@ -201,8 +201,3 @@ class ResponseTemplateViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             qs = qs.filter(status__in=[wanted, ""])
         return Response(self.get_serializer(qs.order_by("sort", "id"), many=True).data)
 
-
-def register(router):
-    router.register("cases", CaseViewSet, basename="case")
-    router.register("categories", CategoryViewSet, basename="category")
-    router.register("response-templates", ResponseTemplateViewSet, basename="response-template")

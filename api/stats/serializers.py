@@ -115,3 +115,34 @@ class DepartmentsSerializer(serializers.Serializer):
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")
         return fields
+
+
+# Visit coverage (gridcase.visits.coverage): on-time visits of key-population residents.
+class CoverageFiguresSerializer(serializers.Serializer):
+    residents = serializers.IntegerField()
+    on_time = serializers.IntegerField()
+    rate = serializers.FloatField(allow_null=True)
+
+
+class CoverageByTagSerializer(CoverageFiguresSerializer):
+    tag = serializers.CharField()
+    tag_name = serializers.CharField()
+
+
+class CoverageByGridSerializer(CoverageFiguresSerializer):
+    grid = serializers.IntegerField()
+    grid_name = serializers.CharField()
+    level = serializers.CharField()
+
+
+class VisitCoverageSerializer(serializers.Serializer):
+    grid = serializers.IntegerField(allow_null=True)
+    overall = CoverageFiguresSerializer()
+    by_tag = CoverageByTagSerializer(many=True)
+    by_grid = CoverageByGridSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateField()
+        fields["to"] = serializers.DateField()
+        return fields

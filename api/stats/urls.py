@@ -1,3 +1,5 @@
+"""Routes of the dashboard figures (every one, visit coverage included, parsed by gridcase.stats.params)."""
+
 from django.urls import path
 
 from . import views
@@ -9,3 +11,7 @@ urlpatterns = [
     path("stats/departments/", views.DepartmentsView.as_view(), name="stats-departments"),
     path("stats/visit-coverage/", views.VisitCoverageView.as_view(), name="stats-visit-coverage"),
 ]
+
+
+def register(router):
+    """No viewsets: plain views (`urlpatterns`)."""

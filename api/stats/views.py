@@ -11,7 +11,6 @@ from gridcase.visits import coverage
 
 from ..filters import check_query_params
 from ..permissions import HasAnyRole
-from ..visits.serializers import VisitCoverageSerializer
 from . import serializers as s
 
 COMMON = [
@@ -78,7 +77,7 @@ class VisitCoverageView(APIView):
 
     permission_classes = [HasAnyRole]
 
-    @extend_schema(parameters=COMMON[:3], responses={200: VisitCoverageSerializer, **ERRORS})
+    @extend_schema(parameters=COMMON[:3], responses={200: s.VisitCoverageSerializer, **ERRORS})
     def get(self, request):
         check_query_params(request, self)
         scope = scope_for(request.user)

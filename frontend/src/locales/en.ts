@@ -1,4 +1,5 @@
 import type { MessageSchema } from './zh-CN'
+import registry from './registry/en'
 
 const en: MessageSchema = {
   app: {
@@ -341,6 +342,7 @@ const en: MessageSchema = {
     open: 'Open',
     all: 'All',
   },
+  registry,
 }
 
 export default en

@@ -1,4 +1,6 @@
 // The zh-CN messages are the schema: en.ts must have exactly the same keys (checked by a test and by its type).
+import registry from './registry/zh-CN'
+
 const zhCN = {
   app: {
     name: 'GridCase 网格治理',
@@ -340,6 +342,7 @@ const zhCN = {
     open: '待办',
     all: '全部',
   },
+  registry,
 }
 
 export default zhCN

@@ -44,6 +44,19 @@ export const routes: RouteRecordRaw[] = [
         props: (r) => ({ id: Number(r.params.id) }),
       },
       { path: 'dashboard', name: 'c-dashboard', component: () => import('@/apps/console/DashboardPage.vue') },
+      // The registry (residents, households, import, accounts, grid tree) and the audit log.
+      { path: 'residents', name: 'c-residents', component: () => import('@/apps/console/registry/ResidentsPage.vue') },
+      {
+        path: 'residents/:id',
+        name: 'c-resident',
+        component: () => import('@/apps/console/registry/ResidentDetailPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+      },
+      { path: 'households', name: 'c-households', component: () => import('@/apps/console/registry/HouseholdsPage.vue') },
+      { path: 'imports', name: 'c-imports', component: () => import('@/apps/console/registry/ImportPage.vue') },
+      { path: 'accounts', name: 'c-accounts', component: () => import('@/apps/console/registry/AccountsPage.vue') },
+      { path: 'grids', name: 'c-grids', component: () => import('@/apps/console/registry/GridTreePage.vue') },
+      { path: 'audit', name: 'c-audit', component: () => import('@/apps/console/registry/AuditPage.vue') },
     ],
   },
   {

@@ -1,4 +1,5 @@
 import type { MessageSchema } from './zh-CN'
+import moves from './moves/en'
 import registry from './registry/en'
 
 const en: MessageSchema = {
@@ -343,6 +344,7 @@ const en: MessageSchema = {
     all: 'All',
   },
   registry,
+  ...moves,
 }
 
 export default en

@@ -1,4 +1,5 @@
 // The zh-CN messages are the schema: en.ts must have exactly the same keys (checked by a test and by its type).
+import moves from './moves/zh-CN'
 import registry from './registry/zh-CN'
 
 const zhCN = {
@@ -343,6 +344,7 @@ const zhCN = {
     all: '全部',
   },
   registry,
+  ...moves,
 }
 
 export default zhCN

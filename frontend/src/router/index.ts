@@ -44,6 +44,9 @@ export const routes: RouteRecordRaw[] = [
         props: (r) => ({ id: Number(r.params.id) }),
       },
       { path: 'dashboard', name: 'c-dashboard', component: () => import('@/apps/console/DashboardPage.vue') },
+      // Moving places between grids and handing a worker's work over (grids.moves, grids.handover).
+      { path: 'moves', name: 'c-moves', component: () => import('@/apps/console/moves/MovePage.vue') },
+      { path: 'handover', name: 'c-handover', component: () => import('@/apps/console/moves/HandoverPage.vue') },
       // The registry (residents, households, import, accounts, grid tree) and the audit log.
       { path: 'residents', name: 'c-residents', component: () => import('@/apps/console/registry/ResidentsPage.vue') },
       {

@@ -32,6 +32,7 @@ from rest_framework.views import APIView
 
 from gridcase.core import loginguard
 from gridcase.core.errors import Forbidden, ValidationFailed
+from gridcase.grids.accounts import display_name
 from gridcase.grids.choices import Role
 from gridcase.grids.models import DepartmentMember, Membership
 from gridcase.grids.roles import HIGHEST_FIRST, MOBILE_ROLES
@@ -128,7 +129,7 @@ def me_payload(user) -> dict:
     return {
         "id": user.pk,
         "username": user.username,
-        "display_name": user.get_full_name() or user.username,
+        "display_name": display_name(user),
         "is_superuser": user.is_superuser,
         "roles": roles,
         "departments": departments,

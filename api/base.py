@@ -1,17 +1,22 @@
 """The base viewset: every queryset is restricted to the caller's scope here, once.
 
-Objects outside the scope are absent from lists and answer 404 by id. Writes run in one
-transaction and are checked against the caller's roles on the object's grid after the save (so a
-write that would land outside the caller's part of the tree is rolled back, 403). Models' own
-`full_clean()` runs in the serializers (see `CleanModelSerializer`), so the tree and place rules are
-enforced exactly as in admin and import.
+Objects outside the scope are absent from lists and answer 404 by id. A reference to another object in
+a request body (a foreign key given by id) resolves only inside the scope too (`ScopedPrimaryKeyField`): an
+id outside it is refused at validation, 400, as if it did not exist. Writes run in one transaction and are
+checked against the caller's roles on the object's grid after the save (a grid they can see but may not
+edit: rolled back, 403). Models' own `full_clean()` runs in the serializers (see `CleanModelSerializer`),
+so the tree and place rules are enforced exactly as in admin and import.
 """
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
 from gridcase.core.errors import Forbidden
+from gridcase.grids import accounts
 from gridcase.grids.scoping import forget_scope, scope_for
 
 from .errors import django_validation_to_fields
@@ -32,10 +37,69 @@ class StrictBooleanField(serializers.BooleanField):
 STRICT_FIELD_MAPPING = {**serializers.ModelSerializer.serializer_field_mapping, models.BooleanField: StrictBooleanField}
 
 
+def in_scope(queryset, user):
+    """The rows of `queryset` the caller may see: the model's own scope (`ScopedQuerySet.restrict`)."""
+    return queryset.restrict(user)
+
+
+def same_for_everyone(queryset, user):
+    """For references to rows that have no scope (case categories): every caller may name any of them."""
+    return queryset
+
+
+def visible_accounts(queryset, user):
+    """Accounts the caller may list, read and refer to (`gridcase.grids.accounts.visible_users`)."""
+    return queryset & accounts.visible_users(user)
+
+
+class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """A foreign key given by id that resolves only among the rows the caller may see; others do not exist for
+    them (400 `does_not_exist` at validation, the id in the message), so nothing outside the scope is saved and
+    then rolled back. Every foreign-key input of the API is one of these (`CleanModelSerializer` builds them
+    for its model's foreign keys).
+
+    `scoped(queryset, user)` narrows the queryset to the caller's rows: `in_scope` (the default, the model's
+    `restrict(user)`), `visible_accounts` or `same_for_everyone`. Still one query per field, as for any id."""
+
+    default_error_messages = {
+        # DRF fills these with str.format: `{pk_value}`, not `%(pk_value)s`.
+        "does_not_exist": _("Nothing with id {pk_value} in your area."),
+        "incorrect_type": _("Expected an id, got {data_type}."),
+    }
+
+    def __init__(self, scoped=in_scope, **kwargs):
+        self.scoped = scoped
+        super().__init__(**kwargs)
+        if scoped is in_scope and self.queryset is not None and not hasattr(self.queryset, "restrict"):
+            raise ImproperlyConfigured(f"{self.queryset.model.__name__} has no scope: say how it is scoped "
+                                       "(scoped=same_for_everyone, visible_accounts, …)")
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is None:
+            return queryset.none()
+        return self.scoped(queryset, request.user)
+
+
+class AccountField(ScopedPrimaryKeyField):
+    """A reference to an account the caller can see (`gridcase.grids.accounts.visible_users`)."""
+
+    default_error_messages = {"does_not_exist": _("No account with id {pk_value} in your area.")}
+
+    def __init__(self, **kwargs):
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", get_user_model().objects.all())
+        super().__init__(scoped=visible_accounts, **kwargs)
+
+
 class CleanModelSerializer(serializers.ModelSerializer):
     """Runs the model's `full_clean()` during validation: invariants live in the model, once."""
 
     serializer_field_mapping = STRICT_FIELD_MAPPING
+    # Its foreign keys are ScopedPrimaryKeyFields: an id outside the caller's scope is refused before any save.
+    # (The docstring above is the schema's description of every serializer without its own: kept as it is.)
+    serializer_related_field = ScopedPrimaryKeyField
 
     def validate(self, data):
         data = super().validate(data)

@@ -6,8 +6,10 @@ from rest_framework import serializers
 from gridcase.cases import workflow
 from gridcase.cases.choices import CaseScope, Priority, Source
 from gridcase.cases.models import Attachment, Case, CaseEvent, Category, ResponseTemplate
+from gridcase.grids.accounts import display_name
 from gridcase.grids.models import Building, Grid, Household, Resident, Unit
 
+from ..base import ScopedPrimaryKeyField, same_for_everyone
 from ..files import attachment_url
 
 User = get_user_model()
@@ -18,12 +20,6 @@ _DATETIME = serializers.DateTimeField()
 
 def _ts(value):
     return _DATETIME.to_representation(value) if value else None
-
-
-def display_name(user) -> str | None:
-    if user is None:
-        return None
-    return user.first_name or user.username
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -94,30 +90,22 @@ class LocationField(serializers.Field):
 
 
 class CaseCreateSerializer(serializers.Serializer):
-    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.filter(is_active=True))
-    grid = serializers.PrimaryKeyRelatedField(queryset=Grid.objects.all())
+    # Places and grids outside the caller's part of the tree do not exist for them; categories are everyone's.
+    category = ScopedPrimaryKeyField(queryset=Category.objects.filter(is_active=True), scoped=same_for_everyone)
+    grid = ScopedPrimaryKeyField(queryset=Grid.objects.all())
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     scope = serializers.ChoiceField(choices=CaseScope.choices, required=False, allow_blank=True)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     source = serializers.ChoiceField(choices=Source.choices, required=False)
-    building = serializers.PrimaryKeyRelatedField(queryset=Building.objects.all(), required=False, allow_null=True)
-    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False, allow_null=True)
-    household = serializers.PrimaryKeyRelatedField(queryset=Household.objects.all(), required=False, allow_null=True)
-    resident = serializers.PrimaryKeyRelatedField(queryset=Resident.objects.all(), required=False, allow_null=True)
-    dedicated_grid = serializers.PrimaryKeyRelatedField(queryset=Grid.objects.all(), required=False, allow_null=True)
+    building = ScopedPrimaryKeyField(queryset=Building.objects.all(), required=False, allow_null=True)
+    unit = ScopedPrimaryKeyField(queryset=Unit.objects.all(), required=False, allow_null=True)
+    household = ScopedPrimaryKeyField(queryset=Household.objects.all(), required=False, allow_null=True)
+    resident = ScopedPrimaryKeyField(queryset=Resident.objects.all(), required=False, allow_null=True)
+    dedicated_grid = ScopedPrimaryKeyField(queryset=Grid.objects.all(), required=False, allow_null=True)
     location = LocationField(required=False, allow_null=True)
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
     client_key = serializers.CharField(required=False, allow_blank=True, max_length=64)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            # Places and grids outside the caller's part of the tree do not exist for them.
-            for name, model in (("grid", Grid), ("dedicated_grid", Grid), ("building", Building), ("unit", Unit),
-                                ("household", Household), ("resident", Resident)):
-                self.fields[name].queryset = model.objects.restrict(request.user)
 
 
 class CaseEventSerializer(serializers.ModelSerializer):
@@ -130,7 +118,7 @@ class CaseEventSerializer(serializers.ModelSerializer):
                   "at", "created_at"]
 
     def get_actor_name(self, obj) -> str | None:
-        return display_name(obj.actor)
+        return display_name(obj.actor) if obj.actor_id else None
 
 
 class AttachmentSerializer(serializers.ModelSerializer):

@@ -1,9 +1,7 @@
 """`POST /api/v1/residents/{id}/status/`: moved out (迁出), moved back in (迁入, optionally into another household),
 deceased (死亡). The rules are `gridcase.grids.residents.change_status`; this is its door."""
 
-from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -12,23 +10,16 @@ from gridcase.grids import residents
 from gridcase.grids.choices import ResidentStatus
 from gridcase.grids.models import Household
 
+from ..base import ScopedPrimaryKeyField
 from .serializers import ResidentSerializer
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class ScopedHouseholdField(serializers.PrimaryKeyRelatedField):
-    default_error_messages = {"does_not_exist": _("No household with id {pk_value} in your area.")}
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return Household.objects.restrict(request.user) if request else Household.objects.none()
 
 
 class ResidentStatusSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ResidentStatus.choices,
                                      help_text="moved_out (迁出), active (moved back in, 迁入) or deceased (死亡)")
     date = serializers.DateField(required=False, help_text="the day it happened (default today; not in the future)")
-    household = ScopedHouseholdField(required=False, help_text="moving in only: the household moved into")
+    household = ScopedPrimaryKeyField(queryset=Household.objects.all(), required=False,
+                                      help_text="moving in only: the household moved into")
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 

@@ -6,7 +6,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from gridcase.grids import accounts, tree
+from gridcase.grids import tree
+from gridcase.grids.accounts import display_name
 from gridcase.grids.choices import Role
 from gridcase.grids.models import (
     Building,
@@ -19,7 +20,7 @@ from gridcase.grids.models import (
     Unit,
 )
 
-from ..base import CleanModelSerializer
+from ..base import AccountField, CleanModelSerializer, ScopedPrimaryKeyField
 
 User = get_user_model()
 
@@ -27,7 +28,7 @@ User = get_user_model()
 class GridSerializer(CleanModelSerializer):
     path = serializers.SerializerMethodField()
     children_count = serializers.IntegerField(read_only=True, default=0)
-    parent = serializers.PrimaryKeyRelatedField(queryset=Grid.objects.all(), allow_null=True, required=False)
+    parent = ScopedPrimaryKeyField(queryset=Grid.objects.all(), allow_null=True, required=False)
 
     class Meta:
         model = Grid
@@ -183,20 +184,8 @@ class DepartmentSerializer(CleanModelSerializer):
         fields = ["id", "code", "name", "kind", "area", "phone"]
 
 
-class VisibleUserField(serializers.PrimaryKeyRelatedField):
-    """An account the caller can see (`accounts.visible_users`); others do not exist for them."""
-
-    default_error_messages = {
-        "does_not_exist": _("No account with id {pk_value} in your area."),
-    }
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return accounts.visible_users(request.user) if request else User.objects.none()
-
-
 class MembershipSerializer(CleanModelSerializer):
-    user = VisibleUserField()
+    user = AccountField()
     username = serializers.CharField(source="user.username", read_only=True)
     display_name = serializers.SerializerMethodField()
     grid_name = serializers.CharField(source="grid.name", read_only=True)
@@ -206,15 +195,15 @@ class MembershipSerializer(CleanModelSerializer):
         fields = ["id", "user", "username", "display_name", "grid", "grid_name", "role", "title"]
 
     def get_display_name(self, obj) -> str:
-        return obj.user.get_full_name() or obj.user.username
+        return display_name(obj.user)
 
 
 class UserSerializer(serializers.ModelSerializer):
     display_name = serializers.CharField(source="first_name", required=False, allow_blank=True, max_length=150)
     password = serializers.CharField(write_only=True, required=False, max_length=128, trim_whitespace=False)
-    grid = serializers.PrimaryKeyRelatedField(queryset=Grid.objects.all(), write_only=True, required=False)
+    grid = ScopedPrimaryKeyField(queryset=Grid.objects.all(), write_only=True, required=False)
     role = serializers.ChoiceField(choices=Role.choices, write_only=True, required=False)
-    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), write_only=True, required=False)
+    department = ScopedPrimaryKeyField(queryset=Department.objects.all(), write_only=True, required=False)
     roles = serializers.SerializerMethodField()
 
     class Meta:

@@ -12,6 +12,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from gridcase.grids.accounts import display_name
 from gridcase.grids.imports import reviews
 from gridcase.grids.models import ImportReview
 from gridcase.grids.scoping import scope_for
@@ -52,8 +53,7 @@ class ImportReviewSerializer(serializers.ModelSerializer):
         return resident
 
     def get_uploaded_by_name(self, obj) -> str:
-        user = obj.uploaded_by
-        return (user.get_full_name() or user.username) if user else ""
+        return display_name(obj.uploaded_by)
 
     def get_resident(self, obj) -> int | None:
         resident = self._resident_in_scope(obj)

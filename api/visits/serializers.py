@@ -5,38 +5,20 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from gridcase.cases.models import Category
 from gridcase.core import dates
+from gridcase.grids.accounts import display_name
 from gridcase.grids.models import Household, Resident
 from gridcase.visits.choices import ContactKind, Need, Wellbeing
 from gridcase.visits.models import CarePlan, CarePlanItem, Visit
 
-from ..base import StrictBooleanField
+from ..base import AccountField, ScopedPrimaryKeyField, StrictBooleanField, same_for_everyone
 from ..files import visit_photo_url
 from ..grids.serializers import household_label
 
 
-def display_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.username
-
-
-class ScopedPrimaryKeyField(serializers.PrimaryKeyRelatedField):
-    """A reference that only resolves to objects in the caller's scope (others do not exist for them)."""
-
-    default_error_messages = {
-        # DRF fills these with str.format: `{pk_value}`, not `%(pk_value)s`.
-        "does_not_exist": _("Nothing with id {pk_value} in your area."),
-        "incorrect_type": _("Expected an id, got {data_type}."),
-    }
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return self.queryset.restrict(request.user) if request else self.queryset.none()
-
-
 class OpenCaseSerializer(serializers.Serializer):
-    category = serializers.IntegerField(min_value=1)
+    category = ScopedPrimaryKeyField(queryset=Category.objects.filter(is_active=True), scoped=same_for_everyone)
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(allow_blank=True, required=False, max_length=4000)
 
@@ -94,8 +76,9 @@ class VisitCreateSerializer(serializers.Serializer):
     def validate_open_case(self, value):
         if not value:
             return None
-        inner = OpenCaseSerializer(data=value)
-        inner.is_valid(raise_exception=True)
+        inner = OpenCaseSerializer(data=value, context=self.context)
+        if not inner.is_valid():
+            raise serializers.ValidationError([str(m) for messages in inner.errors.values() for m in messages])
         return dict(inner.validated_data)
 
     def validate(self, data):
@@ -207,7 +190,7 @@ class CarePlanSerializer(serializers.ModelSerializer):
 
 
 class CarePlanUpdateSerializer(serializers.Serializer):
-    worker = serializers.IntegerField(allow_null=True, required=False, min_value=1)
+    worker = AccountField(allow_null=True, required=False)
     cadences = CadencesField(required=False)
     note = serializers.CharField(allow_blank=True, required=False, max_length=200)
 
@@ -265,32 +248,3 @@ class DueItemSerializer(serializers.Serializer):
             "care_plan": plan.pk,
         }
 
-
-class CoverageFiguresSerializer(serializers.Serializer):
-    residents = serializers.IntegerField()
-    on_time = serializers.IntegerField()
-    rate = serializers.FloatField(allow_null=True)
-
-
-class CoverageByTagSerializer(CoverageFiguresSerializer):
-    tag = serializers.CharField()
-    tag_name = serializers.CharField()
-
-
-class CoverageByGridSerializer(CoverageFiguresSerializer):
-    grid = serializers.IntegerField()
-    grid_name = serializers.CharField()
-    level = serializers.CharField()
-
-
-class VisitCoverageSerializer(serializers.Serializer):
-    grid = serializers.IntegerField(allow_null=True)
-    overall = CoverageFiguresSerializer()
-    by_tag = CoverageByTagSerializer(many=True)
-    by_grid = CoverageByGridSerializer(many=True)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = serializers.DateField()
-        fields["to"] = serializers.DateField()
-        return fields

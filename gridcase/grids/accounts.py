@@ -40,6 +40,14 @@ NOT_YOURS = _("This account has roles outside your area or at your rank or above
 PROTECTED = _("Administrator accounts can only be changed by a superuser.")
 
 
+def display_name(user) -> str:
+    """A user's shown name: the name given to the account (the API's `display_name`, stored in `first_name`, with
+    a `last_name` if an admin set one), else the login name; "" for nobody."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.username
+
+
 def _scope(actor) -> Scope:
     return actor if isinstance(actor, Scope) else scope_for(actor)
 

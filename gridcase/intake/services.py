@@ -20,6 +20,7 @@ from gridcase.cases.choices import Rating, Status
 from gridcase.cases.models import CaseEvent, Category
 from gridcase.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from gridcase.grids import tree
+from gridcase.grids.accounts import display_name
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Grid, Membership
 from gridcase.grids.roles import FIELD_WORKERS
@@ -118,7 +119,7 @@ def worker_name(grid) -> str:
     for grid_id, role in ((grid.pk, Role.MICRO_GRID_WORKER), (grid.parent_id, Role.GRID_WORKER)):
         for m in rows:
             if m.grid_id == grid_id and m.role == role:
-                return mask_name(m.user.get_full_name() or m.user.first_name or m.user.username)
+                return mask_name(display_name(m.user))
     return ""
 
 

@@ -69,13 +69,18 @@ def test_secretary_creates_a_worker_in_their_community(city, client_for):
 
 def test_secretary_cannot_create_accounts_outside_or_above(city, client_for):
     c = client_for(city.secretary)
+    # Grids outside the secretary's community (another community's, the street above) do not exist for them.
     r = c.post("/api/v1/users/", {"username": "x1", "password": "a-Strong-pass-9", "grid": city.other_micro.id,
                                   "role": "micro_grid_worker"}, format="json")
-    assert r.status_code == 403
+    assert r.status_code == 400 and "grid" in r.json()["fields"]
     r = c.post("/api/v1/users/", {"username": "x2", "password": "a-Strong-pass-9", "grid": city.street.id,
                                   "role": "street_dispatcher"}, format="json")
+    assert r.status_code == 400 and "grid" in r.json()["fields"]
+    # Their own community, but a role above their own.
+    r = c.post("/api/v1/users/", {"username": "x6", "password": "a-Strong-pass-9", "grid": city.community.id,
+                                  "role": "street_dispatcher"}, format="json")
     assert r.status_code == 403
-    assert not User.objects.filter(username__in=["x1", "x2"]).exists()
+    assert not User.objects.filter(username__in=["x1", "x2", "x6"]).exists()
 
 
 def test_worker_cannot_create_accounts(city, client_for):
@@ -97,9 +102,10 @@ def test_membership_grant_respects_rank(city, client_for):
     ok = c.post("/api/v1/memberships/", {"user": city.sibling_worker.id, "grid": city.grid.id, "role": "grid_leader"},
                 format="json")
     assert ok.status_code == 201, ok.json()
+    # The street is above the secretary's community: outside their area, so it does not exist for them.
     too_high = c.post("/api/v1/memberships/", {"user": city.sibling_worker.id, "grid": city.street.id,
                                                "role": "viewer"}, format="json")
-    assert too_high.status_code == 403
+    assert too_high.status_code == 400 and "grid" in too_high.json()["fields"]
     dup = c.post("/api/v1/memberships/", {"user": city.sibling_worker.id, "grid": city.grid.id, "role": "grid_leader"},
                  format="json")
     assert dup.status_code == 400

@@ -67,7 +67,8 @@ def test_worker_creates_resident_in_their_household_with_phone(city, client_for)
 def test_worker_cannot_create_resident_in_a_sibling_household(city, client_for):
     r = client_for(city.worker).post("/api/v1/residents/", {"household": city.sibling_household.id, "name": "某人"},
                                      format="json")
-    assert r.status_code == 403
+    # The sibling micro-grid's household is outside the worker's scope: refused at validation, nothing saved.
+    assert r.status_code == 400 and "household" in r.json()["fields"]
     assert not Resident.objects.filter(name="某人").exists()
 
 

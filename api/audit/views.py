@@ -23,6 +23,7 @@ from gridcase.core import spreadsheet
 from gridcase.core.errors import ValidationFailed
 from gridcase.core.models import AuditLog
 from gridcase.grids import auditlog
+from gridcase.grids.accounts import display_name
 from gridcase.grids.roles import AUDIT_READERS
 from gridcase.grids.scoping import scope_for
 
@@ -97,8 +98,7 @@ class AuditLogSerializer(serializers.ModelSerializer):
                   "object_id", "subject", "grid", "grid_name", "fields", "ip", "extra"]
 
     def get_actor_name(self, entry) -> str:
-        a = entry.actor
-        return (a.get_full_name() or a.username) if a else ""
+        return display_name(entry.actor)
 
     def get_action_label(self, entry) -> str:
         return str(ACTION_LABELS.get(entry.action, entry.action))
@@ -146,7 +146,7 @@ class AuditLogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         header = [_("Time"), _("User"), _("Name"), _("Action"), _("Object"), _("Object id"), _("Subject"), _("Grid"),
                   _("Fields"), _("Address")]
         rows = [[timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"), e.actor.username if e.actor else "",
-                 (e.actor.get_full_name() or e.actor.username) if e.actor else "",
+                 display_name(e.actor),
                  str(ACTION_LABELS.get(e.action, e.action)), e.object_type, e.object_id,
                  subjects.get((e.object_type, e.object_id), ""), e.grid.name if e.grid else "",
                  ", ".join(str(f) for f in e.fields or []), e.ip or ""] for e in entries]

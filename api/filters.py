@@ -19,7 +19,7 @@ from rest_framework.exceptions import ValidationError
 
 from gridcase.core import dates
 from gridcase.core.errors import ValidationFailed
-from gridcase.grids import tree
+from gridcase.grids import scoping, tree
 from gridcase.grids.models import Grid
 
 ALWAYS = frozenset({"format"})  # DRF's renderer override (?format=json)
@@ -165,7 +165,8 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 class WithinFilter(django_filters.NumberFilter):
-    """Rows whose grid (reached through `field_name`) lies in the subtree of the given grid."""
+    """Rows whose grid (reached through `prefix`) lies in the subtree of the given grid (cases: whose grid, owner
+    grid or dedicated grid does, `Case.scope_within_q`)."""
 
     def __init__(self, *args, prefix="grid__", **kwargs):
         self.prefix = prefix
@@ -176,7 +177,8 @@ class WithinFilter(django_filters.NumberFilter):
     def filter(self, qs, value):
         if value in (None, ""):
             return qs
-        node = Grid.objects.filter(pk=value).only("tree_id", "lft", "rght").first()
-        if node is None:
+        span = tree.span_of(Grid, value)
+        if span is None:
             return qs.none()
-        return qs.filter(tree.subtree_q([tree.span(node)], self.prefix))
+        # One condition with the caller's scope (a tree range, see scoping.within), not a second one beside it.
+        return scoping.within(qs, span, self.prefix)

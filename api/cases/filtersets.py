@@ -7,25 +7,10 @@ from rest_framework.exceptions import ValidationError
 from gridcase.cases import categories
 from gridcase.cases.choices import Priority, Rating, SlaState, Source, Status
 from gridcase.cases.models import Case
-from gridcase.grids import tree
 from gridcase.grids.choices import Level
-from gridcase.grids.models import Grid
 from gridcase.stats import kpis
 
 from ..filters import WithinFilter
-
-
-class CaseWithinFilter(WithinFilter):
-    """Cases whose grid, owner grid or dedicated grid lies in the subtree of the given grid."""
-
-    def filter(self, qs, value):
-        if value in (None, ""):
-            return qs
-        node = Grid.objects.filter(pk=value).only("tree_id", "lft", "rght").first()
-        if node is None:
-            return qs.none()
-        ids = list(Grid.objects.filter(tree.subtree_q([tree.span(node)])).values_list("id", flat=True))
-        return qs.filter(Q(grid_id__in=ids) | Q(owner_grid_id__in=ids) | Q(dedicated_grid_id__in=ids))
 
 
 class CsvChoiceFilter(django_filters.CharFilter):
@@ -71,7 +56,7 @@ class CaseFilter(CounterFilters):
     source = CsvChoiceFilter(field_name="source", choices=Source.choices)
     sla_state = CsvChoiceFilter(field_name="sla_state", choices=SlaState.choices)
     category = django_filters.NumberFilter(method="filter_category", label=_("category (with its subcategories)"))
-    within = CaseWithinFilter()
+    within = WithinFilter()
     grid = django_filters.NumberFilter(field_name="grid_id")
     owner_grid = django_filters.NumberFilter(field_name="owner_grid_id")
     dedicated_grid = django_filters.NumberFilter(field_name="dedicated_grid_id",

@@ -130,8 +130,8 @@ class UserFilter(django_filters.FilterSet):
         fields = ["within"]
 
     def filter_within(self, qs, name, value):
-        node = Grid.objects.filter(pk=value).only("tree_id", "lft", "rght").first()
-        if node is None:
+        span = tree.span_of(Grid, value)
+        if span is None:
             return qs.none()
-        holders = Membership.objects.filter(tree.subtree_q([tree.span(node)], "grid__")).values("user_id")
+        holders = Membership.objects.filter(tree.subtree_q([span], "grid__")).values("user_id")
         return qs.filter(pk__in=holders)

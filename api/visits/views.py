@@ -14,7 +14,6 @@ from rest_framework.response import Response
 
 from gridcase.core import dates
 from gridcase.core.errors import NotFound
-from gridcase.grids.accounts import display_name
 from gridcase.grids.models import Grid, Tag
 from gridcase.grids.roles import PLAN_EDIT_ROLES, VISIT_ROLES
 from gridcase.grids.scoping import scope_for
@@ -33,6 +32,7 @@ from .serializers import (
     DueItemSerializer,
     VisitCreateSerializer,
     VisitSerializer,
+    display_name,
 )
 
 User = get_user_model()
@@ -108,9 +108,9 @@ class VisitViewSet(RoundMixin, ScopedViewSetMixin, mixins.ListModelMixin, mixins
             node = Grid.objects.filter(pk=within).first()
             if node is None or not scope_for(request.user).covers(node):
                 raise NotFound()
-            from gridcase.grids import tree
+            from gridcase.grids import scoping, tree
 
-            items = items.filter(tree.subtree_q([tree.span(node)], "care_plan__resident__grid__"))
+            items = scoping.within(items, tree.span(node), "care_plan__resident__grid__")
         if worker is not None:
             items = items.filter(services.responsible_q(worker, "care_plan__"))
         elif within is None:
@@ -165,10 +165,17 @@ class CarePlanViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=CarePlanUpdateSerializer, responses=CarePlanSerializer)
     def partial_update(self, request, *args, **kwargs):
         plan = self.get_object()
-        body = CarePlanUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        body = CarePlanUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        services.update_care_plan(request.user, plan, worker=data.get("worker", ...), cadences=data.get("cadences"),
+        worker = ...
+        if "worker" in data:
+            worker = None
+            if data["worker"] is not None:
+                worker = User.objects.filter(pk=data["worker"]).first()
+                if worker is None:
+                    raise ValidationError({"worker": [_("No such user.")]})
+        services.update_care_plan(request.user, plan, worker=worker, cadences=data.get("cadences"),
                                   note=data.get("note"))
         plan = self.get_queryset().get(pk=plan.pk)
         return Response(self.get_serializer(plan).data)

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.querysets import ScopedQuerySet
+from gridcase.grids import tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Building, Department, Grid, Household, Resident, Unit
 from gridcase.grids.roles import CASE_STAFF, SENSITIVE_ROLES
@@ -116,23 +117,19 @@ class CaseQuerySet(ScopedQuerySet):
         return self.filter(status__in=list(ACTIVE))
 
 
-def _scope_grid_ids(scope):
-    """Grid ids inside the caller's subtrees, all and for sensitive-handling holds; cached on the scope."""
-    cached = getattr(scope, "_case_grid_ids", None)
-    if cached is not None:
-        return cached
-    from gridcase.grids import tree
-
-    rows = list(Grid.objects.filter(tree.subtree_q(scope.spans)).values_list("id", "tree_id", "lft"))
-    sensitive_spans = [h.span for h in scope.holds if h.role in SENSITIVE_ROLES]
-    all_ids = [r[0] for r in rows]
-    sens_ids = [r[0] for r in rows if any(s.tree_id == r[1] and s.lft <= r[2] <= s.rght for s in sensitive_spans)]
-    scope._case_grid_ids = (all_ids, sens_ids)
-    return scope._case_grid_ids
+# A case lies where it happened (grid), with whoever owns it (owner_grid) and in its dedicated grid (school,
+# hospital, market …): it is inside a subtree when any of the three is.
+AREA_FIELDS = ("grid_id", "owner_grid_id", "dedicated_grid_id")
 
 
-def _area_q(ids):
-    return Q(grid_id__in=ids) | Q(owner_grid_id__in=ids) | Q(dedicated_grid_id__in=ids)
+def area_q(spans) -> Q:
+    """Cases whose grid, owner grid or dedicated grid lies in one of the subtrees `spans` (a tree range each)."""
+    if not spans:
+        return Q(pk__in=[])
+    q = Q()
+    for field in AREA_FIELDS:
+        q |= tree.in_subtrees_q(Grid, spans, field)
+    return q
 
 
 class Case(models.Model):
@@ -229,8 +226,31 @@ class Case(models.Model):
     def scope_q(cls, scope):
         """Cases whose grid, owner grid or dedicated grid lies in the caller's subtrees; sensitive ones only
         for the roles that handle them; plus the caller's own (assigned, reported) and their departments'."""
-        all_ids, sens_ids = _scope_grid_ids(scope)
-        q = (Q(sensitive=False) & _area_q(all_ids)) | (Q(sensitive=True) & _area_q(sens_ids))
+        return cls._scope_q(scope, None)
+
+    @classmethod
+    def scope_within_q(cls, scope, span):
+        """`scope_q` and `?within=<grid>` (the case lies in the subtree `span`) as one condition: inside a
+        subtree one of the caller's holds covers, the area half of the scope is already met. `scope` None:
+        not restricted, the subtree alone."""
+        if scope is None:
+            return area_q([span])
+        return area_q([span]) & cls._scope_q(scope, span)
+
+    @classmethod
+    def _scope_q(cls, scope, within):
+        spans = scope.spans
+        sensitive = [h.span for h in scope.holds if h.role in SENSITIVE_ROLES]
+        # Inside `within`, when one of the caller's holds covers it, their area condition is met already.
+        area_met = within is not None and tree.covers(spans, within)
+        if all(tree.covers(sensitive, s) for s in spans):  # every hold sees sensitive cases too
+            if area_met:
+                return Q()
+            q = area_q(spans)
+        else:
+            q = Q(sensitive=False) if area_met else Q(sensitive=False) & area_q(spans)
+            if sensitive:
+                q |= Q(sensitive=True) & area_q(sensitive)
         # Staff holding the owner grid itself (e.g. the street once a case is escalated there) handle it.
         owners = [h.grid_id for h in scope.holds if h.role in CASE_STAFF]
         if owners:

@@ -75,7 +75,7 @@ def skip_departments(category, priority: str, owner) -> list[int]:
     ids = set(category.copy_departments.values_list("pk", flat=True))
     kinds = department_kinds(category)
     if kinds:
-        if not hasattr(owner, "tree_id"):
+        if not tree.has_span(owner):
             owner = Grid.objects.get(pk=owner.pk)
         area = [tree.span(owner)]
         ids |= set(Department.objects.filter(kind__in=kinds).filter(

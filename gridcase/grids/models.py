@@ -40,7 +40,7 @@ class Grid(tree.TreeNode, TimeStamped):
     class Meta:
         verbose_name = _("grid")
         verbose_name_plural = _("grids")
-        indexes = [models.Index(fields=["tree_id", "lft", "rght"], name="grid_span_idx"),
+        indexes = [models.Index(fields=list(tree.SPAN_FIELDS), name="grid_span_idx"),
                    models.Index(fields=["level"], name="grid_level_idx")]
 
     def __str__(self):

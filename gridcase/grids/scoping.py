@@ -1,9 +1,11 @@
 """Who sees what. The one place that turns a user into the part of the tree they may see.
 
 A user's scope is the union of the subtrees of the grids they hold a role on. Every model that
-can be listed declares `scope_q(scope)`: the Q that keeps its rows inside those subtrees.
+can be listed declares `scope_q(scope)`: the Q that keeps its rows inside those subtrees, as tree ranges
+(`tree.subtree_q`: a join on the grid and `lft BETWEEN` the held grid's span), never as a list of ids.
 `Model.objects.restrict(user)` applies it; the API's base viewset calls it on every request, so an
-object outside the scope is absent from lists and answers 404 by id.
+object outside the scope is absent from lists and answers 404 by id. `within(qs, span)` narrows a
+restricted list to one subtree (the lists' `?within=`) in the same single condition.
 """
 
 from dataclasses import dataclass, field
@@ -55,10 +57,9 @@ def scope_for(user) -> Scope:
         return cached
     from .models import DepartmentMember, Membership
 
-    rows = Membership.objects.filter(user=user).values_list(
-        "grid_id", "role", "grid__tree_id", "grid__lft", "grid__rght", "grid__level"
-    )
-    holds = [Hold(g, role, tree.Span(t, lft, rght), level) for g, role, t, lft, rght, level in rows]
+    rows = Membership.objects.filter(user=user).values_list("grid_id", "role", "grid__level",
+                                                            *tree.span_fields("grid__"))
+    holds = [Hold(g, role, tree.Span(*span), level) for g, role, level, *span in rows]
     departments = list(DepartmentMember.objects.filter(user=user).values_list("department_id", flat=True))
     scope = Scope(user_id=user.pk, is_global=user.is_superuser, holds=holds, department_ids=departments)
     user._gridcase_scope = scope
@@ -73,3 +74,24 @@ def forget_scope(user) -> None:
 def scope_of(user_or_scope) -> Scope:
     """A user's scope, or the scope given (what `ScopedQuerySet.restrict` accepts)."""
     return user_or_scope if isinstance(user_or_scope, Scope) else scope_for(user_or_scope)
+
+
+def within(qs, span: tree.Span, prefix: str = "grid__"):
+    """The rows of `qs` whose node (reached through `prefix`) lies in the subtree `span`.
+
+    On a restricted queryset the restriction and the subtree become one condition (`ScopedQuerySet.narrow`): a
+    model declaring `scope_within_q(scope, span)` builds it (cases: three grids and sensitivity; `scope` is None
+    on a queryset that is not restricted); a model whose scope is the plain subtree condition on `prefix` keeps
+    the scope's spans cut down to `span` (one range when a hold covers it); any other ANDs its scope condition
+    and the range in that one condition.
+    """
+    scope = qs.restriction()
+    combined = getattr(qs.model, "scope_within_q", None)
+    if combined is not None:
+        return qs.narrow(combined(scope, span))
+    if scope is None:
+        return qs.filter(tree.subtree_q([span], prefix))
+    scope_q = qs.model.scope_q(scope)
+    if scope_q == tree.subtree_q(scope.spans, prefix):
+        return qs.narrow(tree.subtree_q(tree.intersect(scope.spans, span), prefix))
+    return qs.narrow(scope_q & tree.subtree_q([span], prefix))

@@ -18,6 +18,10 @@ from mptt.models import MPTTModel, TreeForeignKey
 TREE_LOCK_KEY = 0x67726964  # "grid"
 
 
+# The columns holding a node's place in the tree (a Span), in Span's order.
+SPAN_FIELDS = ("tree_id", "lft", "rght")
+
+
 class Span(NamedTuple):
     """A node's place in the tree: every descendant's (tree_id, lft) falls inside it."""
 
@@ -28,9 +32,43 @@ class Span(NamedTuple):
     def contains(self, other: "Span") -> bool:
         return self.tree_id == other.tree_id and self.lft <= other.lft and other.rght <= self.rght
 
+    @property
+    def size(self) -> int:
+        """How many nodes the subtree holds (the node included): wider subtrees are larger."""
+        return (self.rght - self.lft + 1) // 2
+
 
 def span(node) -> Span:
     return Span(node.tree_id, node.lft, node.rght)
+
+
+def has_span(node) -> bool:
+    """Does `node` carry its place in the tree (a model row does; a seeder's in-memory node may not)?"""
+    return all(hasattr(node, f) for f in SPAN_FIELDS)
+
+
+def span_fields(prefix: str = "") -> list[str]:
+    """The span's columns reached through `prefix` (e.g. "grid__"), for `values_list(*span_fields(p))`."""
+    return [f"{prefix}{f}" for f in SPAN_FIELDS]
+
+
+def span_of(model, pk) -> Span | None:
+    """The span of one node by id (one query), or None when there is no such node."""
+    row = model.objects.filter(pk=pk).values_list(*SPAN_FIELDS).first()
+    return Span(*row) if row else None
+
+
+def covers(spans, other: Span) -> bool:
+    """Is `other` inside one of `spans`?"""
+    return any(s.contains(other) for s in spans)
+
+
+def intersect(spans, other: Span) -> list[Span]:
+    """The union of `spans` cut down to the subtree of `other`, as spans: `other` itself when one of `spans`
+    holds it, else the spans inside it (subtrees are nested or apart, never overlapping)."""
+    if covers(spans, other):
+        return [other]
+    return [s for s in spans if other.contains(s)]
 
 
 @contextmanager
@@ -82,6 +120,16 @@ def subtree_q(spans, prefix: str = "") -> Q:
     for s in spans:
         q |= Q(**{f"{prefix}tree_id": s.tree_id, f"{prefix}lft__gte": s.lft, f"{prefix}lft__lte": s.rght})
     return q
+
+
+def in_subtrees_q(model, spans, field: str) -> Q:
+    """Q matching rows whose `field` (a node id, e.g. "owner_grid_id") names a node of `model` inside any of
+    `spans`: `field IN (SELECT id FROM <tree> WHERE tree_id = … AND lft BETWEEN …)`, a subquery over the tree
+    range, never a list of ids. PostgreSQL plans it in well under a millisecond and runs it once per statement
+    (hashed), where a join per field would cost more planning and a list of ids grows with the subtree."""
+    if not spans:
+        return Q(pk__in=[])
+    return Q(**{f"{field}__in": model.objects.filter(subtree_q(spans)).values("pk")})
 
 
 def ancestors_q(node, include_self=False, prefix: str = "") -> Q:

@@ -98,7 +98,7 @@ def resolve_grid(scope: Scope, raw) -> Grid | None:
             return None
         if not scope.holds:
             raise NotFound(_("You hold no grid to show statistics for."))
-        widest = max(scope.holds, key=lambda h: (h.span.rght - h.span.lft, -h.grid_id))
+        widest = max(scope.holds, key=lambda h: (h.span.size, -h.grid_id))
         return Grid.objects.get(pk=widest.grid_id)
     grid = Grid.objects.filter(pk=grid_id).first()
     if grid is None or not scope.covers(grid):

@@ -26,6 +26,46 @@ export interface DueVisit {
   care_plan: number | null
 }
 
+export type StopState = 'overdue' | 'today' | 'done'
+
+/** One resident on the round (`visits/round/`), with what the worker needs there without signal. */
+export interface RoundStop {
+  resident: number
+  resident_name: string
+  gender: string
+  age: number | null
+  household: number | null
+  household_label: string
+  room: string
+  building: number | null
+  building_name: string
+  unit: number | null
+  unit_name: string
+  grid_name: string
+  tags: Tag[]
+  /** In clear when phone_revealed (the worker may call; the server audits it), else masked. */
+  phone: string
+  phone_revealed: boolean
+  state: StopState
+  overdue_days: number
+  visited_today: boolean
+  due: { kind: VisitKind; every_n_days: number; due_on: string; overdue_days: number; last_contact_on: string | null }[]
+  care_plan: number
+  escalated: boolean
+  wellbeing: Wellbeing | ''
+  plan_note: string
+  last_visits: { id: number; kind: VisitKind; visited_at: string; wellbeing: Wellbeing; findings: string; needs: string[]; visitor_name: string }[]
+  household_members: { id: number; name: string; relation: string; age: number | null }[]
+  open_cases: { id: number; number: string; title: string; status: string; sla_state: string; created_at: string }[]
+}
+
+export interface Round {
+  date: string
+  total: number
+  done: number
+  results: RoundStop[]
+}
+
 export interface VisitCreate {
   client_uuid: string
   resident: number
@@ -67,6 +107,8 @@ export const visitsApi = {
     }
     return all
   },
+  /** The caller's round, one stop per resident (overdue, due today, then done today). */
+  round: (date: string) => http.get<Round>('visits/round/', { date }),
   create: (v: VisitCreate) => http.post<Visit>('visits/', v),
   forResident: (resident: number) => http.get<Page<Visit>>('visits/', { resident }),
   carePlans: (resident: number) => http.get<Page<CarePlan>>('care-plans/', { resident }),

@@ -19,6 +19,12 @@ export const routes: RouteRecordRaw[] = [
         props: (r) => ({ resident: Number(r.params.resident), residentName: String(r.query.name ?? '') }),
         meta: { hideTabbar: true },
       },
+      {
+        path: 'residents/:id',
+        name: 'm-resident',
+        component: () => import('@/apps/mobile/ResidentPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+      },
       { path: 'cases', name: 'm-cases', component: () => import('@/apps/mobile/CasesPage.vue') },
       {
         path: 'cases/:id',

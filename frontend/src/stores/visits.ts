@@ -1,8 +1,9 @@
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
-import type { DueVisit } from '@/api/visits'
+import { computed, ref } from 'vue'
+import { visitsApi, type Round, type RoundStop } from '@/api/visits'
+import { fresh } from '@/offline/cache'
+import { shanghaiDate } from '@/utils/time'
 
-const ROUND_KEY = 'gridcase.round'
 const DONE_KEY = 'gridcase.visitedToday'
 
 function readJson<T>(key: string): T | null {
@@ -22,25 +23,32 @@ function writeJson(key: string, value: unknown) {
 }
 
 /**
- * Today's round, cached on the device so a worker can open it without signal, and the residents
- * already visited today (sent or queued) so the list shows progress.
+ * Today's round, one stop per resident, kept on the phone (IndexedDB) so it opens with no signal, and the
+ * residents visited on this phone today (sent or still queued) so progress counts them before the server does.
  */
 export const useVisitsStore = defineStore('visits', () => {
+  const round = ref<Round | null>(null)
+  const stale = ref(false)
+  const savedAt = ref<number | null>(null)
   const doneDate = ref<string | null>(readJson<{ date: string }>(DONE_KEY)?.date ?? null)
   const doneToday = ref<number[]>(readJson<{ ids: number[] }>(DONE_KEY)?.ids ?? [])
 
-  function cacheRound(date: string, due: DueVisit[]) {
-    writeJson(ROUND_KEY, { date, due })
+  /** Loads the day's round from the server, or the copy kept on the phone when there is no signal. */
+  async function load(date = shanghaiDate()) {
+    const r = await fresh(`round:${date}`, () => visitsApi.round(date))
+    round.value = r.value
+    stale.value = r.stale
+    savedAt.value = r.savedAt
     if (doneDate.value !== date) {
       doneDate.value = date
       doneToday.value = []
       writeJson(DONE_KEY, { date, ids: [] })
     }
+    return r.value
   }
 
-  function cachedRound(date: string): DueVisit[] | null {
-    const c = readJson<{ date: string; due: DueVisit[] }>(ROUND_KEY)
-    return c && c.date === date ? c.due : null
+  function stop(resident: number): RoundStop | null {
+    return round.value?.results.find((s) => s.resident === resident) ?? null
   }
 
   function markVisited(date: string, resident: number) {
@@ -52,5 +60,7 @@ export const useVisitsStore = defineStore('visits', () => {
     writeJson(DONE_KEY, { date, ids: doneToday.value })
   }
 
-  return { doneToday, cacheRound, cachedRound, markVisited }
+  const stops = computed(() => round.value?.results ?? [])
+
+  return { round, stops, stale, savedAt, doneToday, load, stop, markVisited }
 })

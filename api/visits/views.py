@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from gridcase.core import dates
 from gridcase.core.errors import NotFound
+from gridcase.grids.accounts import display_name
 from gridcase.grids.models import Grid, Tag
 from gridcase.grids.roles import PLAN_EDIT_ROLES, VISIT_ROLES
 from gridcase.grids.scoping import scope_for
@@ -32,7 +33,6 @@ from .serializers import (
     DueItemSerializer,
     VisitCreateSerializer,
     VisitSerializer,
-    display_name,
 )
 
 User = get_user_model()
@@ -165,17 +165,10 @@ class CarePlanViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=CarePlanUpdateSerializer, responses=CarePlanSerializer)
     def partial_update(self, request, *args, **kwargs):
         plan = self.get_object()
-        body = CarePlanUpdateSerializer(data=request.data)
+        body = CarePlanUpdateSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        worker = ...
-        if "worker" in data:
-            worker = None
-            if data["worker"] is not None:
-                worker = User.objects.filter(pk=data["worker"]).first()
-                if worker is None:
-                    raise ValidationError({"worker": [_("No such user.")]})
-        services.update_care_plan(request.user, plan, worker=worker, cadences=data.get("cadences"),
+        services.update_care_plan(request.user, plan, worker=data.get("worker", ...), cadences=data.get("cadences"),
                                   note=data.get("note"))
         plan = self.get_queryset().get(pk=plan.pk)
         return Response(self.get_serializer(plan).data)

@@ -49,7 +49,8 @@ export const statsApi = {
   summary: (r: StatsRange) => http.get<StatsSummary>('stats/summary/', { ...r }),
   timeseries: (r: StatsRange, metric = 'total') =>
     http.get<{ points: TimeseriesPoint[] }>('stats/timeseries/', { ...r, metric }),
-  gridRanking: (grid?: number) => http.get<{ results: GridRankingRow[] }>('stats/grid-ranking/', { grid }),
+  gridRanking: (r: StatsRange) => http.get<{ results: GridRankingRow[] }>('stats/grid-ranking/', { ...r }),
   departments: (r: StatsRange) => http.get<{ results: Row[] } | Row[]>('stats/departments/', { ...r }),
-  visitCoverage: (grid?: number) => http.get<VisitCoverage>('stats/visit-coverage/', { grid }),
+  // Every figure takes the same grid and period (gridcase/stats/params.py), visit coverage included.
+  visitCoverage: (r: StatsRange) => http.get<VisitCoverage>('stats/visit-coverage/', { ...r }),
 }

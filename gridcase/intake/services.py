@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridcase.cases import categories, workflow
 from gridcase.cases import services as case_services
-from gridcase.cases import workflow
 from gridcase.cases.choices import Rating, Status
 from gridcase.cases.models import CaseEvent, Category
 from gridcase.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -93,17 +93,12 @@ def grid_for_token(token: str) -> Grid:
 
 def public_categories() -> list[dict]:
     """Categories a resident may pick: active and not sensitive, as a two-level tree."""
-    rows = list(Category.objects.filter(is_active=True, sensitive=False)
-                .order_by("sort", "id").values("id", "parent_id", "code", "name", "name_en"))
-    ids = {r["id"] for r in rows}
-    nodes = {r["id"]: {"id": r["id"], "code": r["code"], "name": r["name"], "name_en": r["name_en"], "children": []}
-             for r in rows}
-    roots = []
-    for r in rows:
-        if r["parent_id"] in ids:
-            nodes[r["parent_id"]]["children"].append(nodes[r["id"]])
-        elif r["parent_id"] is None:
-            roots.append(nodes[r["id"]])
+    rows = (Category.objects.filter(is_active=True, sensitive=False).order_by("sort", "id")
+            .only("id", "parent_id", "code", "name", "name_en"))
+    nodes, roots = {}, []
+    for c, depth in categories.tree_order(rows):
+        nodes[c.pk] = {"id": c.pk, "code": c.code, "name": c.name, "name_en": c.name_en, "children": []}
+        (roots if depth == 0 else nodes[c.parent_id]["children"]).append(nodes[c.pk])
     return roots
 
 

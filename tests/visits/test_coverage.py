@@ -112,11 +112,13 @@ def test_bad_periods_are_400(city, client_for, params, code, field):
 def test_coverage_query_count_is_constant(city, history, client_for, django_assert_max_num_queries):
     client = client_for(city.dispatcher)
     with django_assert_max_num_queries(7):
-        client.get(URL, {"grid": city.street.pk, **PERIOD})
+        response = client.get(URL, {"grid": city.street.pk, **PERIOD})
+    assert response.status_code == 200, response.data
     for i in range(5):
         f.resident(f.household(city.unit, f"{700 + i}"), f"新{i}", tags=["elderly_80"])
     with django_assert_max_num_queries(7):
-        client.get(URL, {"grid": city.street.pk, **PERIOD})
+        response = client.get(URL, {"grid": city.street.pk, **PERIOD})
+    assert response.status_code == 200, response.data
 
 
 def test_every_figure_drills_down_to_its_care_plans(city, history, client_for):

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from gridcase.core.errors import ValidationFailed
@@ -115,12 +116,49 @@ class BuildingMoveMixin(MoveActionMixin):
                                    cases=data["cases"], preview=data["preview"], request=self.request)
 
 
+class RedistrictMove(serializers.Serializer):
+    kind = serializers.ChoiceField(["unit", "building", "grid"])
+    id = serializers.IntegerField()
+    to = serializers.IntegerField()
+    units = serializers.DictField(child=serializers.IntegerField(), required=False)
+
+
+class RedistrictRequest(serializers.Serializer):
+    moves = RedistrictMove(many=True, help_text="the moves of one boundary change, in order")
+    cases = serializers.ChoiceField(["follow", "stay"], required=False, default="stay")
+    preview = StrictBooleanField(required=False, default=True, help_text="the default: simulate and roll back")
+
+
 class GridMoveMixin(MoveActionMixin):
     move_field = "parent"
 
     def run_move(self, obj, data):
         return moves.move_grid(self.request.user, obj, _grid_in_scope(self, data["to"]), cases=data["cases"],
                                preview=data["preview"], request=self.request)
+
+    @extend_schema(request=RedistrictRequest, responses=inline_serializer("RedistrictSummary", {
+        "preview": serializers.BooleanField(), "cases": serializers.CharField(),
+        "moves": serializers.ListField(child=serializers.DictField()),
+        "grids": serializers.ListField(child=serializers.DictField())}))
+    # Each move checks the mover's rights on its own grids (a secretary moves units and buildings, the street grids).
+    @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None,
+            permission_classes=[IsAuthenticated])
+    def redistrict(self, request):
+        """Redistricting simulator: several moves as one change, answered with every affected grid's load (households,
+        key population, care plans, contacts per week, open cases, workers) before and after; `preview` by default."""
+        from gridcase.grids.models import Building, Unit
+
+        body = RedistrictRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data, user, changes = body.validated_data, request.user, []
+        models = {"unit": Unit, "building": Building, "grid": Grid}
+        for i, m in enumerate(data["moves"]):
+            place = models[m["kind"]].objects.restrict(user).filter(pk=m["id"]).first()
+            if place is None:
+                raise ValidationFailed(_("The place to move was not found."), fields={f"moves[{i}].id": [_("Not found.")]})
+            units = {int(k): _grid_in_scope(self, v) for k, v in (m.get("units") or {}).items() if str(k).isdigit()}
+            changes.append((m["kind"], place, _grid_in_scope(self, m["to"]), units))
+        return Response(moves.redistrict(user, changes, cases=data["cases"], preview=data["preview"], request=request))
 
 
 class HandoverRequest(serializers.Serializer):

@@ -437,3 +437,43 @@ def move_grid(actor, grid, to, *, cases=STAY, preview=False, request=None) -> di
                 lambda: _open_cases(inside & ~owned_inside),
                 lambda case: (Grid.objects.get(pk=old_parent.pk), Grid.objects.get(pk=to.pk)) if old_parent else None,
                 cases=cases, preview=preview, request=request)
+
+
+# --- redistricting: several moves as one change, previewed ----------------------------------------------------------
+
+def redistrict(actor, changes, *, cases=STAY, preview=True, request=None) -> dict:
+    """Several moves as one boundary change (a street redrawing its micro-grids): `changes` is a list of
+    (kind, place, to, units) with kind "unit", "building" or "grid", each run by the mover above, in one transaction
+    (one refused: nothing is kept). The answer adds up every affected grid's load before the first move that touched
+    it and after the last — the load each worker would carry. With `preview` (the default) it is all rolled back."""
+    from .models import Grid
+
+    movers = {"unit": move_unit, "building": move_building, "grid": move_grid}
+    if not changes:
+        raise ValidationFailed(fields={"moves": [_("Give at least one move.")]})
+    try:
+        with transaction.atomic():
+            done, before, order = [], {}, []
+            for i, (kind, place, to, units) in enumerate(changes):
+                extra = {"units": units} if kind == "building" and units else {}
+                try:
+                    summary = movers[kind](actor, place, to, cases=cases, preview=False, request=request, **extra)
+                except ValidationFailed as exc:
+                    exc.fields = {f"moves[{i}].{k}": v for k, v in (exc.fields or {}).items()} or {f"moves[{i}]": [
+                        str(exc.message)]}
+                    raise
+                done.append({k: summary[k] for k in ("kind", "id", "name", "from", "to", "moved")})
+                for g in summary["grids"]:
+                    if g["id"] not in before:
+                        before[g["id"]] = g["before"]
+                        order.append(g["id"])
+            grids = {g.pk: g for g in Grid.objects.filter(pk__in=order)}
+            after = load_of(list(grids.values()))
+            result = {"preview": preview, "cases": cases, "moves": done, "grids": [
+                dict(_node(grids[pk]), workers=after[pk].pop("workers"), before=before[pk], after=after[pk])
+                for pk in order]}
+            if preview:
+                raise _DryRun(result)
+    except _DryRun as dry:
+        return dry.summary
+    return result

@@ -236,3 +236,33 @@ def test_a_move_to_where_it_is_says_so(city, place, client_for):
 def test_bad_cases_choice_is_400(city, place, client_for):
     r = move(client_for(city.secretary), "units", city.unit.pk, city.sibling_micro.pk, cases="maybe")
     assert r.status_code == 400 and "cases" in r.json()["fields"]
+
+
+# --- the redistricting simulator ----------------------------------------------------------------------------------
+
+def test_redistricting_preview_adds_up_several_moves_and_keeps_nothing(city, place, client_for):
+    b2 = f.building(city.grid, "2栋")
+    u2 = f.unit(b2, city.micro, "1单元")
+    f.resident(f.household(u2, "102"), "周红", tags=["elderly_alone"])
+    r = client_for(city.secretary).post("/api/v1/grids/redistrict/", {"cases": "follow", "moves": [
+        {"kind": "unit", "id": city.unit.pk, "to": city.sibling_micro.pk},
+        {"kind": "building", "id": b2.pk, "to": place.m3.pk}]}, format="json")
+    assert r.status_code == 200, r.json()
+    body = r.json()
+    assert body["preview"] is True and len(body["moves"]) == 2
+    grids = {g["id"]: g for g in body["grids"]}
+    assert grids[city.micro.pk]["before"]["households"] == 2 and grids[city.micro.pk]["after"]["households"] == 0
+    assert grids[city.micro.pk]["before"]["key_population"] == 2 and grids[city.micro.pk]["after"]["key_population"] == 0
+    assert grids[place.m3.pk]["after"]["residents"] == 1 and len(grids[place.m3.pk]["workers"]) == 1
+    assert grids[city.sibling_micro.pk]["after"]["open_cases"] == 1
+    assert Unit.objects.get(pk=city.unit.pk).micro_grid_id == city.micro.pk
+    assert Building.objects.get(pk=b2.pk).grid_id == city.grid.pk
+    assert not AuditLog.objects.filter(action="move").exists()
+
+
+def test_redistricting_names_the_refused_move(city, place, client_for):
+    r = client_for(city.secretary).post("/api/v1/grids/redistrict/", {"moves": [
+        {"kind": "unit", "id": city.unit.pk, "to": city.sibling_micro.pk},
+        {"kind": "unit", "id": city.sibling_unit.pk, "to": place.m3.pk}]}, format="json")
+    assert r.status_code == 400
+    assert r.json()["code"] == "unit_outside_building_grid" and "moves[1].micro_grid" in r.json()["fields"]

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from gridcase.grids.accounts import display_name
 from gridcase.visits import round as rounds
 from gridcase.visits.choices import ContactKind, Wellbeing
 
@@ -126,7 +127,7 @@ class RoundStopSerializer(serializers.Serializer):
             "plan_note": plan.note or "",
             "last_visits": [{"id": v.pk, "kind": v.kind, "visited_at": v.visited_at.isoformat(),
                              "wellbeing": v.wellbeing, "findings": v.findings, "needs": v.needs,
-                             "visitor_name": (v.visitor.get_full_name() or v.visitor.username) if v.visitor_id else ""}
+                             "visitor_name": display_name(v.visitor) if v.visitor_id else ""}
                             for v in stop.last_visits],
             "household_members": [{"id": m.pk, "name": m.name, "relation": m.relation, "age": age_on(m.birth_date, day)}
                                   for m in stop.household_members],

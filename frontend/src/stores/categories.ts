@@ -1,17 +1,23 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { currentLocale } from '@/locales'
+import { fresh } from '@/offline/cache'
 import { buildCategoryTree, categoriesApi, flattenCategoryTree, type Category } from '@/api/categories'
 
 export const useCategoriesStore = defineStore('categories', () => {
   const list = ref<Category[]>([])
   const loaded = ref(false)
+  /** True when the list came from the phone's copy (no signal). */
+  const stale = ref(false)
   const tree = computed(() => buildCategoryTree(list.value))
   const flat = computed(() => flattenCategoryTree(tree.value))
 
   async function ensure() {
-    if (loaded.value) return
-    list.value = await categoriesApi.list()
+    if (loaded.value && !stale.value) return
+    // Kept on the phone: a report can be written (and queued) with no signal after the app was reopened.
+    const r = await fresh('categories', () => categoriesApi.list())
+    list.value = r.value
+    stale.value = r.stale
     loaded.value = true
   }
 
@@ -36,5 +42,5 @@ export const useCategoriesStore = defineStore('categories', () => {
     return c ? label(c) : ''
   }
 
-  return { list, loaded, tree, flat, cascaderOptions, ensure, name, label }
+  return { list, loaded, stale, tree, flat, cascaderOptions, ensure, name, label }
 })

@@ -76,6 +76,13 @@ class Rating(models.TextChoices):
     DISSATISFIED = "dissatisfied", _("dissatisfied")
 
 
+class RatingSource(models.TextChoices):
+    """Ratings are residents': given by the resident (tracking code) or told to staff on a call-back (回访)."""
+
+    RESIDENT = "resident", _("by the resident")
+    CALLBACK = "callback", _("call-back")
+
+
 class AttachmentKind(models.TextChoices):
     BEFORE = "before", _("before handling")
     AFTER = "after", _("after handling")

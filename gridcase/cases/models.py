@@ -20,6 +20,7 @@ from .choices import (
     HopKind,
     Priority,
     Rating,
+    RatingSource,
     SlaState,
     Source,
     Stage,
@@ -177,6 +178,9 @@ class Case(models.Model):
 
     rating = models.CharField(_("rating"), max_length=12, choices=Rating.choices, blank=True)
     rating_comment = models.CharField(max_length=500, blank=True)
+    # Who gave the rating: the resident through the tracking code, or staff recording a call-back (回访).
+    rating_source = models.CharField(_("rated through"), max_length=10, choices=RatingSource.choices, blank=True)
+    callback_at = models.DateTimeField(_("call-back time"), null=True, blank=True)
 
     # Per-case timestamps so statistics are exact, not estimated.
     created_at = models.DateTimeField(_("created at"), db_index=True)

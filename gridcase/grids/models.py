@@ -34,6 +34,8 @@ class Grid(tree.TreeNode, TimeStamped):
     centroid_lat = models.FloatField(null=True, blank=True)
     centroid_lng = models.FloatField(null=True, blank=True)
     qr_token = models.CharField(max_length=32, unique=True, default=new_qr_token, editable=False)
+    # The work phone the community chooses to publish on the micro-grid's QR page and poster (never a private one).
+    public_phone = models.CharField(_("published work phone"), max_length=20, blank=True)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -37,3 +37,32 @@ class IntakeTicket(models.Model):
         value = (value or "").strip()
         self.contact_phone_encrypted = crypto.encrypt(value)
         self.contact_phone_masked = crypto.mask_phone(value)
+
+
+class RetiredQrToken(models.Model):
+    """A micro-grid's QR token that was replaced: old posters then open a readable page naming the grid's new
+    poster instead of an error (and can never report again)."""
+
+    token = models.CharField(max_length=32, unique=True)
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
+    retired_at = models.DateTimeField()
+
+    def __str__(self):
+        return self.token
+
+
+class IntakeFollow(models.Model):
+    """已有人反映，点此关注: a resident who found their problem already reported follows that case with a
+    tracking code of their own (they see its progress; only the first reporter rates it)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="intake_follows")
+    code = models.CharField(_("tracking code"), max_length=16, unique=True)
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+")
+    client_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["grid", "client_key"], name="intake_follow_key_once")]
+
+    def __str__(self):
+        return self.code

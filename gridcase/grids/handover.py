@@ -181,11 +181,12 @@ def handover(actor, worker, to=None, *, preview=False, request=None, include_cas
                 receiver = plan_to[plan.pk]
                 type(plan).objects.filter(pk=plan.pk).update(worker_id=receiver, updated_at=now)
                 given.setdefault(receiver, {"cases": [], "care_plans": []})["care_plans"].append(plan.resident.name)
-            names = dict(User.objects.filter(pk__in=list(given)).values_list("pk", "username"))
+            names = {pk: first or username for pk, first, username in
+                     User.objects.filter(pk__in=list(given)).values_list("pk", "first_name", "username")}
             summary = {
                 "worker": {"id": worker.pk, "name": worker.first_name or worker.username},
                 "preview": preview, "cases": len(cases), "care_plans": len(plans),
-                "receivers": [{"id": uid, "username": names.get(uid, ""), "cases": len(v["cases"]),
+                "receivers": [{"id": uid, "name": names.get(uid, ""), "cases": len(v["cases"]),
                                "care_plans": len(v["care_plans"]), "case_numbers": v["cases"]}
                               for uid, v in sorted(given.items())],
             }

@@ -95,7 +95,7 @@ export interface HandoverSummary {
   preview: boolean
   cases: number
   care_plans: number
-  receivers: { id: number; username: string; cases: number; care_plans: number; case_numbers: string[] }[]
+  receivers: { id: number; name: string; cases: number; care_plans: number; case_numbers: string[] }[]
 }
 
 export interface WorkerOption {

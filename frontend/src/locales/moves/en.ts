@@ -75,6 +75,8 @@ const en: typeof zhCN = {
     carePlans: 'Care plans',
     spread: 'Spread over the grid’s workers by load (least loaded first)',
     apply: 'Apply the handover',
+    previewTitle: 'Handover preview (not saved)',
+    appliedTitle: 'Handover done',
     done: 'Handed over; the receivers have been told.',
     summary: 'Work of {name}: {cases} cases, {plans} care plans',
     receiver: '{name}: {cases} cases, {plans} care plans',

@@ -74,6 +74,8 @@ export default {
     carePlans: '关爱计划',
     spread: '按负荷分给本网格人员（负荷少者优先）',
     apply: '确认交接',
+    previewTitle: '交接预览（尚未保存）',
+    appliedTitle: '交接结果',
     done: '已交接，接收人已收到通知。',
     summary: '{name} 的工作：事件 {cases} 件，关爱计划 {plans} 份',
     receiver: '{name}：事件 {cases} 件，关爱计划 {plans} 份',

@@ -22,14 +22,21 @@ PERSONAS = ["worker", "sibling_worker", "grid_worker", "secretary", "outsider", 
 
 
 @pytest.fixture
-def world(city, category):
-    """Cases in every combination of grid, owner grid, dedicated grid and sensitivity, some assigned to, reported
-    by or whistled to a persona; and two personas holding several grids with different roles."""
+def personas(city):
+    """The city's personas and two holding several grids with different roles."""
     mixed = f.member(f.UserFactory(username="mixed"), city.street, Role.STREET_DISPATCHER)
     f.member(mixed, city.other_grid, Role.GRID_WORKER)  # sensitive cases in one subtree only
     two_places = f.member(f.UserFactory(username="two_places"), city.micro, Role.MICRO_GRID_WORKER)
     f.member(two_places, city.other_community, Role.SECRETARY)
     city.mixed, city.two_places = mixed, two_places
+    return city
+
+
+@pytest.fixture
+def world(personas, category):
+    """Cases in every combination of grid, owner grid, dedicated grid and sensitivity, some assigned to, reported
+    by or whistled to a persona."""
+    city = personas
     grids = list(Grid.objects.order_by("id"))
     now = timezone.now()
     rows = []
@@ -99,8 +106,8 @@ def test_cases_restricted_and_within_are_the_rule(world, persona):
 @pytest.mark.parametrize("model, prefix", [(Resident, "grid__"), (Household, "grid__"), (Building, "grid__"),
                                            (Membership, "grid__"), (Grid, "")])
 @pytest.mark.parametrize("persona", ["worker", "secretary", "dispatcher", "two_places", "mixed"])
-def test_other_lists_within_are_the_scope_and_the_subtree(world, persona, model, prefix):
-    user = getattr(world, persona)
+def test_other_lists_within_are_the_scope_and_the_subtree(personas, persona, model, prefix):
+    user = getattr(personas, persona)
     restricted = model.objects.restrict(user)
     for grid in Grid.objects.all():
         span = tree.span(grid)

@@ -24,6 +24,8 @@ def load_grids(loader) -> list:
                           parent_id=node.parent.id if node.parent else None, boundary=boundary,
                           centroid_lat=round((s + n) / 2, 6), centroid_lng=round((w + e) / 2, 6),
                           qr_token=secrets.token_urlsafe(12), created_at=loader.now, updated_at=loader.now))
+    # The tree's own columns are numbered by tree.py; the COPY below writes them like any other column (the
+    # only place outside tree.py that stores them, because a seeded forest is written in bulk, not node by node).
     tree.number_forest(grids, key_of=lambda g: g.id, parent_key_of=lambda g: g.parent_id,
                        first_tree_id=tree.next_tree_id(Grid))
     fields = [f for f in Grid._meta.concrete_fields]

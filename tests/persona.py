@@ -20,6 +20,11 @@ builds the city about once per run of consecutive city tests.
 The city is built under the clock the test sees (`timezone.now` pinned by a fixture, or the real date): a test
 under another clock gets a city built for it. When the snapshot cannot serve a test (another clock, a broken
 connection), `city` builds the city inside the test, exactly as it always did: slower, never different.
+
+Heavier worlds built on the city (the fuzzer's cases in every stage, a hand-computed visit history) can join the
+snapshot as *layers*: `@layer(name)` registers a builder `build(city) -> value` under the name of the fixture
+that uses it; a test whose fixtures include that name gets the snapshot built with the layer on top, and the fixture
+takes a copy with `layer_value(request, name)` (None when the snapshot cannot serve: build it in the test).
 """
 
 import copy
@@ -149,6 +154,32 @@ def wants_city(item) -> bool:
     return "city" in getattr(item, "fixturenames", ()) and not is_transactional(item)
 
 
+LAYERS: dict = {}
+
+
+def layer(name):
+    """Register `build(city) -> value` as the snapshot layer `name` (the name of the fixture that uses it)."""
+
+    def register(build):
+        LAYERS[name] = build
+        return build
+
+    return register
+
+
+def layers_of(item) -> tuple:
+    names = set(getattr(item, "fixturenames", ()))
+    return tuple(sorted(name for name in LAYERS if name in names))
+
+
+def layer_value(request, name):
+    """A copy of the layer `name` built in this test's snapshot, or None (then build it in the test)."""
+    snapshot = request.getfixturevalue("_persona_snapshot")
+    if not snapshot.serves() or name not in snapshot.layers:
+        return None
+    return copy.deepcopy(snapshot.layers[name])
+
+
 class CitySnapshot:
     """The built city inside a transaction left open on the default connection."""
 
@@ -157,6 +188,7 @@ class CitySnapshot:
         self.atomic = None
         self.city = None
         self.clock = None
+        self.layers = {}
         self.builds = 0
 
     # --- before a test's own transaction begins (pytest-django's _django_db_helper) ---
@@ -166,12 +198,13 @@ class CitySnapshot:
         if not wants_city(item):
             self.close()
             return
-        if self.atomic is not None and self.clock == clock() and self._healthy():
+        layers = layers_of(item)
+        if self.atomic is not None and self.clock == clock() and tuple(self.layers) == layers and self._healthy():
             return
         self.close()
-        self._open()
+        self._open(layers)
 
-    def _open(self):
+    def _open(self, layers=()):
         from django.db import transaction
 
         with self.blocker.unblock():
@@ -182,6 +215,8 @@ class CitySnapshot:
             try:
                 self.clock = clock()
                 self.city = build_city()
+                for name in layers:
+                    self.layers[name] = LAYERS[name](copy.deepcopy(self.city))
                 self.builds += 1
             except BaseException:
                 self.close()
@@ -201,7 +236,7 @@ class CitySnapshot:
 
         if self.atomic is None:
             return
-        atomic, self.atomic, self.city, self.clock = self.atomic, None, None, None
+        atomic, self.atomic, self.city, self.clock, self.layers = self.atomic, None, None, None, {}
         with self.blocker.unblock():
             if connection.in_atomic_block and connection.atomic_blocks[:1] == [atomic]:
                 # Leave whatever a test left open inside ours, then ours (a broken connection is closed).

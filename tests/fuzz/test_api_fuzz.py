@@ -19,6 +19,7 @@ from schemathesis.specs.openapi import checks as oa_checks
 
 from gridcase.cases.models import Case
 
+from .. import persona
 from . import world as w
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
@@ -70,13 +71,25 @@ def tally():
     counter.write()
 
 
+@persona.layer("fuzz_world_built")
+def build_world(city):
+    cache.clear()
+    return w.build(city)
+
+
 @pytest.fixture
-def fuzz_world(city, tally):
+def fuzz_world_built(request, city):
+    """The world joins the city snapshot (tests/persona.py): built once per process, rolled back per test."""
+    return persona.layer_value(request, "fuzz_world_built") or build_world(city)
+
+
+@pytest.fixture
+def fuzz_world(fuzz_world_built, tally):
     """The world, then raw WSGI requests that keep the test's database connection open, as Django's test
     client does (else each request would close the connection holding the test's transaction). After the
     world is built: the test client used for logging in connects the signal again when it is done."""
     cache.clear()
-    world = w.build(city)
+    world = fuzz_world_built
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield world

@@ -62,6 +62,11 @@ FIELDS = {
                                    help_text="what the owner grid is urged to do (督办意见)")},
     "rate": {"rating": serializers.ChoiceField(choices=Rating.choices),
              "comment": _note(max_length=COMMENT_MAX, help_text="a dissatisfied rating reopens the case")},
+    "callback": {"rating": serializers.ChoiceField(choices=Rating.choices, help_text="the resident's answer"),
+                 "called_at": serializers.DateTimeField(help_text="when the resident was called (after closing, "
+                                                                  "not in the future)"),
+                 "comment": _note(required=True, max_length=COMMENT_MAX,
+                                  help_text="what the resident said; a dissatisfied answer reopens the case")},
 }
 assert set(FIELDS) == set(state.TRANSITIONS)  # noqa: S101 - every action documents its body
 

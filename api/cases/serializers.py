@@ -44,6 +44,7 @@ class CaseSerializer(serializers.ModelSerializer):
                   # extras
                   "category_name", "grid_name", "owner_grid_name", "owner_grid_level", "assignee_name",
                   "dedicated_grid", "sensitive", "reporter", "reporter_name", "rating", "rating_comment",
+                  "rating_source", "callback_at",
                   "merged_into", "sla_stage", "has_pending_extension", "escalation_count", "reopen_count",
                   "first_response_at", "accepted_at", "assigned_at", "started_at", "resolved_at", "verified_at",
                   "closed_at", "rated_at"]

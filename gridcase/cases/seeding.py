@@ -113,7 +113,7 @@ RESOLVE_NOTES = ["已上门处理完毕", "已协调物业整改到位", "经调
 # What people write, by step.
 WORDS = {"reject": "经核实不属于社区受理范围，已告知居民联系相关部门", "reopen": "复核未达到要求，重新办理",
          "escalate": "超出本级处置能力，提请上级协调", "whistle": "请协助处置", "reply": "已派员到现场处置",
-         "request_extension": "需等待材料或配件，申请延期"}
+         "request_extension": "需等待材料或配件，申请延期", "callback": "电话回访，居民对处理结果的答复已记录"}
 EXTENSION_HOURS = Decimal("16.00")
 
 
@@ -284,7 +284,8 @@ class Simulator:
             "lat": lat, "lng": lng, "source": source, "reporter_id": reporter, "reporter_name": reporter_name,
             "assignee_id": None, "merged_into_id": None, "status": Status.REPORTED, "version": 1, "client_key": "",
             "accept_by": None, "handle_by": None, "verify_by": None, "sla_stage": "", "sla_yellow_at": None,
-            "sla_red_at": None, "sla_state": SlaState.OK, "rating": "", "rating_comment": "",
+            "sla_red_at": None, "sla_state": SlaState.OK, "rating": "", "rating_comment": "", "rating_source": "",
+            "callback_at": None,
             "created_at": created_at, "updated_at": created_at, "first_response_at": None, "accepted_at": None,
             "assigned_at": None, "started_at": None, "resolved_at": None, "verified_at": None, "closed_at": None,
             "rated_at": None, "escalation_count": 0, "reopen_count": 0,
@@ -349,7 +350,10 @@ class Simulator:
                 [Rating.SATISFIED, Rating.BASICALLY, Rating.DISSATISFIED], [82, 14, 4])[0]
             if rating == Rating.DISSATISFIED:
                 p.path.extend(["start", "resolve", "verify", "close"])  # handled again after the callback
-            return play.run(name, staff, t, rating=rating)
+            if c.source == Source.RESIDENT:  # the resident rates through the tracking code
+                return play.run("rate", None, t, rating=rating)
+            # Staff-reported: staff phone the resident (回访) and record the answer with the call's time.
+            return play.run("callback", staff, t, rating=rating, called_at=t, comment=WORDS["callback"])
         if name == "escalate":
             target = play.escalation_target()
             actor = w.person(c.owner_grid_id, Role.MICRO_GRID_WORKER, Role.GRID_WORKER, Role.SECRETARY)

@@ -21,8 +21,8 @@ CASE_COLUMNS = [
     "owner_grid_id", "dedicated_grid_id", "building_id", "unit_id", "household_id", "resident_id", "lat", "lng",
     "source", "reporter_id", "reporter_name", "assignee_id", "merged_into_id", "status", "version", "client_key",
     "accept_by", "handle_by", "verify_by", "sla_stage", "sla_yellow_at", "sla_red_at", "sla_state", "rating",
-    "rating_comment", "created_at", "updated_at", "first_response_at", "accepted_at", "assigned_at", "started_at",
-    "resolved_at", "verified_at", "closed_at", "rated_at", "escalation_count", "reopen_count",
+    "rating_comment", "rating_source", "callback_at", "created_at", "updated_at", "first_response_at",
+    "accepted_at", "assigned_at", "started_at", "resolved_at", "verified_at", "closed_at", "rated_at", "escalation_count", "reopen_count",
 ]
 EVENT_COLUMNS = ["case_id", "action", "actor_id", "from_status", "to_status", "version", "comment", "payload", "at"]
 HOP_COLUMNS = ["case_id", "kind", "grid_id", "department_id", "grid_level", "start_action", "end_action",

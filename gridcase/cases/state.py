@@ -18,6 +18,9 @@ from .choices import Status
 
 S = Status
 ASSIGNEE, OFFICER, REPORTER = "assignee", "officer", "reporter"
+# The resident who reported a case through the QR intake, holding its tracking code (no account, no role):
+# the only one who may `rate`. Staff record a resident's answer on a call-back (`callback`) instead.
+RESIDENT = "resident"
 
 # The table's role sets (held at the case's owner grid or above it) are named in gridcase.grids.roles.
 
@@ -78,8 +81,12 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
        requires=("department", "score")),
     _t("request_extension", HANDLING, None, STAFF, {ASSIGNEE}, requires=("hours", "reason")),
     _t("decide_extension", HANDLING, None, STAFF, requires=("approve",)),
-    _t("rate", {S.CLOSED}, None, STAFF, {REPORTER}, requires=("rating",),
-       notes="dissatisfied reopens (to assigned)", outcomes={"dissatisfied": S.ASSIGNED}),
+    _t("rate", {S.CLOSED}, None, actors={RESIDENT}, requires=("rating",),
+       notes="the resident through the tracking code only; dissatisfied reopens (to assigned)",
+       outcomes={"dissatisfied": S.ASSIGNED}),
+    _t("callback", {S.CLOSED}, None, WORKERS, requires=("rating", "called_at"),
+       notes="回访: staff record the resident's answer and the call's time, on a case no resident can rate "
+             "through a tracking code; dissatisfied reopens", outcomes={"dissatisfied": S.ASSIGNED}),
 ]}
 
 ACTIONS = list(TRANSITIONS)

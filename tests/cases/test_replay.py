@@ -4,6 +4,7 @@ equals the fold of its events, and the hop ledger agrees."""
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,6 +26,8 @@ def data_for(action, city, case):
         "reply": {"note": "已到场"}, "score_department": {"department": city.department.pk, "score": 4},
         "request_extension": {"hours": 6, "reason": "等配件"}, "decide_extension": {"approve": True},
         "rate": {"rating": "dissatisfied" if case.pk % 2 else "satisfied"},
+        "callback": {"rating": "dissatisfied" if case.pk % 2 else "satisfied", "comment": "回访",
+                     "called_at": timezone.now().isoformat()},
         "merge": {"into": case.pk - 1},
     }.get(action, {})
 

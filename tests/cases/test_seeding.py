@@ -78,13 +78,14 @@ def _input(action, comment, payload):
     """The input the seeder gave an action, read back from its event."""
     keys = {"reject": ["reason"], "reopen": ["reason"], "merge": [("into", "merged_into")], "assign": ["assignee"],
             "whistle": ["departments", "report_by"], "score_department": ["department", "score"],
-            "request_extension": ["hours"], "decide_extension": ["approve"], "rate": ["rating"]}.get(action, [])
+            "request_extension": ["hours"], "decide_extension": ["approve"], "rate": ["rating"],
+            "callback": ["rating", "called_at"]}.get(action, [])
     data = {}
     for key in keys:
         name, source = key if isinstance(key, tuple) else (key, key)
         data[name] = payload[source]
     text = {"reject": "reason", "reopen": "reason", "escalate": "reason", "request_extension": "reason",
-            "score_department": "comment", "rate": "comment"}.get(action, "note")
+            "score_department": "comment", "rate": "comment", "callback": "comment"}.get(action, "note")
     data.setdefault(text, comment)
     return data
 

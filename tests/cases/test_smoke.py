@@ -1,3 +1,6 @@
+from django.utils import timezone
+
+
 def test_happy_path_through_api(city, make_case, act, client_for):
     case = make_case()
     assert case.number.endswith("-BLZ-000001")
@@ -16,7 +19,7 @@ def test_happy_path_through_api(city, make_case, act, client_for):
     assert r.status_code == 200, r.content
     r = act(city.secretary, case, "close")
     assert r.status_code == 200, r.content
-    r = act(city.secretary, case, "rate", rating="satisfied")
+    r = act(city.secretary, case, "callback", rating="satisfied", called_at=timezone.now().isoformat(), comment="满意")
     assert r.status_code == 200, r.content
     assert r.json()["status"] == "closed"
     r = client_for(city.secretary).get("/api/v1/cases/")

@@ -4,6 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 
 from gridcase.cases import sweep
@@ -51,11 +52,11 @@ def test_a_case_from_report_to_rating(city, client_for):
     do(worker, "resolve", note="已疏通下水道", photos=[att["id"]])
     do(grid_worker, "verify")
     do(secretary, "close")
-    final = do(secretary, "rate", rating="satisfied", comment="回访：居民满意")
+    final = do(secretary, "callback", rating="satisfied", called_at=timezone.now().isoformat(), comment="回访：居民满意")
     assert final["status"] == "closed" and final["rating"] == "satisfied"
     events = secretary.get(f"{url}events/").json()["results"]
     assert [e["action"] for e in events] == ["create", "accept", "assign", "start", "attach", "resolve", "verify",
-                                             "close", "rate"]
+                                             "close", "callback"]
     assert_replays(Case.objects.get(pk=case["id"]))
 
 

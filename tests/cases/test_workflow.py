@@ -1,6 +1,7 @@
 """Every transition through the API, and the ways each is refused."""
 
 import pytest
+from django.utils import timezone
 
 from gridcase.cases.models import CaseDepartment, CaseEvent, CaseHop, Category, ExtensionRequest
 from gridcase.notifications.models import Notification
@@ -25,14 +26,17 @@ def test_full_life_of_a_case(city, make_case, act, settings, tmp_path):
     assert body["status"] == "resolved" and body["deadlines"]["verify_by"]
     assert act(city.grid_worker, case, "verify").json()["status"] == "verified"
     body = act(city.secretary, case, "close").json()
-    assert body["status"] == "closed" and body["allowed_actions"] == ["reopen", "rate"]
-    body = act(city.secretary, case, "rate", rating="satisfied").json()
-    assert body["rating"] == "satisfied" and body["status"] == "closed"
-    assert "rate" not in body["allowed_actions"]
+    assert body["status"] == "closed" and body["allowed_actions"] == ["reopen", "callback"]
+    # Staff cannot rate on their own: only the resident's answer on a recorded call-back counts.
+    assert act(city.secretary, case, "rate", rating="satisfied").status_code == 403
+    body = act(city.secretary, case, "callback", rating="satisfied", called_at=timezone.now().isoformat(),
+               comment="居民说已经好了").json()
+    assert body["rating"] == "satisfied" and body["status"] == "closed" and body["rating_source"] == "callback"
+    assert "callback" not in body["allowed_actions"]
     case.refresh_from_db()
     assert case.version == 8
     assert [e.action for e in CaseEvent.objects.filter(case=case)] == [
-        "create", "accept", "assign", "start", "resolve", "verify", "close", "rate"]
+        "create", "accept", "assign", "start", "resolve", "verify", "close", "callback"]
     assert case.accepted_at and case.resolved_at and case.closed_at and case.first_response_at
     assert_replays(case)
 
@@ -147,15 +151,18 @@ def test_reopen_after_failed_check_goes_back_to_the_assignee(city, make_case, ac
 
 def test_dissatisfied_rating_reopens_a_closed_case(city, make_case, act, drive):
     case = drive(make_case(), "accept", "assign", "start", "resolve", "verify", "close")
-    r = act(city.secretary, case, "rate", rating="terrible")
+    r = act(city.secretary, case, "callback", rating="terrible", called_at=timezone.now().isoformat(), comment="x")
     assert r.status_code == 400
-    body = act(city.secretary, case, "rate", rating="dissatisfied", comment="还是堵").json()
+    body = act(city.secretary, case, "callback", rating="dissatisfied", called_at=timezone.now().isoformat(),
+               comment="还是堵").json()
     assert body["status"] == "assigned" and body["rating"] == "dissatisfied" and body["closed_at"] is None
     assert CaseHop.objects.filter(case=case, kind="grid", ended_at__isnull=True).count() == 1
     assert Notification.objects.filter(recipient=city.worker, kind="reopened").exists()
     case = drive(case, "start", "resolve", "verify", "close")
-    assert act(city.secretary, case, "rate", rating="basically").json()["rating"] == "basically"
-    assert act(city.secretary, case, "rate", rating="satisfied").status_code == 409
+    assert act(city.secretary, case, "callback", rating="basically", called_at=timezone.now().isoformat(),
+               comment="基本满意").json()["rating"] == "basically"
+    assert act(city.secretary, case, "callback", rating="satisfied", called_at=timezone.now().isoformat(),
+               comment="满意").status_code == 409
     assert_replays(case)
 
 

@@ -111,6 +111,7 @@ export interface FieldPayloads {
   reportBy: { report_by: string }
   hours: { hours: number }
   rating: { rating: Rating }
+  calledAt: { called_at: string }
   approve: { approve: boolean }
   scoreDepartment: { department: number; score: number }
   into: { into: number }
@@ -132,6 +133,7 @@ export interface FormValues {
   reportBy: string
   hours: number
   rating: Rating
+  calledAt: string
   approve: 'yes' | 'no'
   department: string
   score: number
@@ -165,6 +167,8 @@ export const ACTION_FORMS = {
   report_in: { tone: 'primary', fields: [] },
   reply: { tone: 'primary', fields: [{ kind: 'note' }] },
   rate: { tone: 'default', fields: [{ kind: 'rating' }] },
+  // 回访: the resident's answer on a call-back, with the call's time (staff cannot rate on their own).
+  callback: { tone: 'default', fields: [{ kind: 'rating' }, { kind: 'calledAt' }, { kind: 'comment' }] },
   request_extension: { tone: 'default', fields: [{ kind: 'hours' }, { kind: 'reason' }] },
   decide_extension: { tone: 'default', fields: [{ kind: 'approve' }] },
   score_department: { tone: 'default', fields: [{ kind: 'scoreDepartment' }] },
@@ -193,6 +197,7 @@ const FIELD_VALUES: { [K in FieldKind]: (v: FormValues, f: ActionField) => Field
   reportBy: (v) => (v.reportBy ? { report_by: fromShanghaiLocalInput(v.reportBy) } : null),
   hours: (v) => (v.hours > 0 ? { hours: v.hours } : null),
   rating: (v) => ({ rating: v.rating }),
+  calledAt: (v) => (v.calledAt ? { called_at: fromShanghaiLocalInput(v.calledAt) } : null),
   approve: (v) => ({ approve: v.approve === 'yes' }),
   scoreDepartment: (v) => (positive(v.department) && v.score >= 1 ? { department: Number(v.department), score: v.score } : null),
   into: (v) => (positive(v.into) ? { into: Number(v.into) } : null),

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
@@ -20,7 +21,7 @@ from gridcase.grids.roles import CASE_STAFF, CASE_WORKERS, SENSITIVE_CLOSERS
 from gridcase.notifications.models import Kind
 
 from .. import rules, sla, state
-from ..choices import CaseScope, Priority, Rating, Stage, Status
+from ..choices import CaseScope, Priority, Rating, RatingSource, Source, Stage, Status
 from ..models import Attachment, Case
 from . import hops
 from .coordination import WHISTLE_TITLE
@@ -249,18 +250,65 @@ def rating_input(ctx) -> dict:
     return {"rating": rating, "comment": text(ctx, "comment", 500)}
 
 
-@action("rate", guard=not_rated_yet, inputs=rating_input)
-def rate(at, rating, comment=""):
-    """A dissatisfied rating reopens the case (the table's `dissatisfied` outcome)."""
-    base = {"rating": rating, "rating_comment": comment, "rated_at": at.now}
-    told = Notice(responsible, Kind.RATED, _("Resident rated %(number)s: %(rating)s"), "v{version}:rated",
-                  {"rating": Rating(rating).label})
+def rated(at, action_name, rating, comment, source, payload) -> Plan:
+    """The plan of a rating however it came (the resident's own, or told on a call-back)."""
+    base = {"rating": rating, "rating_comment": comment, "rated_at": at.now, "rating_source": source}
+    title = (_("Resident rated %(number)s: %(rating)s") if source == RatingSource.RESIDENT
+             else _("Call-back recorded for %(number)s: %(rating)s"))
+    told = Notice(responsible, Kind.RATED, title, "v{version}:rated", {"rating": Rating(rating).label})
+    payload = {"rating": rating, "rating_source": source, **payload}
     if rating != Rating.DISSATISFIED:
-        return Plan(base, {"rating": rating}, comment, notices=[told])
-    plan = reopening(at, "rate", comment, {"rating": rating})
+        return Plan(base, payload, comment, notices=[told])
+    plan = reopening(at, action_name, comment, payload)
     plan.changes.update(base)
     plan.notices.append(told)
     plan.outcome = "dissatisfied"
+    return plan
+
+
+@action("rate", guard=not_rated_yet, inputs=rating_input)
+def rate(at, rating, comment=""):
+    """The resident's own rating (tracking code). A dissatisfied rating reopens the case (the table's
+    `dissatisfied` outcome)."""
+    return rated(at, "rate", rating, comment, RatingSource.RESIDENT, {})
+
+
+def callback_allowed(ctx):
+    """A call-back stands in for the resident's rating only where no resident holds a tracking code that
+    can rate it (staff-reported cases); and a case is rated once per closing."""
+    not_rated_yet(ctx)
+    if ctx.case.source == Source.RESIDENT:
+        raise InvalidTransition(_("The resident who reported this case rates it through the tracking code."),
+                                code="rated_by_resident")
+
+
+def callback_input(ctx) -> dict:
+    out = rating_input(ctx)
+    raw = ctx.data.get("called_at")
+    called = parse_datetime(raw) if isinstance(raw, str) else None
+    if called is not None and timezone.is_naive(called):
+        called = timezone.make_aware(called)
+    errors = []
+    if called is None:
+        errors.append(_("Give the time of the call (ISO 8601)."))
+    elif called > ctx.now + timedelta(minutes=5):
+        errors.append(_("The call cannot be in the future."))
+    elif ctx.case.closed_at and called < ctx.case.closed_at:
+        errors.append(_("The call-back comes after the case was closed."))
+    if errors:
+        raise ValidationFailed(fields={"called_at": errors})
+    if not out["comment"]:
+        raise ValidationFailed(fields={"comment": [_("Write down what the resident said.")]})
+    out["called_at"] = called
+    return out
+
+
+@action("callback", guard=callback_allowed, inputs=callback_input)
+def callback(at, rating, called_at, comment=""):
+    """回访: staff phoned the resident and record their answer (the rating and their words) with the call's
+    time; counted as the resident's rating, marked as a call-back. Dissatisfied reopens the case."""
+    plan = rated(at, "callback", rating, comment, RatingSource.CALLBACK, {"called_at": called_at.isoformat()})
+    plan.changes["callback_at"] = called_at
     return plan
 
 
@@ -270,7 +318,7 @@ def rate_by_resident(case_id, rating: str, comment: str = "", *, channel: str = 
     case = load(case_id, None)
     if case is None or case.status not in state.TRANSITIONS["rate"].sources:
         raise InvalidTransition()
-    ctx = Ctx(case, timezone.now(), relations={state.REPORTER}, data={"rating": rating, "comment": comment})
+    ctx = Ctx(case, timezone.now(), relations={state.RESIDENT}, data={"rating": rating, "comment": comment})
     try:
         perform(ctx, "rate", payload={"channel": channel})
     except Lost:

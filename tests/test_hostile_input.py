@@ -77,7 +77,7 @@ def concrete(endpoint, city, case):
     path = endpoint.path
     if "(?P<pk>" not in path:
         return path
-    obj = {"grid": city.micro, "case": case}[endpoint.basename]
+    obj = {"grid": city.micro, "case": case, "user": city.worker}[endpoint.basename]
     start = path.index("(?P<pk>")
     end = path.index(")", start) + 1
     return path[:start] + str(obj.pk) + path[end:]

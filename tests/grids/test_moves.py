@@ -266,3 +266,25 @@ def test_redistricting_names_the_refused_move(city, place, client_for):
         {"kind": "unit", "id": city.sibling_unit.pk, "to": place.m3.pk}]}, format="json")
     assert r.status_code == 400
     assert r.json()["code"] == "unit_outside_building_grid" and "moves[1].micro_grid" in r.json()["fields"]
+
+
+# --- the admin: the same rules, the people carried, the move audited -----------------------------------------------
+
+def test_admin_moves_a_unit_with_its_people_and_refuses_three_unbroken(city, place, client):
+    client.force_login(city.admin)
+    url = f"/admin/grids/unit/{city.unit.pk}/change/"
+    r = client.post(url, {"building": city.building.pk, "name": city.unit.name, "micro_grid": place.m3.pk})
+    assert r.status_code == 200  # the form again, with the rule's message
+    assert any(m in r.content.decode() for m in ("微网格必须属于该楼栋所在的网格", "general grid of the building"))
+    assert Unit.objects.get(pk=city.unit.pk).micro_grid_id == city.micro.pk
+    r = client.post(url, {"building": city.building.pk, "name": city.unit.name, "micro_grid": city.sibling_micro.pk})
+    assert r.status_code == 302
+    assert Resident.objects.get(pk=city.resident.pk).grid_id == city.sibling_micro.pk
+    entry = AuditLog.objects.get(action="move", object_type="grids.unit")
+    assert entry.extra["via"] == "admin" and entry.extra["after"] == city.sibling_micro.pk
+
+    r = client.post(f"/admin/grids/building/{city.building.pk}/change/", {
+        "grid": place.g2.pk, "code": city.building.code, "name": city.building.name, "address": ""})
+    assert r.status_code == 200
+    assert any(m in r.content.decode() for m in ("楼栋不能拆分", "A building cannot be split"))
+    assert Building.objects.get(pk=city.building.pk).grid_id == city.grid.pk

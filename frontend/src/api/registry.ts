@@ -146,13 +146,21 @@ export const registryApi = {
   more: <T>(next: string) => http.get<Page<T>>(next),
   resident: (id: number) => http.get<RegistryResident>(`residents/${id}/`),
   updateResident: (id: number, body: ResidentEdit) => http.patch<RegistryResident>(`residents/${id}/`, body),
+  createResident: (body: ResidentEdit & { household: number; id_number?: string }) =>
+    http.post<RegistryResident>('residents/', body),
   changeStatus: (id: number, body: StatusChange) => http.post<RegistryResident>(`residents/${id}/status/`, body),
   tags: () => http.get<TagOption[]>('tags/'),
 
   households: (f: { q?: string; within?: number } = {}) => http.get<Page<Household>>('households/', { ...f }),
   household: (id: number) => http.get<Household>(`households/${id}/`),
 
-  carePlans: (resident: number) => http.get<Page<CarePlanDetail>>('care-plans/', { resident }),
+  /** The resident's plan: the active one, else the ended one (lists show active plans unless asked). */
+  async carePlan(resident: number): Promise<CarePlanDetail | null> {
+    const active = await http.get<Page<CarePlanDetail>>('care-plans/', { resident })
+    if (active.results.length) return active.results[0]
+    const ended = await http.get<Page<CarePlanDetail>>('care-plans/', { resident, active: false })
+    return ended.results[0] ?? null
+  },
   visits: (resident: number) => http.get<Page<VisitRow>>('visits/', { resident }),
   cases: (resident: number) => http.get<Page<Case>>('cases/', { resident }),
 

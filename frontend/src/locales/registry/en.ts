@@ -72,6 +72,9 @@ export default {
     grid: 'Grid',
     residents: 'Residents',
     empty: 'No households match',
+    addResident: 'A newcomer moving in',
+    add: 'Register',
+    added: '{name} registered as moved in',
   },
   imports: {
     title: 'Register import',

@@ -73,6 +73,9 @@ export default {
     grid: '所在网格',
     residents: '居民',
     empty: '没有符合条件的住户',
+    addResident: '新迁入居民',
+    add: '登记迁入',
+    added: '已登记 {name} 迁入',
   },
   imports: {
     title: '台账导入',

@@ -19,7 +19,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 
-from gridcase.core import spreadsheet
+from gridcase.core import dates, spreadsheet
 from gridcase.core.errors import ValidationFailed
 from gridcase.core.models import AuditLog
 from gridcase.grids import auditlog
@@ -141,6 +141,8 @@ class AuditLogViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                                          request=request)
         if not filterset.is_valid():
             raise ValidationFailed(fields={k: [str(m) for m in v] for k, v in filterset.errors.items()})
+        for name in ("after", "before"):
+            dates.check(filterset.form.cleaned_data.get(name), name)
         entries = list(filterset.qs.order_by("-id")[:EXPORT_MAX_ROWS])
         subjects = auditlog.subjects(entries)
         header = [_("Time"), _("User"), _("Name"), _("Action"), _("Object"), _("Object id"), _("Subject"), _("Grid"),

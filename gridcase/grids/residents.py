@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gridcase.core import audit
+from gridcase.core import audit, dates
 from gridcase.core.errors import Forbidden, InvalidTransition, ValidationFailed
 
 from .choices import ResidentStatus as S
@@ -42,7 +42,7 @@ def change_status(actor, resident: Resident, status: str, *, on: date | None = N
     through `is_active` (visits.signals)."""
     if status not in S.values:
         raise ValidationFailed(fields={"status": [_("Choose one of: %(values)s.") % {"values": ", ".join(S.values)}]})
-    on = on or timezone.localdate()
+    on = dates.check(on, "date") or timezone.localdate()
     if on > timezone.localdate():
         raise ValidationFailed(_("The date cannot lie in the future."), fields={"date": [_("The date cannot lie in the future.")]})
     if household is not None and status != S.ACTIVE:

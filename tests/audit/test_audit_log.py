@@ -88,9 +88,11 @@ def test_date_range_and_bad_values(city, client_for):
     assert len(results(c.get(URL, {"after": today.isoformat(), "before": today.isoformat()}))) == 1
     assert results(c.get(URL, {"after": (today + timedelta(days=1)).isoformat()})) == []
     assert results(c.get(URL, {"before": (today - timedelta(days=1)).isoformat()})) == []
-    for params in ({"after": "yesterday"}, {"actor": "x"}, {"who": "1"}):
-        r = c.get(URL, params)
-        assert r.status_code == 400, params
+    for params in ({"after": "yesterday"}, {"actor": "x"}, {"who": "1"}, {"before": "9999-12-31"},
+                   {"after": "0001-01-01"}):
+        for url in (URL, f"{URL}export/"):
+            r = c.get(url, params)
+            assert r.status_code == 400, (url, params, r.content[:200])
 
 
 def test_export_is_scoped_filtered_and_neutralised(city, client_for):

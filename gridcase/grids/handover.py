@@ -26,7 +26,7 @@ from gridcase.core import audit
 from gridcase.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from . import tree
-from .roles import CASE_WORKERS, EDITOR_ROLES, MANAGER_ROLES
+from .roles import CASE_WORKERS, EDITOR_ROLES, FIELD_WORKERS, MANAGER_ROLES
 from .scoping import scope_for
 
 User = get_user_model()
@@ -56,8 +56,8 @@ def home_grids(worker):
 
 
 def candidates(worker, grids=None) -> list[dict]:
-    """Colleagues who could take her work: field workers on her grids (or `grids`), their parent grid and the
-    sibling micro-grids under it, with their load (open cases assigned, care plans responsible)."""
+    """Colleagues who could take her work: the field workers (micro-grid and grid workers) of her general grid and
+    its micro-grids (or of `grids`), with their load (open cases assigned, care plans responsible)."""
     from gridcase.cases.models import Case
     from gridcase.visits.models import CarePlan
     from gridcase.visits.services import responsible_q
@@ -70,7 +70,7 @@ def candidates(worker, grids=None) -> list[dict]:
         top = Grid.objects.get(pk=g.parent_id) if g.level == "micro_grid" and g.parent_id else g
         area.add(top)
     spans = [tree.span(g) for g in area]
-    rows = (Membership.objects.filter(tree.subtree_q(spans, "grid__"), role__in=CASE_WORKERS)
+    rows = (Membership.objects.filter(tree.subtree_q(spans, "grid__"), role__in=FIELD_WORKERS)
             .exclude(user_id=worker.pk).filter(user__is_active=True)
             .select_related("user", "grid").order_by("user_id", "id"))
     people: dict = {}

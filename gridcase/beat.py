@@ -15,6 +15,9 @@ BEAT_SCHEDULE: dict = {
     # Import jobs whose task was lost while the broker was down (claiming is a compare-and-set).
     "requeue-pending-imports": {"task": "gridcase.grids.tasks.requeue_pending_imports", "schedule": 300.0,
                                 "options": {"expires": 290}},
+    # 12345 callbacks a crash left unwritten (each stage once; the outbox sends them).
+    "sync-hotline-callbacks": {"task": "gridcase.interop.tasks.sync_hotline_callbacks", "schedule": 300.0,
+                               "options": {"expires": 290}},
     "refresh-stats-rollups": {"task": "gridcase.stats.tasks.refresh_rollups", "schedule": 300.0,
                               "options": {"expires": 290}},
 }

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "gridcase.notifications",
     "gridcase.stats",
     "gridcase.intake",
+    "gridcase.interop",
     "api",
 ]
 
@@ -319,6 +320,14 @@ check_webhook_secret(NOTIFICATION_CHANNELS, NOTIFICATION_WEBHOOK_URL, NOTIFICATI
                      env_bool("GRIDCASE_DEV", True))
 # A worker holds a delivery this long per claim and renews it while sending; a dead worker's claim expires.
 NOTIFICATION_LEASE_SECONDS = env_int("NOTIFICATION_LEASE_SECONDS", 60)
+# Interop (gridcase.interop): Open311 GeoReport v2 and the 12345 hotline link (README "Interop").
+OPEN311_JURISDICTION_ID = env_str("OPEN311_JURISDICTION_ID", "")
+# One secret shared with the hotline platform: it signs its pushes with it, and we sign our callbacks.
+HOTLINE_SECRET = env_str("HOTLINE_SECRET", "")
+HOTLINE_CALLBACK_URL = env_str("HOTLINE_CALLBACK_URL", "")
+HOTLINE_CALLBACK_TIMEOUT = env_int("HOTLINE_CALLBACK_TIMEOUT", 5)
+HOTLINE_TOLERANCE_SECONDS = env_int("HOTLINE_TOLERANCE_SECONDS", 300)
+HOTLINE_AREA = env_str("HOTLINE_AREA", "")  # a grid code: tickets are routed inside its subtree (all if empty)
 # Where users open the app: links in e-mails and webhook messages.
 PUBLIC_URL = env_str("PUBLIC_URL", "http://localhost:8000").rstrip("/")
 

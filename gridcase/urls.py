@@ -9,6 +9,7 @@ from .spa import service_worker, spa_index
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("open311/v2/", include("api.interop.open311_urls")),  # Open311 GeoReport v2 (its own formats)
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view loads its start-up script from a URL, not inline, so the CSP needs no exception.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
@@ -17,7 +18,7 @@ urlpatterns = [
     path("readyz", health.readyz),
     # Uploads have no public URL: /media/ answers 404; files go out through the scoped views in api/files.py.
     # The single-page app answers every other path (history routing).
-    re_path(r"^(?!api/|admin/|static/|media/|sw\.js$).*$", spa_index, name="spa"),
+    re_path(r"^(?!api/|admin/|static/|media/|open311/|sw\.js$).*$", spa_index, name="spa"),
 ]
 
 # Under /api/, Django's own error pages answer in the API's JSON error shape (an unknown /api/v1/… path,

@@ -137,11 +137,12 @@ def create_case(actor, data: dict, *, now=None) -> Created:
     return _create(actor, data, now)
 
 
-def report_by_resident(data: dict, *, now=None) -> Created:
+def report_by_resident(data: dict, *, now=None, source=Source.RESIDENT) -> Created:
     """A resident's report through the QR code posted in their building: there is no account, so no role
     check; the grid is the one the QR code names. Everything else is `create_case`'s: skip rules, SLA,
-    numbering, event, hop ledger, notifications, idempotency on `client_key`."""
-    data = _fresh_grids({**data, "source": Source.RESIDENT})
+    numbering, event, hop ledger, notifications, idempotency on `client_key`. The interop channels (Open311:
+    `api`, the 12345 hotline: `hotline_12345`) file residents' reports the same way under their own source."""
+    data = _fresh_grids({**data, "source": source})
     return _create(None, data, now or timezone.now())
 
 

@@ -71,5 +71,11 @@ class WebhookChannel:
 REGISTRY = {c.name: c for c in (EmailChannel(), WebhookChannel())}
 
 
+def register(channel) -> None:
+    """Add a channel other apps define (the 12345 hotline's callbacks): the outbox sends its rows like any
+    other, but `notify` uses it only when a caller names it (`notify(..., channels=[name])`)."""
+    REGISTRY[channel.name] = channel
+
+
 def enabled():
     return [REGISTRY[name] for name in settings.NOTIFICATION_CHANNELS if name in REGISTRY]

@@ -25,8 +25,9 @@ MAX_ATTEMPTS = 6
 
 
 def notify(recipients, kind: str, title: str, body: str = "", *, dedupe_key: str, case_id=None, resident=None,
-           payload=None) -> int:
-    """Put a message in each recipient's inbox once per `dedupe_key`; returns how many were new."""
+           payload=None, via=None) -> int:
+    """Put a message in each recipient's inbox once per `dedupe_key`; returns how many were new. `via` names
+    the outbound channels instead of the enabled ones (a system recipient such as the 12345 hotline)."""
     recipient_ids = sorted({getattr(r, "pk", r) for r in recipients if r is not None})
     if not recipient_ids:
         return 0
@@ -40,7 +41,7 @@ def notify(recipients, kind: str, title: str, body: str = "", *, dedupe_key: str
     if not rows:
         return 0
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    enabled = channels.enabled()
+    enabled = channels.enabled() if via is None else [channels.REGISTRY[name] for name in via]
     if enabled:
         new = Notification.objects.filter(recipient_id__in=[r.recipient_id for r in rows], dedupe_key=dedupe_key)
         Delivery.objects.bulk_create(

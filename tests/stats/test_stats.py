@@ -14,17 +14,24 @@ from gridcase.grids import tree
 from gridcase.stats import buckets, kpis, rollup
 from gridcase.stats.models import CaseDailyRollup, RollupState
 
+from .. import persona
 from .helpers import at, fixture, make_case
 
 pytestmark = pytest.mark.django_db
 WEEK = {"from": "2026-03-01", "to": "2026-03-07"}
 
 
-@pytest.fixture
-def week(city):
+@persona.layer("week")
+def build_week(city):
     cases = fixture(city)
     rollup.rebuild()
     return cases
+
+
+@pytest.fixture
+def week(request, city):
+    """The hand-computed week, rolled up: built once with the city snapshot (tests/persona.py)."""
+    return persona.layer_value(request, "week") or build_week(city)
 
 
 def get(client_for, user, path, **params):
@@ -388,12 +395,18 @@ def test_split_period():
 SPAN = {"from": "2026-02-20", "to": "2026-04-10"}  # the hand-computed week and 60 random cases, months and edges
 
 
-@pytest.fixture
-def many(city):
+@persona.layer("many")
+def build_many(city):
     cases = fixture(city)
     _random_cases(city, 60, seed=13)
     rollup.rebuild()
     return cases
+
+
+@pytest.fixture
+def many(request, city):
+    """The week and 60 random cases, rolled up: built once with the city snapshot (tests/persona.py)."""
+    return persona.layer_value(request, "many") or build_many(city)
 
 
 def _listed(client, url) -> set[int]:

@@ -65,6 +65,21 @@ export interface MoveSummary {
   grids: GridLoad[]
 }
 
+export interface PlannedMove {
+  kind: 'unit' | 'building' | 'grid'
+  id: number
+  to: number
+  /** For the console's list: what moves where. */
+  label?: string
+}
+
+export interface RedistrictSummary {
+  preview: boolean
+  cases: CasesChoice
+  moves: Pick<MoveSummary, 'kind' | 'id' | 'name' | 'from' | 'to' | 'moved'>[]
+  grids: GridLoad[]
+}
+
 export interface MoveRequest {
   to: number
   cases: CasesChoice
@@ -128,6 +143,13 @@ export const movesApi = {
     return all(await http.get<Page<UnitOption>>('units/', { building, page_size: 100 }))
   },
   move: (kind: PlaceKind, id: number, body: MoveRequest) => http.post<MoveSummary>(`${kind}/${id}/move/`, body),
+  /** Several moves as one change, simulated (rolled back) unless `preview` is false. */
+  redistrict: (moves: PlannedMove[], cases: CasesChoice, preview: boolean) =>
+    http.post<RedistrictSummary>('grids/redistrict/', {
+      moves: moves.map(({ kind, id, to }) => ({ kind, id, to })),
+      cases,
+      preview,
+    }),
 
   workers: () => everyPage<WorkerOption>('users/', {}),
   work: (worker: number) => http.get<HandoverWork>(`users/${worker}/handover/`),

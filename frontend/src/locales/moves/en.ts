@@ -36,6 +36,14 @@ const en: typeof zhCN = {
       cases: '{n} open cases, {followed} follow ({unassigned} released from their assignee, to be reassigned by the new grid)',
     },
     loadCaption: 'Load of each grid, before → after',
+    plan: {
+      title: 'Redistricting plan (several moves simulated together)',
+      hint: 'Preview several moves together: each grid’s households, key population, weekly contacts and cases are counted after all of them, and nothing is saved until you apply the plan.',
+      add: 'Add to plan',
+      remove: 'Remove',
+      preview: 'Simulate the plan',
+      apply: 'Apply the plan',
+    },
     grid: 'Grid',
     workers: 'Workers',
     figures: {

@@ -35,6 +35,14 @@ export default {
       cases: '未办结事件 {n} 件，随迁 {followed} 件（其中 {unassigned} 件解除原处理人，待新网格重新指派）',
     },
     loadCaption: '各网格调整前 → 调整后的负荷',
+    plan: {
+      title: '调整方案（多项一起模拟）',
+      hint: '把几项调整放在一起预览：各网格的住户、重点人群、每周走访和事件负荷按全部调整后计算，不会保存；确认后一次执行。',
+      add: '加入方案',
+      remove: '移除',
+      preview: '模拟方案',
+      apply: '执行方案',
+    },
     grid: '网格',
     workers: '网格员',
     figures: {

@@ -239,6 +239,8 @@ const en: MessageSchema = {
       create: 'Reported',
       sla_yellow: 'Time limit warning',
       sla_red: 'Overdue',
+      relocate: 'Moved with its place',
+      reassign: 'Reassigned (handover)',
     },
     deptWithState: '{name} ({state})',
     deptState: {

@@ -239,6 +239,8 @@ const zhCN = {
       create: '上报',
       sla_yellow: '时限预警',
       sla_red: '超时',
+      relocate: '随网格调整迁移',
+      reassign: '改派（工作交接）',
     },
     deptWithState: '{name}（{state}）',
     deptState: {

@@ -38,7 +38,10 @@ FIELDS = {
     "start": {"note": _note()},
     "resolve": {"note": _note(required=True, help_text="what was done"),
                 "photos": serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
-                                                help_text="ids of this case's attachments showing the result")},
+                                                help_text="ids of this case's attachments showing the result"),
+                "public_reply": _note(max_length=COMMENT_MAX,
+                                      help_text="what the resident reads on the tracking page (the note stays "
+                                                "internal)")},
     "verify": {"note": _note()},
     "reopen": {"reason": _note(required=True)},
     "close": {"note": _note()},

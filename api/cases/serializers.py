@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -35,6 +36,8 @@ class CaseSerializer(serializers.ModelSerializer):
     owner_grid_level = serializers.CharField(source="owner_grid.level", read_only=True)
     assignee_name = serializers.SerializerMethodField()
     has_pending_extension = serializers.BooleanField(read_only=True, default=False)
+    contact_phone_masked = serializers.SerializerMethodField(
+        help_text="a resident reporter's contact phone, masked (POST /cases/{id}/contact/ reveals it, audited)")
 
     class Meta:
         model = Case
@@ -44,7 +47,7 @@ class CaseSerializer(serializers.ModelSerializer):
                   # extras
                   "category_name", "grid_name", "owner_grid_name", "owner_grid_level", "assignee_name",
                   "dedicated_grid", "sensitive", "reporter", "reporter_name", "rating", "rating_comment",
-                  "rating_source", "callback_at",
+                  "rating_source", "callback_at", "contact_phone_masked",
                   "merged_into", "sla_stage", "has_pending_extension", "escalation_count", "reopen_count",
                   "first_response_at", "accepted_at", "assigned_at", "started_at", "resolved_at", "verified_at",
                   "closed_at", "rated_at"]
@@ -65,6 +68,12 @@ class CaseSerializer(serializers.ModelSerializer):
     def get_allowed_actions(self, obj) -> list[str]:
         scope = self.context.get("scope")
         return workflow.allowed_actions(obj, scope) if scope is not None else []
+
+    def get_contact_phone_masked(self, obj) -> str:
+        try:
+            return obj.intake_ticket.contact_phone_masked
+        except ObjectDoesNotExist:
+            return ""
 
     def get_assignee_name(self, obj) -> str | None:
         return display_name(obj.assignee) if obj.assignee_id else None

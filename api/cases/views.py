@@ -12,6 +12,8 @@ from gridcase.cases.choices import AttachmentKind
 from gridcase.cases.models import Case, CaseEvent, Category, ResponseTemplate
 from gridcase.core.errors import NotFound, ValidationFailed
 from gridcase.grids.scoping import scope_for
+from gridcase.intake import duplicates
+from gridcase.intake import services as intake_services
 
 from ..filters import check_query_params
 from ..pagination import AscendingIdCursorPagination, IdCursorPagination
@@ -133,6 +135,27 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         upload = request.FILES.get("file")
         att = services.add_attachment(request.user, case, upload, request.data.get("kind") or "before")
         return Response(AttachmentSerializer(att, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: inline_serializer("CaseContact", {
+        "name": serializers.CharField(), "phone": serializers.CharField()})})
+    @action(detail=True, methods=["post"])
+    def contact(self, request, pk=None):
+        """回访: the contact phone a resident left with their report, in clear, for whoever calls residents on
+        the case's grid (audited like a resident's phone). 404 when the resident left none."""
+        case = self.get_case()
+        return Response(intake_services.reveal_contact(request.user, case, request))
+
+    @extend_schema(responses=CaseSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def similar(self, request, pk=None):
+        """Merge candidates: open cases in the caller's scope of the same category in the same building, within
+        INTAKE_DUPLICATE_METRES or (with neither) the same grid, reported in the last INTAKE_DUPLICATE_DAYS."""
+        check_query_params(request, self)
+        case = self.get_case()
+        rows = duplicates.candidates(
+            workflow.with_related(Case.objects.restrict(request.user)), category_id=case.category_id,
+            grid_id=case.grid_id, building_id=case.building_id, lat=case.lat, lng=case.lng, exclude_id=case.pk)
+        return Response(self.get_serializer([c for c, _near in rows], many=True).data)
 
     def run_action(self, request, pk, name):
         body = body_of(request)

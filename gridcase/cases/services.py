@@ -244,6 +244,11 @@ def add_attachment(actor, case, upload, kind=AttachmentKind.BEFORE) -> Attachmen
     scope = scope_for(actor)
     if not can_attach(case, scope):
         raise Forbidden()
+    return store_attachment(actor, case, upload, kind)
+
+
+def store_attachment(actor, case, upload, kind=AttachmentKind.BEFORE) -> Attachment:
+    """`add_attachment` once the caller may attach (a resident's own report through its tracking code: actor None)."""
     if case.status in (Status.CLOSED, Status.REJECTED, Status.MERGED):
         raise InvalidTransition(_("Photos cannot be added to a finished case."))
     if kind not in AttachmentKind.values:

@@ -1,10 +1,13 @@
 """Resident intake: scan, report, track, rate — public, throttled, idempotent, never leaking staff details."""
 
+import time
+
 import pytest
 from django.core.cache import cache
 
 from gridcase.cases import workflow
 from gridcase.cases.models import Case, CaseEvent, Category
+from gridcase.intake import guard
 from gridcase.intake.models import IntakeTicket
 from gridcase.intake.services import mask_name
 
@@ -29,7 +32,8 @@ def url(grid):
 
 def report(**kw):
     body = {"category": Category.objects.get(code="env_drain").pk, "description": "楼下下水道堵了，污水漫到路上",
-            "contact_phone": "13912345678", "name": "陈女士", "client_key": "k-1"}
+            "contact_phone": "13912345678", "name": "陈女士", "client_key": "k-1",
+            "form_token": guard.form_token(time.time() - 60)}
     body.update(kw)
     return {k: v for k, v in body.items() if v is not None}
 

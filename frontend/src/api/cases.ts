@@ -106,6 +106,7 @@ export interface FieldPayloads {
   reason: { reason: string }
   note: { note: string }
   comment: { comment: string }
+  publicReply: { public_reply: string }
   assignee: { assignee: number }
   departments: { departments: number[] }
   reportBy: { report_by: string }
@@ -128,6 +129,7 @@ export interface FormValues {
   reason: string
   note: string
   comment: string
+  publicReply: string
   assignee: string
   departments: string[]
   reportBy: string
@@ -157,7 +159,7 @@ export const ACTION_FORMS = {
   reject: { tone: 'danger', fields: [{ kind: 'reason' }] },
   assign: { tone: 'default', fields: [{ kind: 'assignee' }] },
   start: { tone: 'primary', fields: [] },
-  resolve: { tone: 'primary', fields: [{ kind: 'note' }] },
+  resolve: { tone: 'primary', fields: [{ kind: 'note' }, { kind: 'publicReply', optional: true }] },
   verify: { tone: 'primary', fields: [] },
   reopen: { tone: 'danger', fields: [{ kind: 'reason' }] },
   close: { tone: 'primary', fields: [] },
@@ -192,6 +194,7 @@ const FIELD_VALUES: { [K in FieldKind]: (v: FormValues, f: ActionField) => Field
   reason: (v, f) => (v.reason.trim() || f.optional ? { reason: v.reason.trim() } : null),
   note: (v, f) => (v.note.trim() || f.optional ? { note: v.note.trim() } : null),
   comment: (v, f) => (v.comment.trim() || f.optional ? { comment: v.comment.trim() } : null),
+  publicReply: (v) => ({ public_reply: v.publicReply.trim() }),
   assignee: (v) => (positive(v.assignee) ? { assignee: Number(v.assignee) } : null),
   departments: (v) => (v.departments.length ? { departments: v.departments.map(Number) } : null),
   reportBy: (v) => (v.reportBy ? { report_by: fromShanghaiLocalInput(v.reportBy) } : null),

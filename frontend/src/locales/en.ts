@@ -253,6 +253,7 @@ const en: MessageSchema = {
       reason: 'Reason',
       note: 'Note',
       comment: 'Comment',
+      publicReply: 'Reply to the resident (they can read it)',
       assignee: 'Assignee',
       assigneeId: 'Assignee ID',
       departments: 'Departments',

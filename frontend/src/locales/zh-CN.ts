@@ -253,6 +253,7 @@ const zhCN = {
       reason: '原因',
       note: '说明',
       comment: '意见',
+      publicReply: '给居民的答复（居民可见）',
       assignee: '处置人',
       assigneeId: '处置人编号',
       departments: '部门',

@@ -136,14 +136,18 @@ def resolution(ctx) -> dict:
     photos = ids(ctx, "photos", _("Send a list of attachment ids.")) if ctx.data.get("photos") else []
     if photos and Attachment.objects.filter(case_id=ctx.case.pk, pk__in=photos).count() != len(photos):
         raise ValidationFailed(_("Photos must be attachments of this case."), fields={"photos": [_("Not found.")]})
-    return {"note": note_text, "photos": photos}
+    reply = text(ctx, "public_reply", 500)
+    return {"note": note_text, "photos": photos, **({"public_reply": reply} if reply else {})}
 
 
 @action("resolve", inputs=resolution)
-def resolve(at, note, photos=()):
+def resolve(at, note, photos=(), public_reply=""):
+    """`note` is for staff; `public_reply` (optional) is what the resident reads on the tracking page."""
     ops = [hops.MarkPhotosAfter(tuple(photos))] if photos else []
-    return Plan({"resolved_at": at.now}, {"photos": list(photos), "owner_grid_level": at.case.owner_grid.level},
-                note, ops)
+    payload = {"photos": list(photos), "owner_grid_level": at.case.owner_grid.level}
+    if public_reply:
+        payload["public_reply"] = public_reply
+    return Plan({"resolved_at": at.now}, payload, note, ops)
 
 
 def not_by_the_resolver(ctx):

@@ -49,7 +49,7 @@ class Ctx(At):
 
 def with_related(qs):
     """The joins and prefetches every read of a case needs (constant queries per page)."""
-    return qs.select_related("owner_grid", "grid", "category", "assignee").prefetch_related(
+    return qs.select_related("owner_grid", "grid", "category", "assignee", "intake_ticket").prefetch_related(
         Prefetch("case_departments", CaseDepartment.objects.select_related("department").order_by("id"))
     ).annotate(has_pending_extension=Exists(
         ExtensionRequest.objects.filter(case=OuterRef("pk"), state=ExtensionState.PENDING)))

@@ -12,6 +12,14 @@ from .conftest import login
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def open_visit_form(phone, name):
+    """From the round: the resident's row opens the profile, whose main button opens the visit form."""
+    phone.locator("[data-test=round-row]", has_text=name).first.click()
+    phone.wait_for_url(re.compile(r"/m/residents/"))
+    phone.locator("[data-test=profile-visit]").click()
+    phone.wait_for_url(re.compile(r"/m/visit/"))
+
+
 def test_login_page_speaks_chinese_and_shows_the_servers_reason(city, phone, screenshots):
     phone.goto("/login")
     expect(phone.get_by_role("heading")).to_be_visible()
@@ -30,8 +38,7 @@ def test_worker_sees_their_round_only_and_logs_a_visit(due_city, phone, screensh
     expect(phone.get_by_text("李建国")).to_have_count(0)
     phone.screenshot(path=str(screenshots / "round-phone.png"), full_page=True)
 
-    phone.get_by_text("王秀英").first.click()
-    phone.wait_for_url(re.compile(r"/m/visit/"))
+    open_visit_form(phone, "王秀英")
     phone.get_by_text("电话", exact=True).last.click()
     phone.get_by_text("良好").first.click()
     phone.locator("textarea").first.fill("电话问候，身体不错，按时吃药。")
@@ -48,8 +55,7 @@ def test_visit_logged_without_signal_is_kept_and_sent_once_when_back_online(due_
     login(phone, "worker")
     phone.wait_for_url(re.compile(r"/m/round"))
     expect(phone.get_by_text("王秀英").first).to_be_visible(timeout=15000)
-    phone.get_by_text("王秀英").first.click()
-    phone.wait_for_url(re.compile(r"/m/visit/"))
+    open_visit_form(phone, "王秀英")
     phone.context.set_offline(True)
     phone.get_by_text("良好").first.click()
     phone.locator("textarea").first.fill("楼道里没信号，先存着。")

@@ -241,10 +241,10 @@ export const casesApi = {
     const data = await http.get<Page<Attachment> | Attachment[]>(`cases/${id}/attachments/`)
     return Array.isArray(data) ? data : data.results
   },
-  upload(id: number, file: Blob, kind: 'before' | 'after' = 'before', filename = 'photo.jpg') {
+  upload(id: number, file: Blob, kind: 'before' | 'after' = 'before', filename = 'photo.jpg', onProgress?: (f: number) => void) {
     const form = new FormData()
     form.append('file', file, filename)
     form.append('kind', kind)
-    return http.upload<Attachment>(`cases/${id}/attachments/`, form)
+    return http.upload<Attachment>(`cases/${id}/attachments/`, form, onProgress)
   },
 }

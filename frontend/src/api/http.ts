@@ -171,9 +171,56 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
   return data as T
 }
 
+/**
+ * A multipart POST through XMLHttpRequest, the one way old WebViews report upload progress
+ * (`onProgress(0..1)`). Same headers, errors and sign-out handling as request().
+ */
+export async function uploadWithProgress<T>(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
+  if (!readCookie('csrftoken')) await ensureCsrf()
+  const url = apiUrl(path)
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', url)
+    xhr.withCredentials = true
+    xhr.setRequestHeader('Accept', 'application/json')
+    xhr.setRequestHeader('Accept-Language', languageProvider())
+    const token = readCookie('csrftoken')
+    if (token) xhr.setRequestHeader('X-CSRFToken', token)
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total) onProgress(Math.min(1, e.loaded / e.total))
+    }
+    xhr.onerror = () => reject(new NetworkError())
+    xhr.ontimeout = () => reject(new NetworkError())
+    xhr.onabort = () => reject(new NetworkError())
+    xhr.onload = () => {
+      let data: unknown = null
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null
+      } catch {
+        data = null
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1)
+        resolve(data as T)
+        return
+      }
+      if (xhr.status === 0) {
+        reject(new NetworkError())
+        return
+      }
+      const err = new ApiError(xhr.status, (data && typeof data === 'object' ? data : null) as ErrorBody | null)
+      const signedOut = xhr.status === 401 || (xhr.status === 403 && err.code === 'not_authenticated')
+      if (signedOut && unauthorizedHandler) unauthorizedHandler(xhr.status, url)
+      reject(err)
+    }
+    xhr.send(form)
+  })
+}
+
 export const http = {
   get: <T>(path: string, query?: Query, signal?: AbortSignal) => request<T>(path, { query, signal }),
   post: <T>(path: string, json?: unknown) => request<T>(path, { method: 'POST', json: json ?? {} }),
   patch: <T>(path: string, json: unknown) => request<T>(path, { method: 'PATCH', json }),
-  upload: <T>(path: string, form: FormData) => request<T>(path, { method: 'POST', form }),
+  upload: <T>(path: string, form: FormData, onProgress?: (fraction: number) => void) =>
+    onProgress ? uploadWithProgress<T>(path, form, onProgress) : request<T>(path, { method: 'POST', form }),
 }

@@ -110,6 +110,18 @@ export const visitsApi = {
   /** The caller's round, one stop per resident (overdue, due today, then done today). */
   round: (date: string) => http.get<Round>('visits/round/', { date }),
   create: (v: VisitCreate) => http.post<Visit>('visits/', v),
+  /** A visit with its photo, as one multipart form (open_case travels as a JSON string). */
+  createWithPhoto(v: VisitCreate, photo: Blob, onProgress?: (f: number) => void) {
+    const form = new FormData()
+    for (const [k, value] of Object.entries(v)) {
+      if (value === undefined || value === null) continue
+      if (k === 'needs') for (const n of value as string[]) form.append('needs', n)
+      else if (k === 'open_case') form.append('open_case', JSON.stringify(value))
+      else form.append(k, String(value))
+    }
+    form.append('photo', photo, 'visit.jpg')
+    return http.upload<Visit>('visits/', form, onProgress)
+  },
   forResident: (resident: number) => http.get<Page<Visit>>('visits/', { resident }),
   carePlans: (resident: number) => http.get<Page<CarePlan>>('care-plans/', { resident }),
 }

@@ -149,6 +149,7 @@ const en: MessageSchema = {
     history: 'Visit history',
     address: 'Address',
     photo: 'Photo (optional)',
+    uploading: 'Saved; the photo is uploading in the background',
   },
   case: {
     statuses: {

@@ -149,6 +149,7 @@ const zhCN = {
     history: '走访记录',
     address: '住址',
     photo: '照片（选填）',
+    uploading: '已保存，照片正在后台上传',
   },
   case: {
     statuses: {

@@ -5,6 +5,8 @@
  * block IndexedDB. Each entry remembers when it was saved, so a screen can say how old it is.
  */
 import Dexie, { type Table } from 'dexie'
+import { casesApi, OPEN_STATUSES, type Case } from '@/api/cases'
+import type { Page } from '@/api/types'
 
 export interface CacheEntry<T = unknown> {
   key: string
@@ -88,4 +90,10 @@ export async function fresh<T>(key: string, load: () => Promise<T>): Promise<{ v
     if (c) return { value: c.value, stale: true, savedAt: c.savedAt }
     throw e
   }
+}
+
+/** The first page of the worker's open cases, from the server or (no signal) as last kept on the phone. */
+export async function myOpenCases(): Promise<Page<Case>> {
+  const r = await fresh('cases:mine', () => casesApi.list({ assignee: 'me', status: OPEN_STATUSES }))
+  return r.stale ? { ...r.value, next: null } : r.value
 }

@@ -7,31 +7,38 @@ export interface AttachmentPayload {
   number: string
 }
 
+type ProgressListener = (id: string, fraction: number) => void
+let listener: ProgressListener | null = null
+/** The UI listens here for upload progress of queued photos (by queue item id). */
+export function onUploadProgress(fn: ProgressListener | null) {
+  listener = fn
+}
+const progress = (id: string) => (f: number) => listener?.(id, f)
+
 /** Sends queued items with the same client uuid they were created with. */
 export const apiSender: Sender = async (item: QueueItem) => {
   switch (item.kind) {
-    case 'visit':
-      await visitsApi.create(item.payload as VisitCreate)
+    case 'visit': {
+      const v = item.payload as VisitCreate
+      // A visit and its photo are one request (the photo is part of what the uuid stands for).
+      if (item.photo) await visitsApi.createWithPhoto(v, item.photo, progress(item.id))
+      else await visitsApi.create(v)
       return null
+    }
     case 'case': {
       const created = await casesApi.create(item.payload as CaseCreate)
       if (!item.photo) return null
-      // The case is stored; the photo becomes its own queue item so a failed upload never re-creates the case.
-      const followUp: QueueItem = {
+      // The case is stored; its photo becomes its own queue item, so a failed upload never re-creates the case.
+      return {
         ...item,
         kind: 'attachment',
+        label: `${created.number} · ${item.label}`,
         payload: { case: created.id, number: created.number } satisfies AttachmentPayload,
-      }
-      try {
-        await casesApi.upload(created.id, item.photo, 'before', item.photoName)
-        return null
-      } catch {
-        return followUp
       }
     }
     case 'attachment': {
       const p = item.payload as AttachmentPayload
-      if (item.photo) await casesApi.upload(p.case, item.photo, 'before', item.photoName)
+      if (item.photo) await casesApi.upload(p.case, item.photo, 'before', item.photoName ?? 'photo.jpg', progress(item.id))
       return null
     }
   }

@@ -12,8 +12,9 @@ export const useCategoriesStore = defineStore('categories', () => {
   const tree = computed(() => buildCategoryTree(list.value))
   const flat = computed(() => flattenCategoryTree(tree.value))
 
-  async function ensure() {
-    if (loaded.value && !stale.value) return
+  /** Loads the categories (again when `force`, or when the last list came from the phone's copy). */
+  async function ensure(force = false) {
+    if (loaded.value && !stale.value && !force) return
     // Kept on the phone: a report can be written (and queued) with no signal after the app was reopened.
     const r = await fresh('categories', () => categoriesApi.list())
     list.value = r.value

@@ -96,4 +96,51 @@ describe('offline store', () => {
     expect(r.status).toBe('queued')
     expect((offline.items[0].payload as VisitCreate).needs).toEqual(['meals', 'repairs'])
   })
+
+  it('sets a refused item aside with the reason, and resends it corrected (a 409 under a new uuid)', async () => {
+    setOnline(false)
+    const offline = useOfflineStore()
+    await offline.start({ store })
+    await offline.submitVisit({ ...visit, findings: 'x' }, '张桂兰')
+    fetchMock.mockResolvedValueOnce(json(409, { code: 'conflict', message: '同一编号的走访内容不同' }))
+    setOnline(true)
+    await offline.sync(true)
+    expect(offline.refused.map((i) => i.error?.message)).toEqual(['同一编号的走访内容不同'])
+
+    fetchMock.mockResolvedValueOnce(json(201, { id: 2, ...visit }))
+    await offline.resend(visit.client_uuid, { findings: '更正后的情况' })
+    await vi.waitFor(() => expect(offline.items).toEqual([]))
+    const body = JSON.parse(fetchMock.mock.calls.at(-1)![1].body)
+    expect(body.findings).toBe('更正后的情况')
+    expect(body.client_uuid).not.toBe(visit.client_uuid)
+  })
+
+  it('keeps a visit with a photo on the phone first and sends it as one multipart form', async () => {
+    const sent: FormData[] = []
+    class FakeXHR {
+      status = 201
+      responseText = JSON.stringify({ id: 3, ...visit })
+      upload = { onprogress: null as null | ((e: unknown) => void) }
+      onload: null | (() => void) = null
+      onerror: null | (() => void) = null
+      withCredentials = false
+      open() {}
+      setRequestHeader() {}
+      send(form: FormData) {
+        sent.push(form)
+        this.upload.onprogress?.({ lengthComputable: true, loaded: 5, total: 10 })
+        setTimeout(() => this.onload?.(), 0)
+      }
+    }
+    vi.stubGlobal('XMLHttpRequest', FakeXHR)
+    const offline = useOfflineStore()
+    await offline.start({ store })
+    const r = await offline.submitVisit(visit, '张桂兰', new Blob(['jpeg'], { type: 'image/jpeg' }))
+    expect(r).toEqual({ status: 'queued', background: true })
+    await vi.waitFor(() => expect(offline.items).toEqual([]))
+    expect(sent).toHaveLength(1)
+    expect(sent[0].get('client_uuid')).toBe(visit.client_uuid)
+    expect(sent[0].get('photo')).toBeInstanceOf(Blob)
+    expect(offline.progress[visit.client_uuid]).toBe(1)
+  })
 })

@@ -14,9 +14,14 @@ import {
   type QueueStore,
   type Sender,
 } from '@/offline/queue'
-import { apiSender } from '@/offline/sender'
+import { apiSender, onUploadProgress } from '@/offline/sender'
+import { uuid } from '@/utils/uuid'
 
-export type SubmitResult<T> = { status: 'sent'; result: T; photoError?: unknown } | { status: 'queued' }
+/**
+ * `sent`: the server has it (a photo may still be uploading in the background: `photoQueued`);
+ * `queued`: kept on the phone, sent when the network allows (`background`: sending has already started).
+ */
+export type SubmitResult<T> = { status: 'sent'; result: T; photoQueued?: boolean } | { status: 'queued'; background?: boolean }
 
 /** A plain copy: IndexedDB cannot store Vue's reactive proxies (DataCloneError). */
 function plain<T>(v: T): T {
@@ -41,9 +46,16 @@ export const useOfflineStore = defineStore('offline', () => {
   const items = ref<QueueItem[]>([])
   const online = ref(isOnline())
   const syncing = ref(false)
+  /** Upload progress (0..1) of queued photos, by queue item id. */
+  const progress = ref<Record<string, number>>({})
+  onUploadProgress((id, f) => {
+    progress.value = { ...progress.value, [id]: f }
+  })
 
   const pending = computed(() => items.value.filter((i) => i.state === 'pending'))
   const refused = computed(() => items.value.filter((i) => i.state === 'refused'))
+  /** Photos still to go up: case photos after their case, and visits that carry one. */
+  const uploads = computed(() => items.value.filter((i) => i.state === 'pending' && !!i.photo))
 
   async function refresh() {
     items.value = await store.all()
@@ -110,9 +122,15 @@ export const useOfflineStore = defineStore('offline', () => {
     await refresh()
   }
 
-  /** Sends a visit now, or keeps it for later when offline. Throws the server's refusal (ApiError). */
-  async function submitVisit(v: VisitCreate, label: string): Promise<SubmitResult<unknown>> {
-    const item = newItem('visit', v.client_uuid, plain(v), label, Date.now())
+  /** Sends a visit now, or keeps it for later when offline. Throws the server's refusal (ApiError).
+   *  A visit with a photo is saved on the phone first and goes up in the background, with progress. */
+  async function submitVisit(v: VisitCreate, label: string, photo?: Blob | null): Promise<SubmitResult<unknown>> {
+    const item = newItem('visit', v.client_uuid, plain(v), label, Date.now(), photo ? { photo, photoName: 'visit.jpg' } : {})
+    if (photo) {
+      await enqueue(item, false)
+      if (isOnline()) void sync(true)
+      return { status: 'queued', background: isOnline() }
+    }
     if (!isOnline()) {
       await enqueue(item, false)
       return { status: 'queued' }
@@ -126,9 +144,10 @@ export const useOfflineStore = defineStore('offline', () => {
     }
   }
 
-  /** Creates a case (then uploads its photo), or keeps both for later when offline. */
-  async function submitCase(c: CaseCreate, label: string, photo?: File | null): Promise<SubmitResult<Case>> {
-    const item = newItem('case', c.client_key, plain(c), label, Date.now(), { photo: photo ?? null, photoName: photo?.name })
+  /** Creates a case, then lets its photo follow through the queue (the worker may leave the screen);
+   *  or keeps both for later when offline. */
+  async function submitCase(c: CaseCreate, label: string, photo?: Blob | null): Promise<SubmitResult<Case>> {
+    const item = newItem('case', c.client_key, plain(c), label, Date.now(), { photo: photo ?? null, photoName: 'photo.jpg' })
     if (!isOnline()) {
       await enqueue(item, false)
       return { status: 'queued' }
@@ -142,17 +161,45 @@ export const useOfflineStore = defineStore('offline', () => {
       return { status: 'queued' }
     }
     if (!photo) return { status: 'sent', result: created }
-    try {
-      await casesApi.upload(created.id, photo, 'before', photo.name)
-      return { status: 'sent', result: created }
-    } catch (e) {
-      if (isOfflineError(e)) {
-        const followUp = { ...item, kind: 'attachment' as const, payload: { case: created.id, number: created.number } }
-        await enqueue(followUp, true)
-      }
-      return { status: 'sent', result: created, photoError: e }
-    }
+    const followUp = { ...item, kind: 'attachment' as const, label: `${created.number} · ${label}`,
+      payload: { case: created.id, number: created.number } }
+    await enqueue(followUp, false)
+    void sync(true)
+    return { status: 'sent', result: created, photoQueued: true }
   }
 
-  return { items, online, syncing, pending, refused, start, sync, refresh, discard, submitVisit, submitCase }
+  /** Tries a pending item again now (a failed photo, from 我的 → pending uploads). */
+  async function retry(id: string) {
+    // From the store, not the reactive list: IndexedDB cannot clone Vue's proxies.
+    const item = (await store.all()).find((i) => i.id === id)
+    if (!item) return
+    await store.put({ ...item, state: 'pending', nextAttemptAt: Date.now() })
+    await refresh()
+    await sync(true)
+  }
+
+  /**
+   * Resends a refused item with corrected content. A refusal for a different item under the same uuid (409)
+   * gets a new uuid; any other refusal keeps it, since the server stored nothing under it.
+   */
+  async function resend(id: string, payload: Record<string, unknown>) {
+    const item = (await store.all()).find((i) => i.id === id)
+    if (!item) return
+    let newId = item.id
+    const body = { ...(item.payload as Record<string, unknown>), ...payload }
+    if (item.error?.status === 409) {
+      newId = uuid()
+      if (item.kind === 'visit') body.client_uuid = newId
+      if (item.kind === 'case') body.client_key = newId
+      await store.remove(item.id)
+    }
+    await store.put({
+      ...item, id: newId, payload: plain(body), state: 'pending', attempts: 0,
+      nextAttemptAt: Date.now(), error: undefined,
+    })
+    await refresh()
+    await sync(true)
+  }
+
+  return { items, online, syncing, progress, pending, refused, uploads, start, sync, refresh, discard, retry, resend, submitVisit, submitCase }
 })

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from .persona import City, CitySnapshot, build_city, ensure_reference_data  # noqa: F401 - City for annotations
+from .persona import City, CitySnapshot, build_city, ensure_reference_data, group_by_snapshot  # noqa: F401 - City
 
 
 def pytest_configure(config):
@@ -26,6 +26,12 @@ def _persona_snapshot(django_db_setup, django_db_blocker):
     snapshot = CitySnapshot(django_db_blocker)
     yield snapshot
     snapshot.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """After pytest-django's ordering: a module's tests that share a snapshot run together (tests/persona.py)."""
+    group_by_snapshot(items)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -180,6 +180,28 @@ def layer_value(request, name):
     return copy.deepcopy(snapshot.layers[name])
 
 
+def _order_class(item) -> int:
+    """pytest-django's order: plain database tests, then transactional ones, then the rest."""
+    if is_transactional(item):
+        return 1
+    if item.get_closest_marker("django_db") is not None or "db" in getattr(item, "fixturenames", ()):
+        return 0
+    return 2
+
+
+def group_by_snapshot(items):
+    """Within each run of consecutive tests of one module, put the tests that need the same snapshot (the city,
+    its layers, or none) together, keeping their order otherwise: each switch costs a rebuild."""
+    start = 0
+    while start < len(items):
+        end = start
+        while end < len(items) and getattr(items[end], "module", None) is getattr(items[start], "module", None):
+            end += 1
+        items[start:end] = sorted(items[start:end],
+                                  key=lambda it: (_order_class(it), not wants_city(it), layers_of(it)))
+        start = end
+
+
 class CitySnapshot:
     """The built city inside a transaction left open on the default connection."""
 

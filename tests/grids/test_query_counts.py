@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from gridcase.grids.scoping import forget_scope
 from tests import factories as f
+from tests import persona
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,13 @@ ENDPOINTS = {
 
 
 @pytest.fixture
-def populated(city):
+def populated(request, city):
+    """Thirty of everything on the city: built once with the city snapshot (tests/persona.py)."""
+    return city if persona.layer_value(request, "populated") is not None else build_populated(city)
+
+
+@persona.layer("populated")
+def build_populated(city):
     for i in range(30):
         b = f.building(city.grid, f"{i + 10}栋")
         u = f.unit(b, city.micro)

@@ -20,6 +20,7 @@ from gridcase.grids.services import set_resident_tags
 from gridcase.visits.models import CarePlan
 
 from .. import factories as f
+from .. import persona
 from .conftest import at, log_visit, tag
 
 URL = "/api/v1/stats/visit-coverage/"
@@ -34,7 +35,14 @@ def every(first: date, last: date, step: int):
 
 
 @pytest.fixture
-def history(city, today):
+def history(request, city, today):
+    """The residents and visits above: built once with the city snapshot (tests/persona.py), under the pinned
+    clock (`today` is pinned before the snapshot is built)."""
+    return persona.layer_value(request, "history") or build_history(city)
+
+
+@persona.layer("history")
+def build_history(city):
     c = f.resident(f.household(city.sibling_unit, "202"), "陈伯", tags=["disabled"])
     e = f.resident(f.household(city.unit, "102"), "钱叔", tags=["elderly_alone", "veteran"])
     set_resident_tags(city.sibling_resident, [tag("low_income")])

@@ -314,6 +314,15 @@ def _follow(actor, open_cases, anchors_of) -> tuple[int, int]:
     return followed, unassigned
 
 
+def _still(qs, count=1, same=None) -> None:
+    """Lock the rows a move read before its transaction and check nobody moved them meanwhile (409)."""
+    from gridcase.core.errors import Conflict
+
+    rows = list(qs.select_for_update().values_list("pk", flat=True))
+    if len(rows) != count or (same is not None and not same(qs)):
+        raise Conflict(_("This place was changed meanwhile. Reload and try again."))
+
+
 def _open_cases(q):
     from gridcase.cases.models import Case
     from gridcase.cases.state import UNFINISHED
@@ -337,6 +346,7 @@ def move_unit(actor, unit, to, *, cases=STAY, preview=False, request=None) -> di
     check_mover(actor, [old, to], MANAGER_ROLES)
 
     def write():
+        _still(Unit.objects.filter(pk=unit.pk, micro_grid_id=old.pk))
         Unit.objects.filter(pk=unit.pk).update(micro_grid_id=to.pk, updated_at=timezone.now())
         return {"units": 1} | carry_people([unit.pk], to.pk)
 
@@ -376,6 +386,9 @@ def move_building(actor, building, to, *, units=None, cases=STAY, preview=False,
 
     def write():
         now = timezone.now()
+        _still(Building.objects.filter(pk=building.pk, grid_id=building.grid_id))
+        _still(Unit.objects.filter(pk__in=[u.pk for u in unit_rows]), len(unit_rows),
+               lambda qs: sorted(qs.values_list("pk", "micro_grid_id")) == sorted((u.pk, u.micro_grid_id) for u in unit_rows))
         Building.objects.filter(pk=building.pk).update(grid_id=general.pk, updated_at=now)
         totals = {"units": len(unit_rows), "households": 0, "residents": 0, "care_plans": 0, "care_plans_released": 0}
         by_target: dict = {}

@@ -288,3 +288,22 @@ def test_admin_moves_a_unit_with_its_people_and_refuses_three_unbroken(city, pla
     assert r.status_code == 200
     assert any(m in r.content.decode() for m in ("楼栋不能拆分", "A building cannot be split"))
     assert Building.objects.get(pk=city.building.pk).grid_id == city.grid.pk
+
+
+def test_a_move_of_a_place_changed_meanwhile_is_a_conflict(city, place, client_for, monkeypatch):
+    """Another move lands between this one's reading and its writing: 409, nothing of this one kept."""
+    from gridcase.grids import moves
+
+    m4 = f.grid("ST-BLZ-G01-M04", "第四微网格", Level.MICRO_GRID, city.grid)
+    checked = moves.check_mover
+
+    def and_meanwhile(*args):
+        checked(*args)
+        Unit.objects.filter(pk=city.unit.pk).update(micro_grid_id=m4.pk)  # someone else's move
+
+    monkeypatch.setattr(moves, "check_mover", and_meanwhile)
+    r = move(client_for(city.secretary), "units", city.unit.pk, city.sibling_micro.pk, cases="follow")
+    assert r.status_code == 409
+    assert Unit.objects.get(pk=city.unit.pk).micro_grid_id == m4.pk
+    assert Resident.objects.get(pk=city.resident.pk).grid_id == city.micro.pk
+    assert Case.objects.get(pk=place.case.pk).owner_grid_id == city.micro.pk

@@ -1,4 +1,5 @@
 import type { MessageSchema } from './zh-CN'
+import interop from './interop/en'
 import moves from './moves/en'
 import registry from './registry/en'
 
@@ -406,6 +407,7 @@ const en: MessageSchema = {
   },
   registry,
   ...moves,
+  ...interop,
 }
 
 export default en

@@ -1,4 +1,5 @@
 // The zh-CN messages are the schema: en.ts must have exactly the same keys (checked by a test and by its type).
+import interop from './interop/zh-CN'
 import moves from './moves/zh-CN'
 import registry from './registry/zh-CN'
 
@@ -406,6 +407,7 @@ const zhCN = {
   },
   registry,
   ...moves,
+  ...interop,
 }
 
 export default zhCN

@@ -66,6 +66,8 @@ export const routes: RouteRecordRaw[] = [
       { path: 'accounts', name: 'c-accounts', component: () => import('@/apps/console/registry/AccountsPage.vue') },
       { path: 'grids', name: 'c-grids', component: () => import('@/apps/console/registry/GridTreePage.vue') },
       { path: 'audit', name: 'c-audit', component: () => import('@/apps/console/registry/AuditPage.vue') },
+      // 12345 hotline tickets and their callbacks' delivery state (issue 11).
+      { path: 'hotline', name: 'c-hotline', component: () => import('@/apps/console/interop/HotlinePage.vue') },
     ],
   },
   {

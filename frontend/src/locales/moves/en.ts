@@ -69,6 +69,17 @@ const en: typeof zhCN = {
       validation_error: 'invalid input',
     },
   },
+  bulk: {
+    title: 'Bulk reassignment',
+    pick: 'Select',
+    pickCase: 'Select case {number}',
+    selected: '{n} selected',
+    to: 'Reassign to',
+    apply: 'Reassign',
+    clear: 'Clear selection',
+    done: '{n} cases reassigned; the colleague has been told.',
+    blocked: 'These cases cannot be reassigned in their status: {numbers}',
+  },
   handover: {
     menu: 'Handover',
     title: 'Hand over a worker’s work',

@@ -68,6 +68,17 @@ export default {
       validation_error: '输入有误',
     },
   },
+  bulk: {
+    title: '批量改派',
+    pick: '选择',
+    pickCase: '选择事件 {number}',
+    selected: '已选 {n} 件',
+    to: '改派给',
+    apply: '批量改派',
+    clear: '取消选择',
+    done: '已改派 {n} 件，接收人已收到通知。',
+    blocked: '这些事件当前状态不能改派：{numbers}',
+  },
   handover: {
     menu: '工作交接',
     title: '工作交接',

@@ -85,24 +85,23 @@ def service_definition(request, params, code):
 @require_http_methods(["GET", "POST"])
 @open311_view
 def requests(request, params):
-    client = open311.client_for_key(params.get("api_key"))
     if request.method == "POST":
-        return "requests", open311.create_request(client, params), 201
-    return "requests", open311.list_requests(client, params), 200
+        return "requests", open311.create_request(open311.client_for_key(params.get("api_key")), params), 201
+    return "requests", open311.list_requests(open311.optional_client(params.get("api_key")), params), 200
 
 
 @require_http_methods(["GET"])
 @open311_view
 def request_detail(request, params, request_id):
-    client = open311.client_for_key(params.get("api_key"))
-    return "requests", open311.get_request(client, request_id), 200
+    open311.check_jurisdiction(params.get("jurisdiction_id"))
+    return "requests", open311.get_request(open311.optional_client(params.get("api_key")), request_id), 200
 
 
 @require_http_methods(["GET"])
 @open311_view
 def token(request, params, token_id):
-    client = open311.client_for_key(params.get("api_key"))
-    return "requests", open311.token_lookup(client, token_id), 200
+    open311.check_jurisdiction(params.get("jurisdiction_id"))
+    return "requests", open311.token_lookup(token_id), 200
 
 
 @open311_view

@@ -3,8 +3,9 @@ a resident's report filed by an API client, its token is the intake tracking cod
 
 Errors are Open311's: `Open311Error(http status, description)`, shown as `[{"code": …, "description": …}]`.
 Rules beyond the spec (written in README's Open311 section):
-- every call carries `api_key` (POST as the spec says; GET too: a client reads back only what it filed, so
-  residents' words are never public);
+- POST needs `api_key`; GET is public as the spec has it, but lists only requests filed through Open311 and shows
+  a request's words and place (description, address, point, media) only to the client that filed it (with its
+  `api_key`): residents' words are never public;
 - a point is routed to the micro-grid whose boundary contains it, inside the client's area; where the area has
   no boundaries, `address_string` naming a building, or the extension `grid_code` (a micro-grid's code) chooses
   it; a point outside every micro-grid of the area is refused, nothing is filed.
@@ -54,6 +55,11 @@ def client_for_key(raw) -> Open311Client:
         raise Open311Error(403, _("Invalid api_key received -- can't proceed."))
     Open311Client.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
     return client
+
+
+def optional_client(raw):
+    """GET: no key is a public reader; a key that is given must be valid."""
+    return client_for_key(raw) if str(raw or "").strip() else None
 
 
 def check_jurisdiction(value) -> None:
@@ -184,9 +190,13 @@ def _iso(value):
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
-def represent(row: Open311Request) -> dict:
+PRIVATE = ("description", "address", "address_id", "lat", "long", "media_url")
+
+
+def represent(row: Open311Request, client=None) -> dict:
+    """The spec's request; the resident's words and place only for the client that filed it."""
     case = row.case
-    return {
+    out = {
         "service_request_id": case.number,
         "status": "closed" if case.status in TERMINAL else "open",
         "status_notes": str(intake.STATUS_WORDS.get(case.status, case.status)),
@@ -197,10 +207,13 @@ def represent(row: Open311Request) -> dict:
         "address": row.address_string or None, "address_id": row.address_id or None, "zipcode": None,
         "lat": case.lat, "long": case.lng, "media_url": row.media_url or None,
     }
+    if client is None or row.client_id != client.pk:
+        out.update(dict.fromkeys(PRIVATE))
+    return out
 
 
-def _rows(client):
-    return (Open311Request.objects.filter(client=client)
+def _rows():
+    return (Open311Request.objects.filter(case__sensitive=False)
             .select_related("case__category", "case__owner_grid").order_by("-created_at", "-id"))
 
 
@@ -223,10 +236,10 @@ def list_requests(client, params, now=None) -> list[dict]:
     ignored), `service_code`, `start_date`, `end_date` (at most 90 days apart; the last 90 days by default),
     `status` (open, closed). At most 1000 results, newest first."""
     check_jurisdiction(params.get("jurisdiction_id"))
-    qs = _rows(client)
+    qs = _rows()
     ids = _csv(params, "service_request_id")
     if ids:
-        return [represent(r) for r in qs.filter(case__number__in=ids[:LIST_MAX])]
+        return [represent(r, client) for r in qs.filter(case__number__in=ids[:LIST_MAX])]
     now = now or timezone.now()
     start, end = _date(params, "start_date"), _date(params, "end_date")
     if start is None and end is None:
@@ -247,19 +260,20 @@ def list_requests(client, params, now=None) -> list[dict]:
         qs = qs.exclude(case__status__in=list(TERMINAL))
     elif statuses == {"closed"}:
         qs = qs.filter(case__status__in=list(TERMINAL))
-    return [represent(r) for r in qs[:LIST_MAX]]
+    return [represent(r, client) for r in qs[:LIST_MAX]]
 
 
 def get_request(client, request_id) -> list[dict]:
-    row = _rows(client).filter(case__number=str(request_id)[:32]).first()
+    row = _rows().filter(case__number=str(request_id)[:32]).first()
     if row is None:
         raise Open311Error(404, _("Service request %(id)s not found.") % {"id": str(request_id)[:32]})
-    return [represent(row)]
+    return [represent(row, client)]
 
 
-def token_lookup(client, token) -> list[dict]:
+def token_lookup(token) -> list[dict]:
+    """The request a token (the intake tracking code, known only to whoever filed it) stands for."""
     code = intake.normalise_code(token)[:16]
-    number = (Case.objects.filter(intake_ticket__code=code, open311_request__client=client)
+    number = (Case.objects.filter(intake_ticket__code=code, open311_request__isnull=False)
               .values_list("number", flat=True).first())
     if number is None:
         raise Open311Error(404, _("Token %(token)s not found.") % {"token": str(token)[:32]})

@@ -156,16 +156,22 @@ def test_get_lists_with_the_standard_filters(mapped, web, open311_key, settings)
     other = Open311Client(name="other", area=mapped.street)
     other_key = other.new_key()
     other.save()
-    post(web, other_key)  # another client's request is not in the first client's lists
+    theirs = post(web, other_key, description="别人的话").json()[0]["service_request_id"]
 
     def get(**params):
         r = web.get(f"{BASE}/requests.json", {"api_key": open311_key, **params})
         assert r.status_code == 200, r.content
-        return r.json()
+        return [row for row in r.json() if row["service_request_id"] != theirs]
 
     rows = get()
     assert [r["service_request_id"] for r in rows] == numbers[::-1]
     assert set(rows[0]) == set(SPEC_REQUEST)
+    # Another client's request is listed, without the resident's words or place.
+    [other_row] = [r for r in web.get(f"{BASE}/requests.json", {"api_key": open311_key}).json()
+                   if r["service_request_id"] == theirs]
+    assert other_row["status"] == "open" and other_row["service_code"] == "env_drain"
+    assert all(other_row[k] is None for k in ("description", "address", "lat", "long", "media_url"))
+    assert rows[0]["description"] == SPEC_POST["description"] and rows[0]["lat"] == 30.001
     assert rows[0]["status"] == "open" and rows[0]["service_code"] == "env_stairwell"
     assert [r["service_request_id"] for r in get(service_code="env_stairwell")] == [numbers[2]]
     assert len(get(service_code="env_drain,env_stairwell")) == 3
@@ -180,9 +186,12 @@ def test_get_lists_with_the_standard_filters(mapped, web, open311_key, settings)
     assert_error(web.get(f"{BASE}/requests.json", {"api_key": open311_key, "start_date": "yesterday"}), 400)
     assert_error(web.get(f"{BASE}/requests.json", {"api_key": open311_key, "start_date": "2000-01-01T00:00:00Z",
                                                    "end_date": "2001-01-01T00:00:00Z"}), 400)
-    assert_error(web.get(f"{BASE}/requests.json"), 403)
+    # Without a key: public, nobody's words or place.
+    public = web.get(f"{BASE}/requests.json").json()
+    assert len(public) == 4 and all(r["description"] is None and r["lat"] is None for r in public)
+    assert_error(web.get(f"{BASE}/requests.json", {"api_key": "wrong"}), 403)
     xml = ET.fromstring(web.get(f"{BASE}/requests.xml", {"api_key": open311_key}).content)
-    assert xml.tag == "service_requests" and len(xml) == 3 and [e.tag for e in xml[0]] == list(SPEC_REQUEST)
+    assert xml.tag == "service_requests" and len(xml) == 4 and [e.tag for e in xml[0]] == list(SPEC_REQUEST)
 
 
 def test_get_one_and_tokens(mapped, web, open311_key):
@@ -197,8 +206,13 @@ def test_get_one_and_tokens(mapped, web, open311_key):
     other = Open311Client(name="other", area=mapped.street)
     other_key = other.new_key()
     other.save()
-    assert_error(web.get(f"{BASE}/requests/{number}.json", {"api_key": other_key}), 404)
-    assert_error(web.get(f"{BASE}/tokens/{token}.json", {"api_key": other_key}), 404)
+    [seen] = web.get(f"{BASE}/requests/{number}.json", {"api_key": other_key}).json()
+    assert seen["service_request_id"] == number and seen["description"] is None and seen["address"] is None
+    [public] = web.get(f"{BASE}/requests/{number}.json").json()
+    assert public["status"] == "open" and public["lat"] is None
+    assert web.get(f"{BASE}/tokens/{token}.json").json() == [{"service_request_id": number, "token": token}]
+    Case.objects.filter(number=number).update(sensitive=True)  # re-filed as sensitive: gone from Open311
+    assert_error(web.get(f"{BASE}/requests/{number}.json", {"api_key": open311_key}), 404)
 
 
 def test_keys_are_stored_hashed_and_can_be_revoked(mapped, web, open311_key):

@@ -1,4 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse
 
 from gridcase.core import audit
 
@@ -24,23 +27,7 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
-@admin.register(Grid)
-class GridAdmin(tree.TreeAdmin):
-    list_display = ("tree_actions", "indented_title", "code", "level", "kind")
-    list_display_links = ("indented_title",)
-    list_filter = ("level",)
-    search_fields = ("code", "name")
-    autocomplete_fields = ["parent"]
-    readonly_fields = ("qr_token",)
-    inlines = [MembershipInline]
-
-
-@admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "name_en")
-
-
-class MoveAuditedAdmin(admin.ModelAdmin):
+class MoveAuditedAdmin:
     """A change of the place field is a move (grids.moves): the model checks 三不破 in clean() and carries what hangs
     on the place in save(); open cases stay; the audit log records it as a move made in the admin."""
 
@@ -55,8 +42,40 @@ class MoveAuditedAdmin(admin.ModelAdmin):
                          before=before, after=getattr(obj, f"{self.move_field}_id"))
 
 
+@admin.register(Grid)
+class GridAdmin(MoveAuditedAdmin, tree.TreeAdmin):
+    move_field = "parent"
+    list_display = ("tree_actions", "indented_title", "code", "level", "kind")
+    list_display_links = ("indented_title",)
+    list_filter = ("level",)
+    search_fields = ("code", "name")
+    autocomplete_fields = ["parent"]
+    readonly_fields = ("qr_token",)
+    inlines = [MembershipInline]
+
+    def _move_node(self, request):
+        """The tree's drag-and-drop: the same rules as any move (a refusal is a message, nothing moved), audited."""
+        try:
+            with transaction.atomic():
+                response = super()._move_node(request)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), level=messages.ERROR)
+            return HttpResponse("FAIL, invalid move.")
+        moved = Grid.objects.filter(pk=request.POST.get("cut_item")).first() if response.content.startswith(b"OK") \
+            else None
+        if moved is not None:
+            audit.record(request.user, "move", [moved], ["parent"], request, via="admin tree", cases="stay",
+                         after=moved.parent_id)
+        return response
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "name_en")
+
+
 @admin.register(Building)
-class BuildingAdmin(MoveAuditedAdmin):
+class BuildingAdmin(MoveAuditedAdmin, admin.ModelAdmin):
     move_field = "grid"
     list_display = ("code", "name", "grid", "address")
     search_fields = ("code", "name", "address")
@@ -64,7 +83,7 @@ class BuildingAdmin(MoveAuditedAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(MoveAuditedAdmin):
+class UnitAdmin(MoveAuditedAdmin, admin.ModelAdmin):
     move_field = "micro_grid"
     list_display = ("building", "name", "micro_grid")
     search_fields = ("building__name", "name")

@@ -307,3 +307,21 @@ def test_a_move_of_a_place_changed_meanwhile_is_a_conflict(city, place, client_f
     assert Unit.objects.get(pk=city.unit.pk).micro_grid_id == m4.pk
     assert Resident.objects.get(pk=city.resident.pk).grid_id == city.micro.pk
     assert Case.objects.get(pk=place.case.pk).owner_grid_id == city.micro.pk
+
+
+def test_admin_tree_drag_and_drop_cannot_split_a_building(city, place, client):
+    """The grid tree's drag-and-drop in the admin goes through the same rules as any other move."""
+    client.force_login(city.admin)
+    client.post("/admin/grids/grid/", {"cmd": "move_node", "cut_item": city.sibling_micro.pk,
+                                       "pasted_on": place.g2.pk, "position": "last-child"})
+    assert Grid.objects.get(pk=city.sibling_micro.pk).parent_id == city.grid.pk
+    # A micro-grid holding whole buildings may go: its buildings go along.
+    m4 = f.grid("ST-BLZ-G01-M04", "第四微网格", Level.MICRO_GRID, city.grid)
+    b2 = f.building(city.grid, "2栋")
+    f.unit(b2, m4, "1单元")
+    r = client.post("/admin/grids/grid/", {"cmd": "move_node", "cut_item": m4.pk, "pasted_on": place.g2.pk,
+                                           "position": "last-child"})
+    assert r.content.startswith(b"OK")
+    assert Grid.objects.get(pk=m4.pk).parent_id == place.g2.pk
+    assert Building.objects.get(pk=b2.pk).grid_id == place.g2.pk
+    assert AuditLog.objects.filter(action="move", object_type="grids.grid", object_id=str(m4.pk)).exists()

@@ -37,6 +37,16 @@ class HotlineCategoryAdmin(admin.ModelAdmin):
 
 @admin.register(HotlineTicket)
 class HotlineTicketAdmin(admin.ModelAdmin):
+    """Read only: a ticket is written by the signed push alone (and its case only through the workflow)."""
+
     list_display = ("ticket_id", "case", "category_code", "address", "received_at")
     search_fields = ("ticket_id",)
-    raw_id_fields = ("case",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -106,7 +106,7 @@ export interface FieldPayloads {
   reason: { reason: string }
   note: { note: string }
   comment: { comment: string }
-  publicReply: { public_reply: string }
+  publicReply: { public_reply?: string }
   assignee: { assignee: number }
   departments: { departments: number[] }
   reportBy: { report_by: string }
@@ -194,7 +194,7 @@ const FIELD_VALUES: { [K in FieldKind]: (v: FormValues, f: ActionField) => Field
   reason: (v, f) => (v.reason.trim() || f.optional ? { reason: v.reason.trim() } : null),
   note: (v, f) => (v.note.trim() || f.optional ? { note: v.note.trim() } : null),
   comment: (v, f) => (v.comment.trim() || f.optional ? { comment: v.comment.trim() } : null),
-  publicReply: (v) => ({ public_reply: v.publicReply.trim() }),
+  publicReply: (v) => (v.publicReply.trim() ? { public_reply: v.publicReply.trim() } : {}),
   assignee: (v) => (positive(v.assignee) ? { assignee: Number(v.assignee) } : null),
   departments: (v) => (v.departments.length ? { departments: v.departments.map(Number) } : null),
   reportBy: (v) => (v.reportBy ? { report_by: fromShanghaiLocalInput(v.reportBy) } : null),

@@ -1,6 +1,7 @@
 import type { MessageSchema } from './zh-CN'
 import interop from './interop/en'
 import moves from './moves/en'
+import resident from './resident/en'
 import registry from './registry/en'
 
 const en: MessageSchema = {
@@ -407,6 +408,7 @@ const en: MessageSchema = {
   },
   registry,
   ...moves,
+  ...resident,
   ...interop,
 }
 

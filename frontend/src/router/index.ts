@@ -68,6 +68,8 @@ export const routes: RouteRecordRaw[] = [
       { path: 'audit', name: 'c-audit', component: () => import('@/apps/console/registry/AuditPage.vue') },
       // 12345 hotline tickets and their callbacks' delivery state (issue 11).
       { path: 'hotline', name: 'c-hotline', component: () => import('@/apps/console/interop/HotlinePage.vue') },
+      // Residents' QR intake: posters, the published phone, a new QR code (issue 11).
+      { path: 'qr', name: 'c-qr', component: () => import('@/apps/console/intake/QrPostersPage.vue') },
     ],
   },
   {
@@ -80,6 +82,36 @@ export const routes: RouteRecordRaw[] = [
         name: 'd-case',
         component: () => import('@/apps/department/DepartmentCasePage.vue'),
         props: (r) => ({ id: Number(r.params.id) }),
+      },
+    ],
+  },
+  {
+    // Residents (no sign-in): the page behind a micro-grid's QR code, reporting, tracking by code and rating.
+    path: '/intake',
+    component: () => import('@/apps/resident/ResidentLayout.vue'),
+    meta: { public: true },
+    children: [
+      { path: 'track', name: 'r-track-enter', component: () => import('@/apps/resident/TrackPage.vue'), meta: { public: true } },
+      {
+        path: 'track/:code',
+        name: 'r-track',
+        component: () => import('@/apps/resident/TrackPage.vue'),
+        props: (r) => ({ code: String(r.params.code) }),
+        meta: { public: true },
+      },
+      {
+        path: ':token',
+        name: 'r-home',
+        component: () => import('@/apps/resident/IntakeHome.vue'),
+        props: (r) => ({ token: String(r.params.token) }),
+        meta: { public: true },
+      },
+      {
+        path: ':token/report',
+        name: 'r-report',
+        component: () => import('@/apps/resident/IntakeReport.vue'),
+        props: (r) => ({ token: String(r.params.token) }),
+        meta: { public: true },
       },
     ],
   },

@@ -272,3 +272,21 @@ def test_old_signatures_are_forgotten(link):
     HotlineSeenSignature.objects.create(signature="a" * 64, seen_at=now - timedelta(hours=1))
     hotline._remember("b" * 64, now)
     assert list(HotlineSeenSignature.objects.values_list("signature", flat=True)) == ["b" * 64]
+
+
+def test_the_seeded_mapping_routes_a_ticket(city, anon, settings):
+    from gridcase.core.seeding import APP_ORDER
+    from gridcase.interop import seeding
+
+    assert "interop" in APP_ORDER
+    settings.HOTLINE_SECRET = SECRET
+
+    class Ctx:
+        def log(self, message):
+            self.said = message
+
+    seeding.seed_demo(Ctx())
+    seeding.seed_demo(Ctx())  # twice: the same table
+    assert HotlineCategory.objects.count() == len(seeding.HOTLINE_CATEGORIES)
+    r = push(anon, ticket(category_code="0302", grid_code=city.micro.code))
+    assert r.status_code == 201 and Case.objects.get(number=r.json()["case_number"]).category.code == "env_drain"

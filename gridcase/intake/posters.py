@@ -72,10 +72,19 @@ def _qr(c, url, x, y, side):
     c.setFillColor(white)
     c.rect(x, y, side, side, stroke=0, fill=1)
     c.setFillColor(black)
+    # One path of horizontal runs, filled once: no hairline seams between modules when printed or rendered.
+    path = c.beginPath()
     for r, row in enumerate(matrix):
-        for col, dark in enumerate(row):
-            if dark:
-                c.rect(x + (col + 4) * cell, y + side - (r + 5) * cell, cell + 0.05, cell + 0.05, stroke=0, fill=1)
+        col = 0
+        while col < len(row):
+            if not row[col]:
+                col += 1
+                continue
+            start = col
+            while col < len(row) and row[col]:
+                col += 1
+            path.rect(x + (start + 4) * cell, y + side - (r + 5) * cell, (col - start) * cell, cell * 1.02)
+    c.drawPath(path, stroke=0, fill=1)
 
 
 def page(c, grid, path, worker_name):

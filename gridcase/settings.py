@@ -330,6 +330,18 @@ HOTLINE_TOLERANCE_SECONDS = env_int("HOTLINE_TOLERANCE_SECONDS", 300)
 HOTLINE_AREA = env_str("HOTLINE_AREA", "")  # a grid code: tickets are routed inside its subtree (all if empty)
 # Where users open the app: links in e-mails and webhook messages.
 PUBLIC_URL = env_str("PUBLIC_URL", "http://localhost:8000").rstrip("/")
+# Residents' QR intake (gridcase/intake: guard.py, duplicates.py, posters.py). INTAKE_THROTTLE_RATE (per address) is
+# in REST_FRAMEWORK above; every write also counts against its QR token.
+INTAKE_TOKEN_RATE = env_str("INTAKE_TOKEN_RATE", "60/hour")
+INTAKE_MIN_FILL_SECONDS = env_int("INTAKE_MIN_FILL_SECONDS", 4)
+INTAKE_DUPLICATE_METRES = env_int("INTAKE_DUPLICATE_METRES", 150)
+INTAKE_DUPLICATE_DAYS = env_int("INTAKE_DUPLICATE_DAYS", 7)
+try:
+    parse_rate(INTAKE_TOKEN_RATE)
+except ValueError as exc:
+    raise ConfigError(f"INTAKE_TOKEN_RATE: {exc}")
+# A CJK font file (.ttf/.ttc/.otf) embedded in the QR posters; default: Noto CJK or WenQuanYi where installed.
+POSTER_FONT = env_str("POSTER_FONT", "")
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "gridcase@localhost")

@@ -99,3 +99,26 @@ def test_handover_of_a_workers_cases(city, open_case, desktop, screenshots):
     expect(desktop.locator("[data-test=handover-done]")).to_be_visible()
     desktop.screenshot(path=str(screenshots / "console-handover.png"), full_page=True)
     assert Case.objects.get(pk=open_case.pk).assignee_id == successor.pk
+
+
+def test_bulk_reassignment_of_selected_cases_from_the_case_list(city, open_case, desktop, screenshots):
+    from tests.cases.conftest import ensure_taxonomy
+
+    ensure_taxonomy()
+    second = services.create_case(city.grid_worker, {"category": Category.objects.get(code="env_drain"),
+                                                     "grid": city.micro, "title": "路灯不亮", "description": "2单元"}).case
+    for name, data in (("accept", {}), ("assign", {"assignee": city.worker.pk})):
+        second = workflow.apply(second.pk, name, city.secretary, data, version=second.version)
+    successor = f.member(f.UserFactory(username="successor", first_name="接班人"), city.micro, Role.MICRO_GRID_WORKER)
+
+    login(desktop, "secretary")
+    desktop.wait_for_url(re.compile(r"/console/cases"))
+    desktop.locator(f"[data-test=pick-{open_case.pk}]").check()
+    desktop.locator(f"[data-test=pick-{second.pk}]").check()
+    expect(desktop.locator("[data-test=bulk-bar]")).to_contain_text("已选 2 件")
+    desktop.locator("[data-test=bulk-assignee]").select_option(str(successor.pk))
+    desktop.screenshot(path=str(screenshots / "console-bulk-reassign.png"), full_page=True)
+    desktop.locator("[data-test=bulk-apply]").click()
+    expect(desktop.locator("[data-test=bulk-done]")).to_contain_text("已改派 2 件")
+    assert set(Case.objects.filter(pk__in=[open_case.pk, second.pk]).values_list("assignee_id", flat=True)) == {
+        successor.pk}

@@ -25,7 +25,8 @@ class TicketPagination(StrictCursorPagination):
 class HotlineInboundView(APIView):
     """A ticket pushed by the 12345 platform. Signed: `X-Hotline-Signature: t=<unix>,v1=<HMAC-SHA256 hex of
     "<t>." + body>` with HOTLINE_SECRET. 201 when filed, 200 for a ticket id already received with the same
-    content; 401 `bad_signature`/`stale_signature`, 409 `replayed`/`ticket_changed`, 400 with the field."""
+    content; 401 `bad_signature`/`stale_signature`, 409 `replayed`/`ticket_changed`, 400 with the field; 404
+    `hotline_not_configured` where HOTLINE_SECRET is not set."""
 
     permission_classes = [AllowAny]
     authentication_classes: list = []
@@ -34,7 +35,7 @@ class HotlineInboundView(APIView):
     @extend_schema(request=s.HotlineTicketInSerializer, auth=[],
                    parameters=[OpenApiParameter(hotline.HEADER, str, OpenApiParameter.HEADER, required=True)],
                    responses={201: s.HotlineReceiptSerializer, 200: s.HotlineReceiptSerializer, 400: ErrorSerializer,
-                              401: ErrorSerializer, 409: ErrorSerializer, 503: ErrorSerializer})
+                              401: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer})
     def post(self, request):
         raw = request.body  # the exact bytes that were signed (read before any parsing)
         ticket, created = hotline.receive(request.headers.get(hotline.HEADER), raw)

@@ -61,7 +61,8 @@ class Unauthorized(DomainError):
 
 
 class NotConfigured(DomainError):
-    status = 503
+    # Without its secret the link does not exist here: 404, not a server error (nothing is wrong with the server).
+    status = 404
     code = "hotline_not_configured"
     default_message = _("The 12345 hotline link is not configured (HOTLINE_SECRET).")
 

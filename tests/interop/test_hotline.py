@@ -138,7 +138,8 @@ def test_signatures_are_checked_and_replays_refused(link, anon, settings):
     assert r.status_code == 409 and r.json()["code"] == "replayed"
     assert Case.objects.filter(source=Source.HOTLINE).count() == 1
     settings.HOTLINE_SECRET = ""
-    assert push(anon, body).status_code == 503
+    r = push(anon, body)
+    assert r.status_code == 404 and r.json()["code"] == "hotline_not_configured"
 
 
 # --- callbacks ------------------------------------------------------------------------------------------------

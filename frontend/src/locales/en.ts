@@ -408,6 +408,7 @@ const en: MessageSchema = {
   },
   registry,
   ...moves,
+  ...interop,
   ...resident,
   ...interop,
 }

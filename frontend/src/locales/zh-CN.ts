@@ -408,6 +408,7 @@ const zhCN = {
   },
   registry,
   ...moves,
+  ...interop,
   ...resident,
   ...interop,
 }

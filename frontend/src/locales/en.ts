@@ -410,7 +410,6 @@ const en: MessageSchema = {
   ...moves,
   ...interop,
   ...resident,
-  ...interop,
 }
 
 export default en

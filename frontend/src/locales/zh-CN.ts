@@ -410,7 +410,6 @@ const zhCN = {
   ...moves,
   ...interop,
   ...resident,
-  ...interop,
 }
 
 export default zhCN

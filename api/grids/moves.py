@@ -167,6 +167,8 @@ class HandoverRequest(serializers.Serializer):
     preview = StrictBooleanField(required=False, default=False)
     cases = StrictBooleanField(required=False, default=True, help_text="hand over her open cases")
     care_plans = StrictBooleanField(required=False, default=True, help_text="hand over her care plans")
+    end_roles = StrictBooleanField(required=False, default=False,
+                                   help_text="she is leaving: her field roles end in the same transaction")
 
 
 class HandoverMixin:
@@ -178,7 +180,8 @@ class HandoverMixin:
         "candidates": serializers.ListField(child=serializers.DictField())}))
     @extend_schema(methods=["POST"], request=HandoverRequest, responses=inline_serializer("HandoverSummary", {
         "worker": serializers.DictField(), "preview": serializers.BooleanField(), "cases": serializers.IntegerField(),
-        "care_plans": serializers.IntegerField(), "receivers": serializers.ListField(child=serializers.DictField())}))
+        "care_plans": serializers.IntegerField(), "receivers": serializers.ListField(child=serializers.DictField()),
+        "roles_ended": serializers.ListField(child=serializers.CharField())}))
     @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
     def handover(self, request, pk=None):
         """A worker's open cases and care plans, handed to a colleague or spread over her grid by load."""
@@ -199,5 +202,6 @@ class HandoverMixin:
                 raise ValidationFailed(_("No such colleague."), code="receiver_outside_grid",
                                        fields={"to": [_("Not found.")]})
         return Response(handover.handover(request.user, worker, to, preview=data["preview"], request=request,
-                                          include_cases=data["cases"], include_plans=data["care_plans"]))
+                                          include_cases=data["cases"], include_plans=data["care_plans"],
+                                          end_roles=data["end_roles"]))
 

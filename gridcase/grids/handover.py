@@ -125,8 +125,10 @@ def outside(items) -> ValidationFailed:
 
 
 def handover(actor, worker, to=None, *, preview=False, request=None, include_cases=True,
-             include_plans=True) -> dict:
-    """Hand `worker`'s open cases and care plans to `to` (a user), or spread them by load when `to` is None."""
+             include_plans=True, end_roles=False) -> dict:
+    """Hand `worker`'s open cases and care plans to `to` (a user), or spread them by load when `to` is None.
+    `end_roles` (a worker leaving): her field roles on the grids end in the same transaction (the account rules of
+    grids.accounts decide whether the actor may remove them: 403 otherwise, nothing handed over)."""
     from gridcase.cases.workflow.engine import with_related
     from gridcase.cases.workflow.places import transition
     from gridcase.notifications.models import Kind
@@ -181,11 +183,22 @@ def handover(actor, worker, to=None, *, preview=False, request=None, include_cas
                 receiver = plan_to[plan.pk]
                 type(plan).objects.filter(pk=plan.pk).update(worker_id=receiver, updated_at=now)
                 given.setdefault(receiver, {"cases": [], "care_plans": []})["care_plans"].append(plan.resident.name)
+            ended = []
+            if end_roles:
+                from .accounts import check_can_remove_membership
+                from .models import Membership
+                from .scoping import forget_scope
+
+                for m in Membership.objects.filter(user_id=worker.pk, role__in=FIELD_WORKERS).select_related("grid"):
+                    check_can_remove_membership(actor, m)
+                    ended.append(m.grid.name)
+                    m.delete()
+                forget_scope(worker)
             names = {pk: first or username for pk, first, username in
                      User.objects.filter(pk__in=list(given)).values_list("pk", "first_name", "username")}
             summary = {
                 "worker": {"id": worker.pk, "name": worker.first_name or worker.username},
-                "preview": preview, "cases": len(cases), "care_plans": len(plans),
+                "preview": preview, "cases": len(cases), "care_plans": len(plans), "roles_ended": ended,
                 "receivers": [{"id": uid, "name": names.get(uid, ""), "cases": len(v["cases"]),
                                "care_plans": len(v["care_plans"]), "case_numbers": v["cases"]}
                               for uid, v in sorted(given.items())],

@@ -8,6 +8,7 @@ from gridcase.cases import services, workflow
 from gridcase.cases.models import Case, CaseEvent, Category
 from gridcase.core.models import AuditLog
 from gridcase.grids.choices import Role
+from gridcase.grids.scoping import forget_scope
 from gridcase.notifications.models import Notification
 from gridcase.visits.models import CarePlan
 
@@ -127,3 +128,27 @@ def test_bulk_reassignment_goes_through_the_workflow_all_or_nothing(city, work, 
     r = c.post("/api/v1/cases/reassign/", {"assignee": city.outsider.pk, "cases": [
         {"id": a.pk, "version": a.version + 1}]}, format="json")
     assert r.status_code == 400 and r.json()["code"] == "receiver_outside_grid"
+
+
+def test_a_leaving_worker_hands_over_and_her_roles_end_together(city, work, client_for):
+    from gridcase.grids.models import Membership
+
+    c = client_for(city.secretary)
+    r = c.post(f"/api/v1/users/{city.worker.pk}/handover/", {"to": work.successor.pk, "end_roles": True}, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["roles_ended"] == [city.micro.name]
+    assert not Membership.objects.filter(user=city.worker).exists()
+    forget_scope(city.worker)  # the test's user object kept the scope it had (a request loads the user afresh)
+    assert client_for(city.worker).get(f"/api/v1/residents/{city.resident.pk}/").status_code == 404
+    assert Case.objects.get(pk=work.cases[0].pk).assignee_id == work.successor.pk
+
+
+def test_roles_the_actor_may_not_end_stop_the_whole_handover(city, work, client_for):
+    from gridcase.grids.models import Membership
+
+    # A grid worker's account is managed by the secretary, not by the general grid's own worker.
+    r = client_for(city.grid_worker).post(f"/api/v1/users/{city.worker.pk}/handover/",
+                                          {"to": work.successor.pk, "end_roles": True}, format="json")
+    assert r.status_code in (403, 404)
+    assert Membership.objects.filter(user=city.worker).exists()
+    assert Case.objects.get(pk=work.cases[0].pk).assignee_id == city.worker.pk

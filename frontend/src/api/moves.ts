@@ -111,6 +111,7 @@ export interface HandoverSummary {
   cases: number
   care_plans: number
   receivers: { id: number; name: string; cases: number; care_plans: number; case_numbers: string[] }[]
+  roles_ended: string[]
 }
 
 export interface WorkerOption {
@@ -153,7 +154,7 @@ export const movesApi = {
 
   workers: () => everyPage<WorkerOption>('users/', {}),
   work: (worker: number) => http.get<HandoverWork>(`users/${worker}/handover/`),
-  handover: (worker: number, body: { to: number | null; preview: boolean }) =>
+  handover: (worker: number, body: { to: number | null; preview: boolean; end_roles?: boolean }) =>
     http.post<HandoverSummary>(`users/${worker}/handover/`, body),
   reassign: (cases: { id: number; version: number }[], assignee: number, note = '') =>
     http.post<{ assignee: number; cases: string[] }>('cases/reassign/', { cases, assignee, note }),

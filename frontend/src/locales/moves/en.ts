@@ -94,6 +94,8 @@ const en: typeof zhCN = {
     carePlans: 'Care plans',
     spread: 'Spread over the grid’s workers by load (least loaded first)',
     apply: 'Apply the handover',
+    endRoles: 'She is leaving: end her roles on the grids with the handover',
+    rolesEnded: 'Roles ended with the handover: {grids}',
     previewTitle: 'Handover preview (not saved)',
     appliedTitle: 'Handover done',
     done: 'Handed over; the receivers have been told.',

@@ -93,6 +93,8 @@ export default {
     carePlans: '关爱计划',
     spread: '按负荷分给本网格人员（负荷少者优先）',
     apply: '确认交接',
+    endRoles: '她将离开：交接后同时结束她在网格的职务',
+    rolesEnded: '交接后结束职务：{grids}',
     previewTitle: '交接预览（尚未保存）',
     appliedTitle: '交接结果',
     done: '已交接，接收人已收到通知。',

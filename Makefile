@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := frontend/node_modules/.installed-stamp
-FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
+FRONTEND_SRC := $(shell find frontend/src frontend/public frontend/scripts frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
 
-.PHONY: run test install frontend migrate demo lint bench fuzz clean messages faults
+.PHONY: run test install frontend migrate demo lint bench bench-web fuzz clean messages faults
 
 install: $(STAMP)
 
@@ -52,6 +52,10 @@ fuzz: install
 
 bench: install
 	$(PY) -m tests.benchmarks.run $(BENCH_ARGS)
+
+# The worker app's first screen on a throttled phone (KB gzipped, cold/warm seconds): needs `make demo` data.
+bench-web: install frontend
+	$(PY) -m tests.benchmarks.worker_load $(BENCH_ARGS)
 
 clean:
 	rm -rf var frontend/dist

@@ -63,7 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "gridcase.spa.StaticFilesMiddleware",  # WhiteNoise
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -144,7 +144,7 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+FRONTEND_DIST = Path(env_str("FRONTEND_DIST", str(BASE_DIR / "frontend" / "dist")))  # the built app (Vite)
 STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
@@ -153,6 +153,14 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 MEDIA_ACCEL_REDIRECT = env_bool("MEDIA_ACCEL_REDIRECT", False)
 MEDIA_ACCEL_PREFIX = env_str("MEDIA_ACCEL_PREFIX", "/protected-media/")
 WHITENOISE_USE_FINDERS = True
+# Vite names every file under dist/assets/ by its content hash: cached for a year, immutable
+# (gridcase.spa.StaticFilesMiddleware). Their gzip/brotli copies are written by the build
+# (frontend/scripts/precompress.ts); collectstatic compresses the rest (admin, API docs).
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/assets/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 12 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
@@ -187,14 +195,22 @@ X_FRAME_OPTIONS = "DENY"
 # so it is opt-in and its reminder (security.W021) is silenced until then.
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
-# Content-Security-Policy (django-csp 4). Scripts only from this origin, never inline (the API docs use the
-# split Swagger view and the sidecar's files). Styles may also be inline: ECharts' tooltips, django-mptt's
+# Content-Security-Policy (django-csp 4). Scripts only from this origin, inline only by hash (the API docs
+# use the split Swagger view and the sidecar's files). Styles may also be inline: ECharts' tooltips, django-mptt's
 # admin tree, Swagger UI and the browsable API write style attributes (checked in Chromium: no other
 # violation). Images also from data:/blob: (photo previews before upload); Vant's icon font is inline data.
+# The only inline scripts are three fixed loaders of @vitejs/plugin-legacy in index.html (which build a phone
+# runs), allowed by their SHA-256 (from the plugin's `cspHashes`; its fourth, the modern check, is made a file by
+# frontend/scripts/modern-check.ts). tests/test_frontend_build.py checks each inline script against this list.
+LEGACY_LOADER_HASHES = [
+    "'sha256-MS6/3FCg4WjP9gwgaBGwLpRCY6fZBgwmhVCdrPrNf3E='",  # Safari 10.1 nomodule fix
+    "'sha256-tQjf8gvb2ROOMapIxFvFAYBeUJ0v1HCbOcSmDNXGtDo='",  # System.import of the legacy entry
+    "'sha256-+5XkZFazzJo8n0iOP4ti/cLCMUudTf//Mzkb7xNPXIc='",  # a module-capable but old browser: load legacy
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [csp.SELF],
-        "script-src": [csp.SELF],
+        "script-src": [csp.SELF, *LEGACY_LOADER_HASHES],
         "style-src": [csp.SELF, csp.UNSAFE_INLINE],
         "img-src": [csp.SELF, "data:", "blob:"],
         "font-src": [csp.SELF, "data:"],

@@ -2,13 +2,23 @@
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import ensure_csrf_cookie
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 NOT_BUILT = """<!doctype html><meta charset="utf-8"><title>GridCase</title>
 <p>前端尚未构建：请运行 <code>make run</code>（或 <code>cd frontend && npm ci && npm run build</code>）。</p>
 <p>The frontend is not built yet: run <code>make run</code>. The API is at <a href="/api/docs/">/api/docs/</a>.</p>"""
 
 
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, with hashed assets (WHITENOISE_IMMUTABLE_FILE_TEST) cached for one year rather than ten:
+    `Cache-Control: max-age=31536000, public, immutable`."""
+
+    FOREVER = 365 * 24 * 60 * 60
+
+
+@never_cache  # it names the current hashed assets: always asked for again, never kept by a cache
 @ensure_csrf_cookie
 def spa_index(request):
     index = settings.FRONTEND_DIST / "index.html"

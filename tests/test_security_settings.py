@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from django.conf import settings
 from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
 
@@ -165,7 +166,9 @@ def directives(response) -> dict[str, list[str]]:
 @pytest.mark.parametrize("path", ["/", "/login", "/admin/login/", "/api/docs/", "/api/v1/cases/"])
 def test_every_page_carries_a_policy_that_forbids_foreign_and_inline_scripts(client, path):
     policy = directives(client.get(path))
-    assert policy["script-src"] == ["'self'"]
+    # Inline: only plugin-legacy's three fixed loaders in index.html, each by its hash (test_frontend_build.py).
+    assert policy["script-src"] == ["'self'", *settings.LEGACY_LOADER_HASHES]
+    assert all(s.startswith("'sha256-") for s in policy["script-src"][1:])
     assert policy["default-src"] == ["'self'"] and policy["object-src"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"] and policy["base-uri"] == ["'self'"]
     assert policy["connect-src"] == ["'self'"]

@@ -251,7 +251,7 @@ def receive(header, raw: bytes, now=None):
 def answer(ticket, created: bool) -> dict:
     case = ticket.case
     return {"ticket_id": ticket.ticket_id, "case_number": case.number, "status": case.status,
-            "grid": case.grid.code if hasattr(case, "grid") else None, "created": created}
+            "grid": case.grid.code, "created": created}
 
 
 # --- outbound callbacks ------------------------------------------------------------------------------------------

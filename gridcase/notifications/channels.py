@@ -71,11 +71,16 @@ class WebhookChannel:
 REGISTRY = {c.name: c for c in (EmailChannel(), WebhookChannel())}
 
 
+# Channels other apps register: sent by the outbox like any other, but never chosen by NOTIFICATION_CHANNELS.
+NAMED_ONLY: set[str] = set()
+
+
 def register(channel) -> None:
     """Add a channel other apps define (the 12345 hotline's callbacks): the outbox sends its rows like any
-    other, but `notify` uses it only when a caller names it (`notify(..., channels=[name])`)."""
+    other, but `notify` uses it only when a caller names it (`notify(..., via=[name])`)."""
     REGISTRY[channel.name] = channel
+    NAMED_ONLY.add(channel.name)
 
 
 def enabled():
-    return [REGISTRY[name] for name in settings.NOTIFICATION_CHANNELS if name in REGISTRY]
+    return [REGISTRY[name] for name in settings.NOTIFICATION_CHANNELS if name in REGISTRY and name not in NAMED_ONLY]

@@ -291,3 +291,10 @@ def test_the_seeded_mapping_routes_a_ticket(city, anon, settings):
     assert HotlineCategory.objects.count() == len(seeding.HOTLINE_CATEGORIES)
     r = push(anon, ticket(category_code="0302", grid_code=city.micro.code))
     assert r.status_code == 201 and Case.objects.get(number=r.json()["case_number"]).category.code == "env_drain"
+
+
+def test_the_hotline_channel_is_never_a_default_channel(settings):
+    from gridcase.notifications import channels
+
+    settings.NOTIFICATION_CHANNELS = ["email", "hotline"]
+    assert [c.name for c in channels.enabled()] == ["email"] and "hotline" in channels.REGISTRY

@@ -64,7 +64,7 @@ const zhCN = {
     notFound: '内容不存在或无权查看',
   },
   tabs: {
-    round: '今日走访',
+    round: '走访',
     cases: '事件',
     report: '上报',
     inbox: '消息',

@@ -165,3 +165,44 @@ def test_offline_report_with_a_compressed_photo_syncs_once(city, phone, screensh
     phone.goto("/m/me")
     expect(phone.locator("[data-test=pending-uploads]")).to_contain_text("没有待上传的照片")
     phone.screenshot(path=str(screenshots / "me-uploads-phone.png"), full_page=True)
+
+
+def test_visit_with_a_case_logged_after_reopening_with_no_signal_syncs_once(due_city, phone, screenshots):
+    from gridcase.visits.models import Visit
+
+    city = due_city
+    login(phone, "worker")
+    phone.wait_for_url(re.compile(r"/m/round"))
+    phone.locator("[data-test=round-row]", has_text="王秀英").first.click()
+    phone.locator("[data-test=profile-visit]").click()
+    phone.wait_for_url(re.compile(r"/m/visit/"))
+    ready = phone.evaluate(
+        "Promise.race([navigator.serviceWorker.ready.then(() => true), new Promise(r => setTimeout(() => r(false), 10000))])")
+    assert ready, "the service worker did not install"
+    phone.wait_for_timeout(1500)  # the round and the categories are kept on the phone by now
+
+    phone.context.set_offline(True)
+    phone.reload()
+    # Reopened with no signal: the address and the phone to call come from the phone's copy of the round.
+    expect(phone.get_by_text("1栋1单元101").first).to_be_visible(timeout=15000)
+    expect(phone.locator("a[href='tel:13812345678']")).to_be_visible()
+    phone.get_by_text("需关注").first.click()
+    phone.locator("textarea").first.fill("腿疼，楼道灯坏了。")
+    phone.get_by_role("switch", name="同时上报一个事件").click()
+    choose_first_category(phone)
+    phone.get_by_placeholder("一句话说明问题").fill("楼道灯不亮")
+    phone.screenshot(path=str(screenshots / "visit-case-offline-phone.png"), full_page=True)
+    phone.locator("[data-test=visit-submit]").click()
+    expect(phone.get_by_text("已保存，等待网络").first).to_be_visible()
+    assert Visit.objects.count() == 0 and Case.objects.count() == 0
+
+    phone.context.set_offline(False)
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    for _ in range(60):
+        if Visit.objects.exists():
+            break
+        phone.wait_for_timeout(250)
+    phone.wait_for_timeout(2000)  # a duplicate resend would have landed by now
+    visit = Visit.objects.get(resident=city.resident)
+    case = Case.objects.get()
+    assert visit.case_id == case.pk and case.title == "楼道灯不亮" and visit.wellbeing == "attention"

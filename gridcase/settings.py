@@ -157,6 +157,7 @@ WHITENOISE_USE_FINDERS = True
 # (gridcase.spa.StaticFilesMiddleware). Their gzip/brotli copies are written by the build
 # (frontend/scripts/precompress.ts); collectstatic compresses the rest (admin, API docs).
 WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/assets/"
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}  # the worker app's install manifest
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

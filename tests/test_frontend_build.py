@@ -100,7 +100,7 @@ def test_index_and_service_worker_are_never_cached(client, index_html):
 
 def test_manifest_makes_the_worker_app_installable(client, index_html):
     response = client.get("/static/manifest.webmanifest")
-    assert response.status_code == 200
+    assert response.status_code == 200 and response["Content-Type"] == "application/manifest+json"
     manifest = __import__("json").loads(b"".join(response.streaming_content))
     assert manifest["start_url"] == "/m/round" and manifest["display"] == "standalone"
     sizes = {icon["sizes"] for icon in manifest["icons"]}

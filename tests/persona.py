@@ -207,6 +207,7 @@ class CitySnapshot:
 
     def __init__(self, blocker):
         self.blocker = blocker
+        self.conn = None  # the connection wrapper the transaction is open on
         self.atomic = None
         self.city = None
         self.clock = None
@@ -227,9 +228,10 @@ class CitySnapshot:
         self._open(layers)
 
     def _open(self, layers=()):
-        from django.db import transaction
+        from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
         with self.blocker.unblock():
+            self.conn = connections[DEFAULT_DB_ALIAS]
             atomic = transaction.atomic()
             atomic._from_testcase = True  # as Django's own class-level atomic: durable blocks inside are allowed
             atomic.__enter__()
@@ -248,9 +250,20 @@ class CitySnapshot:
         from django.db import connection
 
         with self.blocker.unblock():
-            return (connection.in_atomic_block and connection.atomic_blocks[:1] == [self.atomic]
+            return (self._current() and connection.in_atomic_block and connection.atomic_blocks[:1] == [self.atomic]
                     and len(connection.atomic_blocks) == 1 and not connection.needs_rollback
                     and not connection.closed_in_transaction and connection.is_usable())
+
+    @staticmethod
+    def _current_is(conn) -> bool:
+        from django.db import DEFAULT_DB_ALIAS, connections
+
+        return connections[DEFAULT_DB_ALIAS] is conn
+
+    def _current(self) -> bool:
+        """Is the snapshot's connection the one this code gets? Not always: with an event loop running in the
+        thread (Playwright's sync API in the browser tests), Django hands out another connection object."""
+        return self.conn is not None and self._current_is(self.conn)
 
     def close(self):
         """Roll the city back: the database is as the migrations left it."""
@@ -259,6 +272,15 @@ class CitySnapshot:
         if self.atomic is None:
             return
         atomic, self.atomic, self.city, self.clock, self.layers = self.atomic, None, None, None, {}
+        conn, self.conn = self.conn, None
+        if not self._current_is(conn):
+            # Out of reach of this context's transaction API: end the session, the server rolls back (and frees
+            # the tree's advisory lock, which other connections would otherwise wait for); the wrapper reconnects
+            # with a clean state when it is next used.
+            if conn.connection is not None:
+                conn.connection.close()
+                conn.connection = None
+            return
         with self.blocker.unblock():
             if connection.in_atomic_block and connection.atomic_blocks[:1] == [atomic]:
                 # Leave whatever a test left open inside ours, then ours (a broken connection is closed).
@@ -274,8 +296,8 @@ class CitySnapshot:
         """The test runs inside this snapshot (its savepoint above ours) and under the clock it was built for."""
         from django.db import connection
 
-        return (self.atomic is not None and connection.in_atomic_block and connection.atomic_blocks[:1] == [self.atomic]
-                and self.clock == clock())
+        return (self.atomic is not None and self._current() and connection.in_atomic_block
+                and connection.atomic_blocks[:1] == [self.atomic] and self.clock == clock())
 
     def fresh_city(self) -> City:
         """The built instances, copied: a test's changes to them in memory stay in that test."""

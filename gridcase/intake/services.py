@@ -65,6 +65,7 @@ PUBLIC_EVENTS = {
     "reject": _("Not taken on"),
     "merge": _("Joined with another report of the same problem"),
     "rate": _("Rated by the resident"),
+    "callback": _("The grid called back to ask about the result"),
 }
 
 

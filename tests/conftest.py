@@ -53,12 +53,14 @@ def city(request, db):
     return build_city()
 
 
+def api_client(user, language="zh-hans"):
+    """An API client signed in as `user` (None: anonymous)."""
+    client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
+    if user is not None:
+        client.force_authenticate(user)
+    return client
+
+
 @pytest.fixture
 def client_for():
-    def make(user, language="zh-hans"):
-        client = APIClient(HTTP_ACCEPT_LANGUAGE=language)
-        if user is not None:
-            client.force_authenticate(user)
-        return client
-
-    return make
+    return api_client

@@ -25,6 +25,12 @@ def category(db):
 
 @pytest.fixture
 def make_case(city, category):
+    return case_maker(city, category)
+
+
+def case_maker(city, category):
+    """make(reporter=None, grid=None, cat=None, **fields): a case reported through the service."""
+
     def make(reporter=None, grid=None, cat=None, **kw):
         data = {"category": cat or category, "grid": grid or city.micro, "title": kw.pop("title", "下水道堵塞"),
                 "description": kw.pop("description", "3栋门口下水道返水")}
@@ -37,7 +43,10 @@ def make_case(city, category):
 @pytest.fixture
 def act(client_for):
     """POST an action as `user`; returns the response. Uses the case's current version unless given."""
+    return actor(client_for)
 
+
+def actor(client_for):
     def run(user, case, action, version=None, **data):
         if version is None:
             case.refresh_from_db()
@@ -51,7 +60,10 @@ def act(client_for):
 @pytest.fixture
 def drive(city):
     """Move a case through the workflow with the domain function (no HTTP), as the usual personas."""
+    return driver(city)
 
+
+def driver(city):
     def go(case, *actions, assignee=None):
         steps = {
             "accept": (city.secretary, {}),

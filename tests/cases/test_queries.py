@@ -5,11 +5,22 @@ from django.contrib.auth import get_user_model
 
 from gridcase.cases.models import Category
 
+from .. import persona
+from ..conftest import api_client
+from .conftest import actor, case_maker, driver
+
 User = get_user_model()
 
 
 @pytest.fixture
-def many_cases(city, make_case, drive, act):
+def many_cases(request, city):
+    """Thirty cases in several stages: built once with the city snapshot (tests/persona.py)."""
+    return persona.layer_value(request, "many_cases") or build_many_cases(city)
+
+
+@persona.layer("many_cases")
+def build_many_cases(city):
+    make_case, drive, act = case_maker(city, Category.objects.get(code="env_drain")), driver(city), actor(api_client)
     cats = list(Category.objects.filter(parent__isnull=False, sensitive=False)[:5])
     cases = [make_case(cat=cats[i % len(cats)], title=f"事件{i}") for i in range(30)]
     for c in cases[:10]:

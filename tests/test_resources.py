@@ -140,7 +140,7 @@ RESOURCES = [
              create=lambda city: {"username": "newcomer", "password": "Pass-word-1234", "grid": city.micro.pk,
                                   "role": Role.VIEWER},
              update=lambda city, obj: {"display_name": "新名字"}),
-    Resource("cases", _case, max_queries=12,
+    Resource("cases", _case, max_queries=8,
              create=lambda city: {"category": _category_id(), "grid": city.micro.pk, "title": "楼道灯坏了"},
              update=lambda city, obj: {"version": obj.version, "title": "楼道灯坏了两盏"}),
     Resource("categories", _category, max_queries=3, shared=True),

@@ -106,3 +106,30 @@ export const intakeApi = {
   rotate: (gridId: number) => http.post<QrSettings>(`intake/qr/${gridId}/rotate/`),
   posterUrl: (gridId: number) => apiUrl(`${API_BASE}/intake/posters/`, { grid: gridId }),
 }
+
+/** What the residents' channel adds to a case for staff (fields of the case answer). */
+export interface ResidentSide {
+  source: string
+  reporter_name?: string
+  contact_phone_masked?: string
+  rating?: string
+  rating_source?: '' | 'resident' | 'callback'
+  rating_comment?: string
+  callback_at?: string | null
+}
+
+export interface CandidateCase {
+  id: number
+  number: string
+  title: string
+  status: string
+  grid_name: string
+  created_at: string
+}
+
+export const caseResidentApi = {
+  /** The resident's contact phone in clear (the server writes an audit row). */
+  contact: (caseId: number) => http.post<{ name: string; phone: string }>(`cases/${caseId}/contact/`),
+  /** Open cases like this one nearby: merge candidates. */
+  similar: (caseId: number) => http.get<CandidateCase[]>(`cases/${caseId}/similar/`),
+}

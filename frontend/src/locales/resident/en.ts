@@ -70,6 +70,17 @@ export default {
     notFound: 'No report has this code. Please check it and try again.',
     emergency: 'In an emergency call 110 / 119 / 120',
   },
+  residentSide: {
+    contact: 'Resident contact',
+    reveal: 'Show phone (audited)',
+    ratedBy: 'Rated through',
+    sources: {
+      resident: "the resident's own rating",
+      callback: 'a call-back',
+    },
+    similar: 'Open cases like this one nearby (merge candidates)',
+    mergeHint: 'If it is the same problem, merge it using the case ID above.',
+  },
   qr: {
     levels: {
       district: 'District',

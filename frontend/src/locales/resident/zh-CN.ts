@@ -70,6 +70,17 @@ export default {
     notFound: '没有找到这个查询码，请检查后再试。',
     emergency: '紧急情况请直接拨打 110 / 119 / 120',
   },
+  residentSide: {
+    contact: '居民联系人',
+    reveal: '查看电话（将记录审计）',
+    ratedBy: '评价方式',
+    sources: {
+      resident: '居民本人评价',
+      callback: '电话回访',
+    },
+    similar: '附近类似的未办结事件（可合并）',
+    mergeHint: '如为同一件事，可用“合并”操作填入上面的事件 ID。',
+  },
   qr: {
     levels: {
       district: '区',

@@ -10,6 +10,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -218,6 +219,21 @@ def _clean(data: dict) -> dict:
     return out
 
 
+def _near_the_grid(grid, location) -> None:
+    """A resident's location far from their micro-grid (its centroid, or its street's) is a mistake or a prank."""
+    if not location:
+        return
+    anchors = [grid] + list(tree.ancestors(grid))[::-1]  # nearest first
+    anchor = next((g for g in anchors if g.centroid_lat is not None and g.centroid_lng is not None), None)
+    if anchor is None:
+        return
+    limit = float(getattr(settings, "INTAKE_MAX_DISTANCE_METRES", 5000))
+    if duplicates.distance_m(location["lat"], location["lng"], anchor.centroid_lat, anchor.centroid_lng) > limit:
+        raise ValidationFailed(_("This location is far from your grid. Leave the location out or check it."),
+                               code="location_out_of_area",
+                               fields={"location": [_("Far from this grid.")]})
+
+
 def _same_report(ticket, data) -> IntakeTicket:
     case = ticket.case
     if case.category_id != data["category"].pk or case.description != data["description"] or \
@@ -231,6 +247,7 @@ def submit(grid, data: dict, now=None) -> Submitted:
     Idempotent on `client_key` (per micro-grid): a resend returns the first ticket; the same key with a
     different report is a conflict."""
     data = _clean(data)
+    _near_the_grid(grid, data.get("location"))
     now = now or timezone.now()
     existing = IntakeTicket.objects.select_related("case").filter(grid=grid, client_key=data["client_key"]).first()
     if existing is not None:

@@ -91,6 +91,15 @@ def test_a_form_sent_too_fast_or_without_its_token_is_refused(city, anon, settin
                      format="json").status_code == 201
 
 
+def test_a_location_far_outside_the_grid_is_refused(city, anon):
+    city.street.centroid_lat, city.street.centroid_lng = 30.66, 104.10
+    city.street.save()
+    r = anon.post(url(city.micro), report(location={"lat": 39.9, "lng": 116.4}), format="json")  # Beijing
+    assert r.status_code == 400 and r.json()["code"] == "location_out_of_area" and "location" in r.json()["fields"]
+    assert not Case.objects.exists()
+    assert anon.post(url(city.micro), report(location={"lat": 30.661, "lng": 104.101}), format="json").status_code == 201
+
+
 # --- throttles ------------------------------------------------------------------------------------------------------
 
 def test_a_forged_forwarded_for_neither_hides_nor_rotates_the_address(city, anon, settings):

@@ -1,7 +1,6 @@
 """A resident in WeChat's browser on a 360×640 phone: scans the stairwell QR code, reports a problem with a photo,
 keeps the receipt, tracks it; staff close it; the resident is not satisfied and the case goes back to work."""
 
-import io
 import re
 
 import pytest

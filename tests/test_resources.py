@@ -85,6 +85,18 @@ def _visit(city, i):
     return visit
 
 
+def _patrol_entry(city, i):
+    from django.utils import timezone
+
+    from gridcase.grids.models import Grid
+    from gridcase.visits import patrol
+
+    micro = Grid.objects.get(pk=city.micro.pk)  # its tree numbers as stored now
+    entry, _ = patrol.record(city.worker, {"client_uuid": uuid.uuid4(), "grid": micro,
+                                           "at": timezone.now() - timedelta(hours=i + 1), "note": f"巡查{i}"})
+    return entry
+
+
 def _care_plan(city, i):
     from gridcase.visits.models import CarePlan
 
@@ -152,6 +164,9 @@ RESOURCES = [
     Resource("visits", _visit, max_queries=6,
              create=lambda city: {"client_uuid": str(uuid.uuid4()), "resident": city.resident.pk, "kind": "phone",
                                   "wellbeing": "good", "visited_at": datetime.now().astimezone().isoformat()}),
+    Resource("patrol-entries", _patrol_entry, max_queries=5,
+             create=lambda city: {"client_uuid": str(uuid.uuid4()), "grid": city.micro.pk, "note": "楼道堆物",
+                                  "at": datetime.now().astimezone().isoformat()}),
     Resource("care-plans", _care_plan, max_queries=7, update=lambda city, obj: {"note": "每周电话"}),
     # Only managers read the audit log.
     Resource("audit-log", _audit_entry, max_queries=5, expect={("list", "sibling"): 403}),

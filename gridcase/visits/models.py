@@ -217,3 +217,50 @@ class DueRun(models.Model):
 
     def __str__(self):
         return f"{self.day}: {self.due_today} due, {self.overdue} overdue"
+
+
+class PatrolEntry(models.Model):
+    """One line of a worker's patrol log (巡查日志 / 民情日志): where they were on their walk and what they saw.
+    Stored once per `client_uuid` (a phone resends after a lost answer). Rules: `gridcase.visits.patrol`."""
+
+    client_uuid = models.UUIDField(_("client uuid"), unique=True, default=uuid.uuid4)
+    content_hash = models.CharField(max_length=64, editable=False)
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                               related_name="patrol_entries", verbose_name=_("worker"))
+    grid = models.ForeignKey("grids.Grid", on_delete=models.PROTECT, related_name="patrol_entries",
+                             verbose_name=_("grid"))
+    building = models.ForeignKey("grids.Building", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="patrol_entries", verbose_name=_("building"))
+    at = models.DateTimeField(_("at"))
+    on = models.DateField(editable=False)  # local (Asia/Shanghai) date of `at`: the log is read per worker and day
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    note = models.TextField(_("what was seen"), blank=True)
+    # The case reported from this observation: `case_key` is the report's client_key, chosen before the report
+    # is sent (it may wait in the phone's queue); `case` is filled once a case with that key exists.
+    case_key = models.CharField(max_length=64, blank=True)
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="patrol_entries", verbose_name=_("case"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("patrol log entry")
+        verbose_name_plural = _("patrol log entries")
+        indexes = [
+            models.Index(fields=["worker", "on"], name="patrol_worker_day_idx"),
+            models.Index(fields=["grid", "on"], name="patrol_grid_day_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.worker_id} {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        return tree.subtree_q(scope.spans, "grid__")
+
+    def save(self, *args, **kwargs):
+        if self.at is not None:
+            self.on = timezone.localdate(self.at)
+        super().save(*args, **kwargs)

@@ -7,10 +7,10 @@ from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gridcase.cases import categories, services, state, workflow
+from gridcase.cases import assignees, categories, overlap, services, state, workflow
 from gridcase.cases.choices import AttachmentKind
 from gridcase.cases.models import Case, CaseEvent, Category, ResponseTemplate
-from gridcase.core.errors import NotFound, ValidationFailed
+from gridcase.core.errors import Forbidden, NotFound, ValidationFailed
 from gridcase.grids.scoping import scope_for
 from gridcase.intake import duplicates
 from gridcase.intake import services as intake_services
@@ -21,11 +21,13 @@ from ..parsers import JSONParser
 from . import actions, filtersets
 from .bulk import BulkReassignMixin
 from .serializers import (
+    AssigneeSerializer,
     AttachmentSerializer,
     CaseCreateSerializer,
     CaseEventSerializer,
     CaseSerializer,
     CategorySerializer,
+    ReportGridSerializer,
     ResponseTemplateSerializer,
 )
 
@@ -95,6 +97,17 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         case = workflow.load(result.case.pk, None)
         return Response(self.present(case), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
+    @extend_schema(responses=inline_serializer("CaseReportGrids", {
+        "dedicated": ReportGridSerializer(many=True), "places": ReportGridSerializer(many=True)}))
+    @action(detail=False, methods=["get"], url_path="report-grids", pagination_class=None, filterset_class=None)
+    def report_grids(self, request):
+        """The grids a report form offers beyond the caller's own: `dedicated`, the dedicated grids (school,
+        hospital, market) they may name as `dedicated_grid` (those of the communities they work in), and
+        `places`, the grids they may name as `grid` through a dedicated grid they hold (its community's general
+        and micro-grids; such a report names that dedicated grid too)."""
+        check_query_params(request, self)
+        return Response(overlap.report_grids(scope_for(request.user)))
+
     @extend_schema(request=inline_serializer("CasePatch", {
         "version": serializers.IntegerField(), "title": serializers.CharField(required=False),
         "description": serializers.CharField(required=False), "priority": serializers.CharField(required=False),
@@ -156,6 +169,26 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
             workflow.with_related(Case.objects.restrict(request.user)), category_id=case.category_id,
             grid_id=case.grid_id, building_id=case.building_id, lat=case.lat, lng=case.lng, exclude_id=case.pk)
         return Response(self.get_serializer([c for c, _near in rows], many=True).data)
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, description="name, login name or pinyin (initials)")],
+                   responses=inline_serializer("AssigneeList", {
+                       "next": serializers.CharField(allow_null=True),
+                       "previous": serializers.CharField(allow_null=True),
+                       "count": serializers.IntegerField(),
+                       "results": AssigneeSerializer(many=True)}))
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def assignees(self, request, pk=None):
+        """The assign picker: exactly the people `assign` accepts for this case (the same rule), each with their
+        open cases and visits due by today; the case's own grid worker first. For those who may assign."""
+        check_query_params(request, self)
+        case = self.get_case()
+        ctx = workflow.engine.context(case, None, scope_for(request.user))
+        if not state.permitted("assign", ctx.roles, ctx.relations):
+            raise Forbidden()
+        q = request.query_params.get("q", "")[:50]
+        rows = assignees.candidates(case, q)
+        return Response({"next": None, "previous": None, "count": len(rows),
+                         "results": AssigneeSerializer(rows, many=True).data})
 
     def run_action(self, request, pk, name):
         body = body_of(request)

@@ -14,7 +14,14 @@ Callers use this package's names: `workflow.apply(...)`, `workflow.load(...)`, `
 """
 
 from . import actions, coordination, places
-from .actions import AUTO_ESCALATE_REASON, auto_escalate, eligible_assignee, opening, rate_by_resident
+from .actions import (
+    AUTO_ESCALATE_REASON,
+    auto_escalate,
+    eligible_assignee,
+    eligible_memberships,
+    opening,
+    rate_by_resident,
+)
 from .engine import (
     Ctx,
     Lost,
@@ -41,7 +48,7 @@ check_registry()
 __all__ = [
     "AUTO_ESCALATE_REASON", "MAX_EXTENSION_HOURS", "REGISTRY", "At", "Ctx", "Lost", "Notice", "Plan",
     "PreconditionFailed", "Step", "action", "actions", "allowed_actions", "coordination", "apply", "auto_escalate",
-    "check_registry", "commit", "conflict", "eligible_assignee", "load", "officers_of", "opening", "parse_version",
-    "perform", "places", "rate_by_resident", "record_event", "relations_to", "render", "responsible_users", "roles_on",
-    "settle", "staff_of", "step", "tell", "with_related", "write_ledger",
+    "check_registry", "commit", "conflict", "eligible_assignee", "eligible_memberships", "load", "officers_of",
+    "opening", "parse_version", "perform", "places", "rate_by_resident", "record_event", "relations_to", "render",
+    "responsible_users", "roles_on", "settle", "staff_of", "step", "tell", "with_related", "write_ledger",
 ]

@@ -103,17 +103,22 @@ def merge(at, into, note=""):
 
 # --- assign, start, resolve, verify, reopen, close ----------------------------------------------------------
 
-def eligible_assignee(case, user_id) -> bool:
-    """An assignee holds a working role on a grid inside the owner grid's subtree, or on the owner grid's
-    ancestors (staff above it can take the case themselves)."""
-    holds = Membership.objects.filter(user_id=user_id, role__in=CASE_WORKERS).select_related("grid")
+def eligible_memberships(case):
+    """The rule of who may be assigned a case, as the memberships that qualify: a working role held on a grid
+    inside the owner grid's subtree, or on the owner grid or its ancestors (staff above it can take the case
+    themselves), by an active user. The assign check and the picker's list (`cases.assignees`) both use it."""
     owner = case.owner_grid
-    return any(tree.is_inside(m.grid, owner) or tree.is_inside(owner, m.grid) for m in holds)
+    where = tree.subtree_q([tree.span(owner)], "grid__") | tree.ancestors_q(owner, include_self=True, prefix="grid__")
+    return Membership.objects.filter(where, role__in=CASE_WORKERS, user__is_active=True)
+
+
+def eligible_assignee(case, user_id) -> bool:
+    return eligible_memberships(case).filter(user_id=user_id).exists()
 
 
 def assignee_input(ctx) -> dict:
     user_id = integer(ctx, "assignee")
-    if not User.objects.filter(pk=user_id, is_active=True).exists() or not eligible_assignee(ctx.case, user_id):
+    if not eligible_assignee(ctx.case, user_id):
         raise ValidationFailed(_("The assignee must work in this case's grid."),
                                fields={"assignee": [_("Choose someone who works in the owner grid.")]},
                                code="assignee_outside_grid")

@@ -108,7 +108,8 @@ def eligible_memberships(case):
     inside the owner grid's subtree, or on the owner grid or its ancestors (staff above it can take the case
     themselves), by an active user. The assign check and the picker's list (`cases.assignees`) both use it."""
     owner = case.owner_grid
-    where = tree.subtree_q([tree.span(owner)], "grid__") | tree.ancestors_q(owner, include_self=True, prefix="grid__")
+    where = (tree.subtree_q([tree.span(owner)], "grid__")
+             | tree.ancestors_q(owner, include_self=True, prefix="grid__"))
     return Membership.objects.filter(where, role__in=CASE_WORKERS, user__is_active=True)
 
 

@@ -7,8 +7,10 @@ from rest_framework import serializers
 from gridcase.cases import workflow
 from gridcase.cases.choices import CaseScope, Priority, Source
 from gridcase.cases.models import Attachment, Case, CaseEvent, Category, ResponseTemplate
+from gridcase.cases.overlap import nameable_dedicated_q, nameable_places_q
 from gridcase.grids.accounts import display_name
 from gridcase.grids.models import Building, Grid, Household, Resident, Unit
+from gridcase.grids.scoping import scope_for
 
 from ..base import ScopedPrimaryKeyField, same_for_everyone
 from ..files import attachment_url
@@ -17,6 +19,22 @@ User = get_user_model()
 
 
 _DATETIME = serializers.DateTimeField()
+
+
+def _report_places(queryset, user):
+    """Grids a reporter may name as the place: their own, and the grids their dedicated grid overlaps."""
+    scope = scope_for(user)
+    if scope.is_global or scope.user_id is None:
+        return queryset.restrict(scope)
+    return queryset.filter(Grid.scope_q(scope) | nameable_places_q(scope))
+
+
+def _report_dedicated(queryset, user):
+    """Dedicated grids a reporter may name: their own, and those of the communities they work in."""
+    scope = scope_for(user)
+    if scope.is_global or scope.user_id is None:
+        return queryset.restrict(scope)
+    return queryset.filter(Grid.scope_q(scope) | nameable_dedicated_q(scope))
 
 
 def _ts(value):
@@ -102,7 +120,9 @@ class LocationField(serializers.Field):
 class CaseCreateSerializer(serializers.Serializer):
     # Places and grids outside the caller's part of the tree do not exist for them; categories are everyone's.
     category = ScopedPrimaryKeyField(queryset=Category.objects.filter(is_active=True), scoped=same_for_everyone)
-    grid = ScopedPrimaryKeyField(queryset=Grid.objects.all())
+    # A dedicated grid (school, hospital, market) overlaps the grids of its community: its worker may name them
+    # as the place, and their workers may name it (gridcase.cases.overlap).
+    grid = ScopedPrimaryKeyField(queryset=Grid.objects.all(), scoped=_report_places)
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     scope = serializers.ChoiceField(choices=CaseScope.choices, required=False, allow_blank=True)
@@ -112,10 +132,20 @@ class CaseCreateSerializer(serializers.Serializer):
     unit = ScopedPrimaryKeyField(queryset=Unit.objects.all(), required=False, allow_null=True)
     household = ScopedPrimaryKeyField(queryset=Household.objects.all(), required=False, allow_null=True)
     resident = ScopedPrimaryKeyField(queryset=Resident.objects.all(), required=False, allow_null=True)
-    dedicated_grid = ScopedPrimaryKeyField(queryset=Grid.objects.all(), required=False, allow_null=True)
+    dedicated_grid = ScopedPrimaryKeyField(queryset=Grid.objects.all(), required=False, allow_null=True,
+                                           scoped=_report_dedicated)
     location = LocationField(required=False, allow_null=True)
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
     client_key = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class ReportGridSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.CharField()
+    kind = serializers.CharField(help_text="a dedicated grid's kind (school, hospital, …); blank otherwise")
+    parent_id = serializers.IntegerField(allow_null=True)
 
 
 class CaseEventSerializer(serializers.ModelSerializer):

@@ -7,7 +7,7 @@ from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gridcase.cases import assignees, categories, services, state, workflow
+from gridcase.cases import assignees, categories, overlap, services, state, workflow
 from gridcase.cases.choices import AttachmentKind
 from gridcase.cases.models import Case, CaseEvent, Category, ResponseTemplate
 from gridcase.core.errors import Forbidden, NotFound, ValidationFailed
@@ -27,6 +27,7 @@ from .serializers import (
     CaseEventSerializer,
     CaseSerializer,
     CategorySerializer,
+    ReportGridSerializer,
     ResponseTemplateSerializer,
 )
 
@@ -95,6 +96,17 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         result = services.create_case(request.user, serializer.validated_data)
         case = workflow.load(result.case.pk, None)
         return Response(self.present(case), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+
+    @extend_schema(responses=inline_serializer("CaseReportGrids", {
+        "dedicated": ReportGridSerializer(many=True), "places": ReportGridSerializer(many=True)}))
+    @action(detail=False, methods=["get"], url_path="report-grids", pagination_class=None, filterset_class=None)
+    def report_grids(self, request):
+        """The grids a report form offers beyond the caller's own: `dedicated`, the dedicated grids (school,
+        hospital, market) they may name as `dedicated_grid` (those of the communities they work in), and
+        `places`, the grids they may name as `grid` through a dedicated grid they hold (its community's general
+        and micro-grids; such a report names that dedicated grid too)."""
+        check_query_params(request, self)
+        return Response(overlap.report_grids(scope_for(request.user)))
 
     @extend_schema(request=inline_serializer("CasePatch", {
         "version": serializers.IntegerField(), "title": serializers.CharField(required=False),

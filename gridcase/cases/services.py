@@ -20,7 +20,7 @@ from gridcase.grids.models import Grid
 from gridcase.grids.roles import CASE_WORKERS
 from gridcase.grids.scoping import scope_for
 
-from . import rules, state, workflow
+from . import overlap, rules, state, workflow
 from .choices import AttachmentKind, Source, Status
 from .models import Attachment, Case, Category
 
@@ -120,8 +120,10 @@ def _place_grids(data, grid):
     if building is not None and grid.level == Level.GRID and building.grid_id != grid.pk:
         raise ValidationFailed(_("The building is not in this grid."), fields={"building": [_("Not in this grid.")]})
     if dedicated is not None and dedicated.parent_id and grid.level != Level.DEDICATED:
-        if not tree.is_inside(grid, dedicated.parent):
-            raise ValidationFailed(fields={"dedicated_grid": [_("The dedicated grid is in another community.")]})
+        if not overlap.overlaps(grid, dedicated):
+            raise ValidationFailed(_("A dedicated grid overlaps only the grids of its own community."),
+                                   code="dedicated_grid_elsewhere",
+                                   fields={"dedicated_grid": [_("The dedicated grid is in another community.")]})
     return grid, dedicated
 
 
@@ -132,7 +134,8 @@ def create_case(actor, data: dict, *, now=None) -> Created:
     now = now or timezone.now()
     scope = scope_for(actor)
     data = _fresh_grids(data)
-    if not scope.is_global and not (scope.roles_at(data["grid"]) & CASE_WORKERS):
+    # A dedicated grid's worker may report at a grid of its community by naming the dedicated grid (overlap.py).
+    if not overlap.may_report(scope, data["grid"], data.get("dedicated_grid")):
         raise Forbidden(_("You can report cases only in grids you work in."))
     return _create(actor, data, now)
 
@@ -236,7 +239,8 @@ def can_attach(case, scope) -> bool:
     rel = workflow.relations_to(case, scope)
     if rel & {state.ASSIGNEE, state.OFFICER, state.REPORTER} or scope.is_global:
         return True
-    return bool(scope.roles_at(case.owner_grid) & CASE_WORKERS or scope.roles_at(case.grid) & CASE_WORKERS)
+    return bool(scope.roles_at(case.owner_grid) & CASE_WORKERS or scope.roles_at(case.grid) & CASE_WORKERS
+                or overlap.dedicated_roles(case, scope))
 
 
 def add_attachment(actor, case, upload, kind=AttachmentKind.BEFORE) -> Attachment:

@@ -1,5 +1,5 @@
 import { http } from './http'
-import type { Page } from './types'
+import type { GridLevel, Page } from './types'
 import { fromShanghaiLocalInput } from '@/utils/time'
 
 export const CASE_STATUSES = [
@@ -93,9 +93,21 @@ export interface CaseCreate {
   unit?: number
   household?: number
   resident?: number
+  /** A dedicated grid (school, hospital, market) of the grid's community: the case is shared with its workers. */
+  dedicated_grid?: number
   location?: { lat: number; lng: number }
   source?: string
   client_key: string
+}
+
+/** A grid a report form offers beyond the caller's own (GET cases/report-grids/). */
+export interface ReportGrid {
+  id: number
+  code: string
+  name: string
+  level: GridLevel
+  kind: string
+  parent_id: number | null
 }
 
 /**
@@ -235,6 +247,8 @@ export const casesApi = {
   events: (id: number) => http.get<Page<CaseEvent> | CaseEvent[]>(`cases/${id}/events/`),
   eventsMore: (next: string) => http.get<Page<CaseEvent>>(next),
   create: (data: CaseCreate) => http.post<Case>('cases/', data),
+  /** Dedicated grids the caller may name, and the grids they may report at through a dedicated grid they hold. */
+  reportGrids: () => http.get<{ dedicated: ReportGrid[]; places: ReportGrid[] }>('cases/report-grids/'),
   act: <A extends CaseAction>(id: number, action: A, version: number, payload: ActionPayloads[A]) =>
     http.post<Case>(`cases/${id}/${action}/`, { version, ...(payload as Record<string, unknown>) }),
   async attachments(id: number): Promise<Attachment[]> {

@@ -21,6 +21,7 @@ from gridcase.grids.scoping import Scope, scope_for
 from .. import state
 from ..choices import ExtensionState
 from ..models import Case, CaseDepartment, CaseEvent, ExtensionRequest
+from ..overlap import dedicated_roles
 from . import hops, recipients
 from .plan import REGISTRY, At, Step, settle
 
@@ -49,7 +50,8 @@ class Ctx(At):
 
 def with_related(qs):
     """The joins and prefetches every read of a case needs (constant queries per page)."""
-    return qs.select_related("owner_grid", "grid", "category", "assignee", "intake_ticket").prefetch_related(
+    return qs.select_related("owner_grid", "grid", "dedicated_grid", "category", "assignee",
+                             "intake_ticket").prefetch_related(
         Prefetch("case_departments", CaseDepartment.objects.select_related("department").order_by("id"))
     ).annotate(has_pending_extension=Exists(
         ExtensionRequest.objects.filter(case=OuterRef("pk"), state=ExtensionState.PENDING)))
@@ -66,9 +68,11 @@ def load(case_id, scope: Scope | None):
 
 
 def roles_on(case, scope: Scope) -> set:
+    """Roles at the owner grid; a worker holding the case's dedicated grid (school, hospital …) counts like one
+    holding its grid while the case is owned where it happened (`overlap.dedicated_roles`)."""
     if scope.is_global:
         return {Role.ADMIN}
-    return set(scope.roles_at(case.owner_grid))
+    return set(scope.roles_at(case.owner_grid)) | dedicated_roles(case, scope)
 
 
 def relations_to(case, scope: Scope) -> set:

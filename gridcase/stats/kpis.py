@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db.models import Case as SqlCase
 from django.db.models import F, IntegerField, Q, Value, When
 
-from gridcase.cases.choices import Rating, Status
+from gridcase.cases.choices import Rating, RatingSource, Status
 from gridcase.grids.choices import Level
 
 RESOLVED = (Status.RESOLVED, Status.VERIFIED, Status.CLOSED)
@@ -74,6 +74,11 @@ COUNTERS: tuple[Counter, ...] = (
     Counter("resolved_in_micro_grid", _resolved & Q(owner_grid__level=Level.MICRO_GRID),
             "resolved while a micro-grid owned the case", {"status": csv(RESOLVED), "owner_level": Level.MICRO_GRID}),
     Counter("rated", ~Q(rating=""), "rated by the reporter"),
+    # Ratings are residents': the resident's own (tracking code) or their answer on a recorded call-back (回访).
+    Counter("rated_by_resident", ~Q(rating="") & Q(rating_source=RatingSource.RESIDENT),
+            "rated by the resident through the tracking code"),
+    Counter("rated_by_callback", ~Q(rating="") & Q(rating_source=RatingSource.CALLBACK),
+            "rated on a recorded call-back"),
     Counter("satisfied", Q(rating=Rating.SATISFIED), "rated satisfied", {"rating": Rating.SATISFIED}),
     Counter("basically", Q(rating=Rating.BASICALLY), "rated basically satisfied", {"rating": Rating.BASICALLY}),
     Counter("dissatisfied", Q(rating=Rating.DISSATISFIED), "rated dissatisfied", {"rating": Rating.DISSATISFIED}),

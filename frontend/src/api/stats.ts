@@ -10,6 +10,8 @@ export interface StatsSummary {
   escalation_rate: number | null
   resolved_in_micro_grid_rate: number | null
   by_status: Record<string, number>
+  /** Every counter of the period (gridcase/stats/kpis.py), e.g. rated_by_resident, rated_by_callback. */
+  counts?: Record<string, number>
 }
 
 export interface TimeseriesPoint {

@@ -79,6 +79,7 @@ export default {
       callback: 'a call-back',
     },
     similar: 'Open cases like this one nearby (merge candidates)',
+    ratedSplit: '{resident} rated by residents · {callback} by call-back',
     mergeHint: 'If it is the same problem, merge it using the case ID above.',
   },
   qr: {

@@ -79,6 +79,7 @@ export default {
       callback: '电话回访',
     },
     similar: '附近类似的未办结事件（可合并）',
+    ratedSplit: '居民评价 {resident} 件 · 电话回访 {callback} 件',
     mergeHint: '如为同一件事，可用“合并”操作填入上面的事件 ID。',
   },
   qr: {

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gridcase.cases import workflow
+from gridcase.cases import journey, workflow
 from gridcase.cases.choices import CaseScope, Priority, Source
 from gridcase.cases.models import Attachment, Case, CaseEvent, Category, ResponseTemplate
 from gridcase.cases.overlap import nameable_dedicated_q, nameable_places_q
@@ -41,6 +41,25 @@ def _ts(value):
     return _DATETIME.to_representation(value) if value else None
 
 
+class CaseHopSerializer(serializers.Serializer):
+    """One hop of the ledger: a grid (with its level) or a department held the case from `started_at` to
+    `ended_at` (null: still holding; `held_seconds` counts up to now)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=["grid", "department"])
+    grid = serializers.IntegerField(allow_null=True)
+    grid_name = serializers.CharField(allow_null=True)
+    grid_level = serializers.CharField()
+    department = serializers.IntegerField(allow_null=True)
+    department_name = serializers.CharField(allow_null=True)
+    start_action = serializers.CharField()
+    end_action = serializers.CharField()
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    open = serializers.BooleanField()
+    held_seconds = serializers.IntegerField()
+
+
 class CaseSerializer(serializers.ModelSerializer):
     """The case as every client sees it (DESIGN §5); `allowed_actions` are the caller's."""
 
@@ -56,6 +75,8 @@ class CaseSerializer(serializers.ModelSerializer):
     has_pending_extension = serializers.BooleanField(read_only=True, default=False)
     contact_phone_masked = serializers.SerializerMethodField(
         help_text="a resident reporter's contact phone, masked (POST /cases/{id}/contact/ reveals it, audited)")
+    hops = serializers.SerializerMethodField(
+        help_text="the hop ledger (who held the case, from when to when): on one case, null in lists")
 
     class Meta:
         model = Case
@@ -68,7 +89,7 @@ class CaseSerializer(serializers.ModelSerializer):
                   "rating_source", "callback_at", "contact_phone_masked",
                   "merged_into", "sla_stage", "has_pending_extension", "escalation_count", "reopen_count",
                   "first_response_at", "accepted_at", "assigned_at", "started_at", "resolved_at", "verified_at",
-                  "closed_at", "rated_at"]
+                  "closed_at", "rated_at", "hops"]
         read_only_fields = fields
 
     def get_location(self, obj) -> dict | None:
@@ -95,6 +116,11 @@ class CaseSerializer(serializers.ModelSerializer):
 
     def get_assignee_name(self, obj) -> str | None:
         return display_name(obj.assignee) if obj.assignee_id else None
+
+    @extend_schema_field(CaseHopSerializer(many=True, allow_null=True))
+    def get_hops(self, obj):
+        rows = getattr(obj, "hop_rows", None)
+        return None if rows is None else journey.present(rows)
 
 
 @extend_schema_field({"type": "object", "nullable": True,

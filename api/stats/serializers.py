@@ -146,3 +146,22 @@ class VisitCoverageSerializer(serializers.Serializer):
         fields["from"] = serializers.DateField()
         fields["to"] = serializers.DateField()
         return fields
+
+
+class HoldTimeSerializer(serializers.Serializer):
+    level = serializers.CharField(help_text="a grid level (micro_grid … street) or `department`")
+    hops = serializers.IntegerField(help_text="holds that ended in the period (the median is over these)")
+    waiting = serializers.IntegerField(help_text="holds still open at the end of the period")
+    median_hours = serializers.FloatField(allow_null=True)
+
+
+class HoldTimesSerializer(serializers.Serializer):
+    grid = GridBriefSerializer(allow_null=True)
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    results = HoldTimeSerializer(many=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields

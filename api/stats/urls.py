@@ -10,6 +10,7 @@ urlpatterns = [
     path("stats/grid-ranking/", views.GridRankingView.as_view(), name="stats-grid-ranking"),
     path("stats/departments/", views.DepartmentsView.as_view(), name="stats-departments"),
     path("stats/visit-coverage/", views.VisitCoverageView.as_view(), name="stats-visit-coverage"),
+    path("stats/hold-times/", views.HoldTimesView.as_view(), name="stats-hold-times"),
 ]
 
 

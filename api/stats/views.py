@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridcase.grids.scoping import scope_for
-from gridcase.stats import kpis, params, queries
+from gridcase.stats import holds, kpis, params, queries
 from gridcase.visits import coverage
 
 from ..filters import check_query_params
@@ -84,3 +84,17 @@ class VisitCoverageView(APIView):
         grid = params.resolve_grid(scope, request.query_params.get("grid"))
         period = params.parse_period(request.query_params.get("from"), request.query_params.get("to"))
         return Response(coverage.visit_coverage(scope, grid, period))
+
+
+class HoldTimesView(APIView):
+    """Where do cases wait: the median time each level (micro-grid … street, and departments) held a case, over
+    the holds of the hop ledger that ended in the period, for cases reported inside the grid's subtree."""
+
+    permission_classes = [HasAnyRole]
+
+    @extend_schema(parameters=COMMON[:3], responses={200: s.HoldTimesSerializer, **ERRORS})
+    def get(self, request):
+        check_query_params(request, self)
+        grid = params.resolve_grid(scope_for(request.user), request.query_params.get("grid"))
+        period = params.parse_period(request.query_params.get("from"), request.query_params.get("to"))
+        return Response(holds.hold_times(grid, period))

@@ -1,0 +1,52 @@
+"""Where do cases wait? The median time a level held a case (the hop ledger, `CaseHop`), per grid level and
+for departments, over the hops that ended in a period, for cases reported inside a grid's subtree.
+
+One query: hops grouped by level with PostgreSQL's `percentile_cont`; the hops still open at the end of the
+period are counted beside (their wait is not over, so they are not in the median).
+"""
+
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q
+
+from gridcase.cases.choices import HopKind
+from gridcase.cases.models import CaseHop
+from gridcase.grids import tree
+from gridcase.grids.choices import Level
+
+from .params import Period
+
+DEPARTMENT = "department"
+# Bottom up: the micro-grid first, the street last, then the departments.
+ORDER = [Level.MICRO_GRID, Level.DEDICATED, Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT, DEPARTMENT]
+
+
+class Median(Aggregate):
+    function = "percentile_cont"
+    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+class Epoch(Func):
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+    output_field = FloatField()
+
+
+def hold_times(grid, period: Period) -> dict:
+    qs = CaseHop.objects.all()
+    if grid is not None:
+        qs = qs.filter(tree.subtree_q([tree.span(grid)], "case__grid__"))
+    finished = Q(ended_at__gte=period.start, ended_at__lt=period.end)
+    waiting = Q(started_at__lt=period.end) & (Q(ended_at__isnull=True) | Q(ended_at__gte=period.end))
+    rows = (qs.filter(finished | waiting)
+            .values("kind", "grid_level")
+            .annotate(held=Count("id", filter=finished),
+                      median=Median(Epoch(F("ended_at") - F("started_at")), filter=finished),
+                      waiting=Count("id", filter=waiting))
+            .order_by())
+    by_level: dict[str, dict] = {}
+    for r in rows:
+        key = DEPARTMENT if r["kind"] == HopKind.DEPARTMENT else (r["grid_level"] or "")
+        by_level[key] = {"level": key, "hops": r["held"], "waiting": r["waiting"],
+                         "median_hours": round(r["median"] / 3600, 1) if r["median"] is not None else None}
+    results = [by_level[k] for k in ORDER if k in by_level] + [v for k, v in by_level.items() if k not in ORDER]
+    return {"grid": ({"id": grid.pk, "code": grid.code, "name": grid.name, "level": grid.level} if grid else None),
+            "from": period.first, "to": period.last, "results": results}

@@ -48,10 +48,23 @@ def test_school_worker_names_the_micro_grid_and_acts(city, client_for, category,
     # The school's full-time worker counts like the micro-grid's staff on the shared case: accept is theirs.
     assert "accept" in client_for(school_worker).get(f"/api/v1/cases/{case.pk}/").json()["allowed_actions"]
     assert act(school_worker, case, "accept").status_code == 200
+    # The school's worker may be assigned the shared case, and then starts it.
+    picker = client_for(city.grid_worker).get(f"/api/v1/cases/{case.pk}/assignees/").json()["results"]
+    assert school_worker.pk in [p["id"] for p in picker]
+    assert act(city.grid_worker, case, "assign", assignee=school_worker.pk).status_code == 200
+    assert act(school_worker, case, "start").status_code == 200
     # Worker-level actions for a micro-grid worker on the school too.
     micro_school = f.member(f.UserFactory(username="school2"), city.dedicated, Role.MICRO_GRID_WORKER)
     actions = client_for(micro_school).get(f"/api/v1/cases/{case.pk}/").json()["allowed_actions"]
     assert "escalate" in actions and "accept" not in actions
+
+
+def test_school_counts_only_while_the_case_is_owned_where_it_happened(city, client_for, make_case, school_worker):
+    case = make_case(reporter=city.worker, dedicated_grid=city.dedicated)
+    case.owner_grid = city.grid  # sent up to the general grid: the micro-grid's and the school's workers step back
+    case.save()
+    body = client_for(school_worker).get(f"/api/v1/cases/{case.pk}/").json()
+    assert "accept" not in body["allowed_actions"]
 
 
 def test_school_worker_needs_the_school_named(city, client_for, category, school_worker):

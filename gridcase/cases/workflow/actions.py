@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -106,10 +107,14 @@ def merge(at, into, note=""):
 def eligible_memberships(case):
     """The rule of who may be assigned a case, as the memberships that qualify: a working role held on a grid
     inside the owner grid's subtree, or on the owner grid or its ancestors (staff above it can take the case
-    themselves), by an active user. The assign check and the picker's list (`cases.assignees`) both use it."""
+    themselves), by an active user. The assign check and the picker's list (`cases.assignees`) both use it.
+    The workers of the case's dedicated grid (school, hospital …) qualify like its grid's while the case is owned
+    where it happened (`cases.overlap`)."""
     owner = case.owner_grid
     where = (tree.subtree_q([tree.span(owner)], "grid__")
              | tree.ancestors_q(owner, include_self=True, prefix="grid__"))
+    if case.dedicated_grid_id and case.owner_grid_id == case.grid_id:
+        where |= Q(grid_id=case.dedicated_grid_id)
     return Membership.objects.filter(where, role__in=CASE_WORKERS, user__is_active=True)
 
 

@@ -1,6 +1,7 @@
 import type { MessageSchema } from './zh-CN'
 import interop from './interop/en'
 import moves from './moves/en'
+import patrol from './patrol/en'
 import resident from './resident/en'
 import registry from './registry/en'
 
@@ -412,6 +413,7 @@ const en: MessageSchema = {
   registry,
   ...moves,
   ...interop,
+  ...patrol,
   ...resident,
 }
 

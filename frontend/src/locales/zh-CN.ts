@@ -1,6 +1,7 @@
 // The zh-CN messages are the schema: en.ts must have exactly the same keys (checked by a test and by its type).
 import interop from './interop/zh-CN'
 import moves from './moves/zh-CN'
+import patrol from './patrol/zh-CN'
 import resident from './resident/zh-CN'
 import registry from './registry/zh-CN'
 
@@ -412,6 +413,7 @@ const zhCN = {
   registry,
   ...moves,
   ...interop,
+  ...patrol,
   ...resident,
 }
 

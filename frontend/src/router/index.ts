@@ -34,6 +34,8 @@ export const routes: RouteRecordRaw[] = [
       },
       { path: 'report', name: 'm-report', component: () => import('@/apps/mobile/ReportPage.vue') },
       { path: 'inbox', name: 'm-inbox', component: () => import('@/apps/mobile/InboxPage.vue') },
+      // The patrol log (巡查日志): reached from the round and from 我的.
+      { path: 'patrol', name: 'm-patrol', component: () => import('@/apps/mobile/PatrolPage.vue') },
       { path: 'me', name: 'm-me', component: () => import('@/apps/mobile/MePage.vue') },
     ],
   },
@@ -70,6 +72,8 @@ export const routes: RouteRecordRaw[] = [
       { path: 'hotline', name: 'c-hotline', component: () => import('@/apps/console/interop/HotlinePage.vue') },
       // Residents' QR intake: posters, the published phone, a new QR code (issue 11).
       { path: 'qr', name: 'c-qr', component: () => import('@/apps/console/intake/QrPostersPage.vue') },
+      // The workers' patrol logs, per worker and day (issue 10).
+      { path: 'patrol', name: 'c-patrol', component: () => import('@/apps/console/patrol/PatrolLogPage.vue') },
     ],
   },
   {

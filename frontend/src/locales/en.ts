@@ -282,7 +282,7 @@ const en: MessageSchema = {
     category: 'Category',
     chooseCategory: 'Choose a category',
     grid: 'Grid',
-    dedicated: 'Dedicated grid (school, hospital …)',
+    dedicated: 'Dedicated grid',
     noDedicated: 'None',
     overlapPlaces: 'Grids my dedicated grid overlaps',
     caseTitle: 'Title',

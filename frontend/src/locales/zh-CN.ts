@@ -282,7 +282,7 @@ const zhCN = {
     category: '事件分类',
     chooseCategory: '请选择分类',
     grid: '所在网格',
-    dedicated: '专属网格（学校、医院等）',
+    dedicated: '专属网格',
     noDedicated: '无',
     overlapPlaces: '专属网格所在的网格',
     caseTitle: '标题',

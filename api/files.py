@@ -1,7 +1,7 @@
 """Uploaded files over HTTP: only to a logged-in caller whose scope holds the file's case or visit.
 
 `GET /api/v1/files/attachments/{id}/` (a case photo), `…/attachments/{id}/thumbnail/`, and
-`GET /api/v1/files/visits/{id}/photo/`. Session or token; no credentials answer 401/403 JSON, a file
+`GET /api/v1/files/visits/{id}/photo/`, `GET /api/v1/files/patrol-entries/{id}/photo/`. Session or token; no credentials answer 401/403 JSON, a file
 outside the caller's scope (or missing) answers 404 like any other object. The bytes are sent by
 `gridcase.core.files.send` (nginx X-Accel-Redirect in production), never cached (`private, no-store`).
 The web app's `<img>` tags load these URLs on the same origin, so the session cookie goes with them.
@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from gridcase.cases.models import Attachment, Case
 from gridcase.core import files
 from gridcase.core.errors import NotFound
-from gridcase.visits.models import Visit
+from gridcase.visits.models import PatrolEntry, Visit
 
 
 class JSONErrors(BaseContentNegotiation):
@@ -68,10 +68,20 @@ class VisitPhotoView(FileView):
         return files.send(visit.photo, files.content_type_of(visit.photo.name))
 
 
+class PatrolPhotoView(FileView):
+    @extend_schema(responses=IMAGE_RESPONSES, operation_id="files_patrol_photo")
+    def get(self, request, pk):
+        entry = PatrolEntry.objects.restrict(request.user).filter(pk=pk).only("id", "photo").first()
+        if entry is None or not entry.photo:
+            raise NotFound()
+        return files.send(entry.photo, files.content_type_of(entry.photo.name))
+
+
 urlpatterns = [
     path("files/attachments/<int:pk>/", AttachmentFileView.as_view(), name="file-attachment"),
     path("files/attachments/<int:pk>/thumbnail/", AttachmentThumbnailView.as_view(), name="file-attachment-thumbnail"),
     path("files/visits/<int:pk>/photo/", VisitPhotoView.as_view(), name="file-visit-photo"),
+    path("files/patrol-entries/<int:pk>/photo/", PatrolPhotoView.as_view(), name="file-patrol-photo"),
 ]
 
 
@@ -91,3 +101,9 @@ def visit_photo_url(visit, request=None) -> str | None:
     if not visit.photo:
         return None
     return _absolute(request, reverse("file-visit-photo", args=[visit.pk]))
+
+
+def patrol_photo_url(entry, request=None) -> str | None:
+    if not entry.photo:
+        return None
+    return _absolute(request, reverse("file-patrol-photo", args=[entry.pk]))

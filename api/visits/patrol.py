@@ -8,10 +8,11 @@ reported with that report's client_key, and the case is linked as soon as it exi
 import django_filters
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from gridcase.core import dates
@@ -21,7 +22,9 @@ from gridcase.visits import patrol
 from gridcase.visits.models import PatrolEntry
 
 from ..base import ScopedPrimaryKeyField, ScopedViewSetMixin
+from ..files import patrol_photo_url
 from ..filters import WithinFilter
+from ..parsers import FormParser, JSONParser
 from ..permissions import HasAnyRole
 
 
@@ -55,11 +58,13 @@ class PatrolEntrySerializer(serializers.ModelSerializer):
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     case = serializers.IntegerField(source="case_id", read_only=True, allow_null=True)
     reported = serializers.SerializerMethodField()
+    # Read through the scoped file view (api/files.py), never from a public /media/ URL.
+    photo = serializers.SerializerMethodField()
 
     class Meta:
         model = PatrolEntry
         fields = ["id", "client_uuid", "worker", "worker_name", "grid", "grid_name", "building", "building_name",
-                  "at", "on", "lat", "lng", "note", "reported", "case_key", "case", "created_at"]
+                  "at", "on", "lat", "lng", "note", "photo", "reported", "case_key", "case", "created_at"]
         read_only_fields = fields
 
     def get_worker_name(self, obj) -> str:
@@ -67,6 +72,10 @@ class PatrolEntrySerializer(serializers.ModelSerializer):
 
     def get_building_name(self, obj) -> str:
         return obj.building.name if obj.building_id else ""
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_photo(self, obj) -> str | None:
+        return patrol_photo_url(obj, self.context.get("request"))
 
     def get_reported(self, obj) -> bool:
         return bool(obj.case_key)
@@ -81,6 +90,14 @@ class PatrolEntryCreateSerializer(serializers.Serializer):
     lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
     lng = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
     note = serializers.CharField(allow_blank=True, required=False, default="", max_length=4000)
+    photo = serializers.ImageField(required=False, allow_null=True)
+
+    def validate_photo(self, value):
+        from django.conf import settings
+
+        if value is not None and value.size > settings.ATTACHMENT_MAX_BYTES:
+            raise serializers.ValidationError(_("The photo is too large."))
+        return value
 
     def validate_at(self, value):
         if not dates.in_range(value):
@@ -99,6 +116,8 @@ class PatrolEntryViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retri
     queryset = PatrolEntry.objects.select_related("worker", "building", "grid")
     serializer_class = PatrolEntrySerializer
     filterset_class = PatrolEntryFilter
+    # JSON, or a multipart form when the entry carries a photo (compressed on the phone).
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
     permission_classes = [HasAnyRole]
     write_roles = patrol.PATROL_ROLES
 

@@ -219,6 +219,13 @@ class DueRun(models.Model):
         return f"{self.day}: {self.due_today} due, {self.overdue} overdue"
 
 
+def patrol_photo_path(instance, filename):
+    from gridcase.core.files import random_name
+
+    ext = (filename.rsplit(".", 1)[-1] if "." in filename else "jpg").lower()[:5]
+    return f"patrol/{timezone.now():%Y/%m}/{random_name(ext)}"
+
+
 class PatrolEntry(models.Model):
     """One line of a worker's patrol log (巡查日志 / 民情日志): where they were on their walk and what they saw.
     Stored once per `client_uuid` (a phone resends after a lost answer). Rules: `gridcase.visits.patrol`."""
@@ -236,6 +243,7 @@ class PatrolEntry(models.Model):
     lat = models.FloatField(null=True, blank=True)
     lng = models.FloatField(null=True, blank=True)
     note = models.TextField(_("what was seen"), blank=True)
+    photo = models.ImageField(_("photo"), upload_to=patrol_photo_path, null=True, blank=True)
     # The case reported from this observation: `case_key` is the report's client_key, chosen before the report
     # is sent (it may wait in the phone's queue); `case` is filled once a case with that key exists.
     case_key = models.CharField(max_length=64, blank=True)

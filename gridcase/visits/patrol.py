@@ -37,6 +37,13 @@ def content_hash(data: dict) -> str:
         "lat": data.get("lat"), "lng": data.get("lng"),
         "note": (data.get("note") or "").strip(),
     }
+    photo = data.get("photo")
+    if photo:
+        digest = hashlib.sha256()
+        for chunk in photo.chunks():
+            digest.update(chunk)
+        photo.seek(0)
+        canonical["photo"] = digest.hexdigest()
     return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -58,7 +65,7 @@ def check(actor, data: dict) -> None:
         raise ValidationFailed(fields={"at": [_("A patrol entry cannot be in the future.")]})
     if (data.get("lat") is None) != (data.get("lng") is None):
         raise ValidationFailed(fields={"lat": [_("Give both latitude and longitude, or neither.")]})
-    if not (data.get("note") or "").strip() and building is None:
+    if not (data.get("note") or "").strip() and building is None and not data.get("photo"):
         raise ValidationFailed(fields={"note": [_("Say what you saw, or name the building you checked in at.")]})
 
 
@@ -81,6 +88,10 @@ def record(actor, data: dict) -> tuple[PatrolEntry, bool]:
             if existing is None:
                 raise
             return _replay(existing, actor, digest)
+        photo = data.get("photo")
+        if photo:
+            entry.photo.save(photo.name, photo, save=False)
+            PatrolEntry.objects.filter(pk=entry.pk).update(photo=entry.photo.name)
     return entry, True
 
 

@@ -101,3 +101,32 @@ def test_one_tap_report_links_the_case_when_it_arrives_even_later(city, client_f
     assert PatrolEntry.objects.get(pk=entry["id"]).case_id == case.pk
     # A case of the same key by another reporter is not this one.
     assert client.get(f"{URL}{entry['id']}/").json()["case"] == case.pk
+
+
+def test_a_photo_goes_up_once_and_is_read_only_inside_the_scope(city, client_for, settings, tmp_path):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.MEDIA_ACCEL_REDIRECT = False
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), "red").save(buf, "JPEG")
+    raw = buf.getvalue()
+    data = body(city, building="", lat="", lng="")
+    data = {k: v for k, v in data.items() if v != ""}
+    client = client_for(city.worker)
+
+    def send():
+        return client.post(URL, {**data, "photo": SimpleUploadedFile("井盖.jpg", raw, content_type="image/jpeg")},
+                           format="multipart")
+
+    first, again = send(), send()
+    assert first.status_code == 201, first.content
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    photo = first.json()["photo"]
+    assert photo.endswith(f"/api/v1/files/patrol-entries/{first.json()['id']}/photo/")
+    got = client_for(city.secretary).get(photo)
+    assert got.status_code == 200 and b"".join(got.streaming_content if got.streaming else [got.content]) == raw
+    assert client_for(city.outsider).get(photo).status_code == 404

@@ -45,6 +45,37 @@ export interface Case {
   allowed_actions: string[]
   created_at: string
   updated_at: string
+  /** The hop ledger: on one case (detail, action answers); null in lists. */
+  hops?: CaseHop[] | null
+}
+
+/** One hop of a case's journey: a grid (by level) or a department held it from `started_at` to `ended_at`. */
+export interface CaseHop {
+  id: number
+  kind: 'grid' | 'department'
+  grid: number | null
+  grid_name: string | null
+  grid_level: string
+  department: number | null
+  department_name: string | null
+  start_action: string
+  end_action: string
+  started_at: string
+  ended_at: string | null
+  open: boolean
+  held_seconds: number
+}
+
+/** A person the assign picker offers: exactly those the server's `assign` accepts for the case. */
+export interface Assignee {
+  id: number
+  username: string
+  display_name: string
+  roles: { role: string; grid: number; grid_name: string }[]
+  /** Works the case's own (micro-)grid: listed first. */
+  own_worker: boolean
+  open_cases: number
+  due_visits: number
 }
 
 export interface CaseDepartment {
@@ -244,6 +275,8 @@ export const casesApi = {
   list: (f: CaseFilters = {}) => http.get<Page<Case>>('cases/', { ...f, overdue: f.overdue ? 'true' : undefined }),
   more: (next: string) => http.get<Page<Case>>(next),
   get: (id: number) => http.get<Case>(`cases/${id}/`),
+  /** The assign picker's people for this case, searchable by name or pinyin initials (`q`). */
+  assignees: (id: number, q = '') => http.get<Page<Assignee> & { count: number }>(`cases/${id}/assignees/`, { q: q || undefined }),
   events: (id: number) => http.get<Page<CaseEvent> | CaseEvent[]>(`cases/${id}/events/`),
   eventsMore: (next: string) => http.get<Page<CaseEvent>>(next),
   create: (data: CaseCreate) => http.post<Case>('cases/', data),

@@ -41,6 +41,14 @@ export interface VisitCoverage {
   by_grid: Row[]
 }
 
+/** Where cases wait: the median hold of each level (grid levels, then `department`) over holds ended in the period. */
+export interface HoldTime {
+  level: string
+  hops: number
+  waiting: number
+  median_hours: number | null
+}
+
 export interface StatsRange {
   grid?: number
   from?: string
@@ -55,4 +63,5 @@ export const statsApi = {
   departments: (r: StatsRange) => http.get<{ results: Row[] } | Row[]>('stats/departments/', { ...r }),
   // Every figure takes the same grid and period (gridcase/stats/params.py), visit coverage included.
   visitCoverage: (r: StatsRange) => http.get<VisitCoverage>('stats/visit-coverage/', { ...r }),
+  holdTimes: (r: StatsRange) => http.get<{ results: HoldTime[] }>('stats/hold-times/', { ...r }),
 }

@@ -1,5 +1,6 @@
 import type { MessageSchema } from './zh-CN'
 import interop from './interop/en'
+import journey from './journey/en'
 import moves from './moves/en'
 import patrol from './patrol/en'
 import resident from './resident/en'
@@ -413,6 +414,7 @@ const en: MessageSchema = {
   registry,
   ...moves,
   ...interop,
+  ...journey,
   ...patrol,
   ...resident,
 }

@@ -1,0 +1,55 @@
+// Dispatch and the case's journey (issue 12): the assign picker, the hop timeline, hold times on the dashboard.
+export default {
+  journey: {
+    picker: {
+      search: 'Search name, login or pinyin initials',
+      own: 'Own grid',
+      load: '{open} open cases · {due} visits due',
+      none: 'Nobody can be assigned this case',
+      failed: 'Could not load the people: {error}',
+      count: '{n} people to choose from',
+    },
+    timeline: {
+      title: 'Journey',
+      holding: 'holding now',
+      held: 'held {d}',
+      department: 'Department',
+      total: '{n} stops',
+    },
+    levels: {
+      district: 'District',
+      street: 'Street',
+      community: 'Community',
+      grid: 'Grid',
+      micro_grid: 'Micro-grid',
+      dedicated: 'Dedicated grid',
+      department: 'Department',
+    },
+    actions: {
+      create: 'reported',
+      escalate: 'escalated',
+      auto_escalate: 'escalated on timeout',
+      whistle: 'whistled',
+      reply: 'replied',
+      close: 'closed',
+      reject: 'rejected',
+      merge: 'merged',
+      reopen: 'reopened',
+      callback: 'call-back',
+      relocate: 'grid changed',
+    },
+    duration: {
+      minutes: '{n} min',
+      hours: '{n} h',
+      days: '{d} d {h} h',
+    },
+    holdTimes: {
+      title: 'Hold time per level (median)',
+      level: 'Level',
+      median: 'Median hold',
+      hops: 'Holds ended',
+      waiting: 'Still holding',
+      empty: 'No hops in this period',
+    },
+  },
+}

@@ -1,0 +1,55 @@
+// Dispatch and the case's journey (issue 12): the assign picker, the hop timeline, hold times on the dashboard.
+export default {
+  journey: {
+    picker: {
+      search: '搜索姓名、账号或拼音首字母',
+      own: '本网格',
+      load: '在办 {open} 件 · 待走访 {due} 项',
+      none: '没有符合条件的处置人',
+      failed: '处置人列表加载失败：{error}',
+      count: '共 {n} 人可选',
+    },
+    timeline: {
+      title: '流转轨迹',
+      holding: '办理中',
+      held: '停留 {d}',
+      department: '职能部门',
+      total: '共流转 {n} 站',
+    },
+    levels: {
+      district: '区',
+      street: '街道',
+      community: '社区',
+      grid: '网格',
+      micro_grid: '微网格',
+      dedicated: '专属网格',
+      department: '职能部门',
+    },
+    actions: {
+      create: '上报',
+      escalate: '上报上级',
+      auto_escalate: '超时自动上报',
+      whistle: '吹哨',
+      reply: '答复',
+      close: '结案',
+      reject: '不予受理',
+      merge: '合并',
+      reopen: '重新办理',
+      callback: '回访',
+      relocate: '网格调整',
+    },
+    duration: {
+      minutes: '{n} 分钟',
+      hours: '{n} 小时',
+      days: '{d} 天 {h} 小时',
+    },
+    holdTimes: {
+      title: '各层级停留时长（中位数）',
+      level: '层级',
+      median: '中位停留',
+      hops: '已流转',
+      waiting: '仍停留',
+      empty: '所选期间没有流转记录',
+    },
+  },
+}

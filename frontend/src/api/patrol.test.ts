@@ -4,7 +4,7 @@ import { reportQuery, type PatrolEntry } from './patrol'
 const entry: PatrolEntry = {
   id: 7, client_uuid: 'u', worker: 3, worker_name: '王', grid: 12, grid_name: '第一微网格', building: 4,
   building_name: '1栋', at: '2026-12-02T01:00:00Z', on: '2026-12-02', lat: null, lng: null,
-  note: '楼道堆放杂物', reported: true, case_key: 'k', case: null, created_at: '2026-12-02T01:00:00Z',
+  note: '楼道堆放杂物', photo: null, reported: true, case_key: 'k', case: null, created_at: '2026-12-02T01:00:00Z',
 }
 
 describe('reportQuery', () => {

@@ -17,6 +17,8 @@ export interface PatrolEntry {
   lat: number | null
   lng: number | null
   note: string
+  /** Read through the scoped file view (same origin, session cookie), or null. */
+  photo: string | null
   /** Marked as reported: a case report carries `case_key`; `case` is set once that case exists. */
   reported: boolean
   case_key: string
@@ -53,6 +55,13 @@ export const patrolApi = {
   list: (q: PatrolQuery) => http.get<Page<PatrolEntry>>('patrol-entries/', { page_size: 100, ...q }),
   more: (next: string) => http.get<Page<PatrolEntry>>(next),
   create: (e: PatrolEntryCreate) => http.post<PatrolEntry>('patrol-entries/', e),
+  /** An entry with its (already compressed) photo, as one multipart form. */
+  createWithPhoto(e: PatrolEntryCreate, photo: Blob) {
+    const form = new FormData()
+    for (const [k, value] of Object.entries(e)) if (value !== undefined && value !== null) form.append(k, String(value))
+    form.append('photo', photo, 'patrol.jpg')
+    return http.upload<PatrolEntry>('patrol-entries/', form)
+  },
   /** Mark the entry as reported with the case report's client_key (chosen before the report is sent). */
   markReported: (id: number, caseKey: string) => http.post<PatrolEntry>(`patrol-entries/${id}/report/`, { case_key: caseKey }),
   buildings: () => http.get<Page<BuildingRef>>('buildings/', { page_size: 200 }),

@@ -10,6 +10,7 @@ const en: typeof zhCN = {
     noBuilding: 'No building',
     note: 'What you saw',
     notePlaceholder: 'What did you see: clutter in a stairwell, a broken street light, a resident’s request…',
+    photo: 'Add a photo',
     location: 'Record my location',
     locationFailed: 'Could not get the location; you can save without it.',
     save: 'Save entry',

@@ -9,6 +9,7 @@ export default {
     noBuilding: '不选楼栋',
     note: '巡查所见',
     notePlaceholder: '看到了什么：楼道堆物、路灯不亮、居民诉求……',
+    photo: '拍照记录',
     location: '记录当前位置',
     locationFailed: '无法获取位置，可以不带位置记录。',
     save: '保存记录',

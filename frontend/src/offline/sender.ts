@@ -1,4 +1,5 @@
 import { casesApi, type CaseCreate } from '@/api/cases'
+import { patrolApi, type PatrolEntryCreate } from '@/api/patrol'
 import { visitsApi, type VisitCreate } from '@/api/visits'
 import type { QueueItem, Sender } from './queue'
 
@@ -35,6 +36,13 @@ export const apiSender: Sender = async (item: QueueItem) => {
         label: `${created.number} · ${item.label}`,
         payload: { case: created.id, number: created.number } satisfies AttachmentPayload,
       }
+    }
+    case 'patrol': {
+      // A patrol log entry and its photo are one request, like a visit.
+      const e = item.payload as PatrolEntryCreate
+      if (item.photo) await patrolApi.createWithPhoto(e, item.photo)
+      else await patrolApi.create(e)
+      return null
     }
     case 'attachment': {
       const p = item.payload as AttachmentPayload

@@ -70,6 +70,23 @@ describe('offline store', () => {
     expect(body.client_uuid).toBe(visit.client_uuid)
   })
 
+  it('keeps a patrol log entry offline and sends it once, to patrol-entries/, with the same uuid', async () => {
+    setOnline(false)
+    const offline = useOfflineStore()
+    await offline.start({ store })
+    const entry = { client_uuid: '9c1e0a52-2222-4333-8444-555566667777', grid: 4, at: '2026-11-28T02:00:00Z', note: '路灯不亮' }
+    const r = await offline.submitPatrol(entry, '路灯不亮')
+    expect(r.status).toBe('queued')
+    expect(fetchMock).not.toHaveBeenCalled()
+    fetchMock.mockResolvedValue(json(201, { id: 5, ...entry }))
+    setOnline(true)
+    window.dispatchEvent(new Event('online'))
+    await vi.waitFor(() => expect(offline.items).toEqual([]))
+    expect(fetchMock).toHaveBeenCalledTimes(1)
+    expect(String(fetchMock.mock.calls[0][0])).toContain('patrol-entries/')
+    expect(JSON.parse(fetchMock.mock.calls[0][1].body).client_uuid).toBe(entry.client_uuid)
+  })
+
   it('queues on a network failure', async () => {
     fetchMock.mockRejectedValue(new TypeError('Failed to fetch'))
     const offline = useOfflineStore()

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { casesApi, type Case, type CaseCreate } from '@/api/cases'
+import { patrolApi, type PatrolEntry, type PatrolEntryCreate } from '@/api/patrol'
 import { visitsApi, type VisitCreate } from '@/api/visits'
 import { isOfflineError } from '@/utils/errors'
 import { DexieQueueStore } from '@/offline/dexieStore'
@@ -144,6 +145,24 @@ export const useOfflineStore = defineStore('offline', () => {
     }
   }
 
+  /** A patrol log entry (巡查日志), sent now or kept for later like a visit: with its photo it always goes through
+   *  the queue (the worker may walk on), without one it is sent at once when online. */
+  async function submitPatrol(e: PatrolEntryCreate, label: string, photo?: Blob | null): Promise<SubmitResult<PatrolEntry>> {
+    const item = newItem('patrol', e.client_uuid, plain(e), label, Date.now(), photo ? { photo, photoName: 'patrol.jpg' } : {})
+    if (photo || !isOnline()) {
+      await enqueue(item, false)
+      if (photo && isOnline()) void sync(true)
+      return { status: 'queued', background: isOnline() }
+    }
+    try {
+      return { status: 'sent', result: await patrolApi.create(e) }
+    } catch (err) {
+      if (!isOfflineError(err)) throw err
+      await enqueue(item, true)
+      return { status: 'queued' }
+    }
+  }
+
   /** Creates a case, then lets its photo follow through the queue (the worker may leave the screen);
    *  or keeps both for later when offline. */
   async function submitCase(c: CaseCreate, label: string, photo?: Blob | null): Promise<SubmitResult<Case>> {
@@ -189,7 +208,7 @@ export const useOfflineStore = defineStore('offline', () => {
     const body = { ...(item.payload as Record<string, unknown>), ...payload }
     if (item.error?.status === 409) {
       newId = uuid()
-      if (item.kind === 'visit') body.client_uuid = newId
+      if (item.kind === 'visit' || item.kind === 'patrol') body.client_uuid = newId
       if (item.kind === 'case') body.client_key = newId
       await store.remove(item.id)
     }
@@ -201,5 +220,5 @@ export const useOfflineStore = defineStore('offline', () => {
     await sync(true)
   }
 
-  return { items, online, syncing, progress, pending, refused, uploads, start, sync, refresh, discard, retry, resend, submitVisit, submitCase }
+  return { items, online, syncing, progress, pending, refused, uploads, start, sync, refresh, discard, retry, resend, submitVisit, submitCase, submitPatrol }
 })

@@ -15,6 +15,8 @@ const en: typeof zhCN = {
     locationFailed: 'Could not get the location; you can save without it.',
     save: 'Save entry',
     saved: 'Saved',
+    queued: 'Saved on the phone; it goes up when there is signal.',
+    waiting: '{n} entries waiting to upload',
     today: 'Today’s patrol',
     empty: 'No patrol entries today yet.',
     toCase: 'Report as case',

@@ -14,6 +14,8 @@ export default {
     locationFailed: '无法获取位置，可以不带位置记录。',
     save: '保存记录',
     saved: '已记录',
+    queued: '已存到手机，联网后自动上传。',
+    waiting: '{n} 条记录等待上传',
     today: '今天的巡查',
     empty: '今天还没有巡查记录。',
     toCase: '转为事件',

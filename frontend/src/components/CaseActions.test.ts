@@ -101,4 +101,48 @@ describe('CaseActions', () => {
     const call = fetchMock.mock.calls.find((c) => c[0] === '/api/v1/cases/7/supervise/')!
     expect(JSON.parse(call[1].body)).toEqual({ version: 5, comment: '请今天处理' })
   })
+
+  it('assigns from the picker: the server\'s eligible people, own worker first, searched on the server', async () => {
+    const people = [
+      { id: 21, username: 'm1', display_name: '吴慧霞', roles: [{ role: 'micro_grid_worker', grid: 11, grid_name: '二号微网格' }], own_worker: true, open_cases: 1, due_visits: 6 },
+      { id: 22, username: 'g1', display_name: '张芳', roles: [{ role: 'grid_worker', grid: 10, grid_name: '第六网格' }], own_worker: false, open_cases: 0, due_visits: 0 },
+    ]
+    fetchMock.mockImplementation(async (url: string) => {
+      if (url.startsWith('/api/v1/cases/7/assignees/')) {
+        const q = new URL(url, 'http://x').searchParams.get('q')
+        const results = q ? people.filter((p) => p.username === 'g1') : people
+        return json(200, { next: null, previous: null, count: results.length, results })
+      }
+      if (url === '/api/v1/cases/7/assign/') return json(200, { ...kase, status: 'assigned', version: 6, allowed_actions: [] })
+      return json(200, [])
+    })
+    const pinia = createPinia()
+    setActivePinia(pinia)
+    const accepted = { ...kase, status: 'accepted', allowed_actions: ['assign'] } as Case
+    useCaseDetailStore().current = { ...accepted }
+    const w = mount(CaseActions, { props: { kase: accepted }, global: { plugins: [pinia, i18n] }, attachTo: document.body })
+    await flushPromises()
+    await w.find('.gc-actions button').trigger('click')
+    await flushPromises()
+    const form = document.body.querySelector('form.action-form') as HTMLFormElement
+    const rows = () => [...form.querySelectorAll('.picker__list .van-cell')].map((c) => c.textContent ?? '')
+    expect(rows()[0]).toContain('吴慧霞')
+    expect(rows()[0]).toContain('本网格')
+    expect(rows()[0]).toContain('在办 1 件 · 待走访 6 项')
+    vi.useFakeTimers()
+    const search = form.querySelector('.picker__search input') as HTMLInputElement
+    search.value = 'zf'
+    search.dispatchEvent(new Event('input'))
+    await vi.advanceTimersByTimeAsync(300)
+    vi.useRealTimers()
+    await flushPromises()
+    expect(fetchMock.mock.calls.some((c) => String(c[0]).includes('/assignees/?q=zf'))).toBe(true)
+    expect(rows()).toHaveLength(1)
+    ;(form.querySelector('.picker__list .van-cell') as HTMLElement).click()
+    await flushPromises()
+    form.dispatchEvent(new Event('submit'))
+    await flushPromises()
+    const call = fetchMock.mock.calls.find((c) => c[0] === '/api/v1/cases/7/assign/')!
+    expect(JSON.parse(call[1].body)).toEqual({ version: 5, assignee: 22 })
+  })
 })

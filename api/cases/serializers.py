@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from gridcase.cases import journey, workflow
+from gridcase.cases import journey, merged, workflow
 from gridcase.cases.choices import CaseScope, Priority, Source
 from gridcase.cases.models import Attachment, Case, CaseEvent, Category, ResponseTemplate
 from gridcase.cases.overlap import nameable_dedicated_q, nameable_places_q
@@ -60,6 +60,16 @@ class CaseHopSerializer(serializers.Serializer):
     held_seconds = serializers.IntegerField()
 
 
+class CaseDuplicateSerializer(serializers.Serializer):
+    """A report merged into this case (its `merged_into` is this case), one the caller may see."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    title = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    source = serializers.CharField()
+
+
 class CaseSerializer(serializers.ModelSerializer):
     """The case as every client sees it (DESIGN §5); `allowed_actions` are the caller's."""
 
@@ -77,6 +87,8 @@ class CaseSerializer(serializers.ModelSerializer):
         help_text="a resident reporter's contact phone, masked (POST /cases/{id}/contact/ reveals it, audited)")
     hops = serializers.SerializerMethodField(
         help_text="the hop ledger (who held the case, from when to when): on one case, null in lists")
+    duplicates = serializers.SerializerMethodField(
+        help_text="reports merged into this case that the caller may see: on one case, null in lists")
 
     class Meta:
         model = Case
@@ -89,7 +101,7 @@ class CaseSerializer(serializers.ModelSerializer):
                   "rating_source", "callback_at", "contact_phone_masked",
                   "merged_into", "sla_stage", "has_pending_extension", "escalation_count", "reopen_count",
                   "first_response_at", "accepted_at", "assigned_at", "started_at", "resolved_at", "verified_at",
-                  "closed_at", "rated_at", "hops"]
+                  "closed_at", "rated_at", "hops", "duplicates"]
         read_only_fields = fields
 
     def get_location(self, obj) -> dict | None:
@@ -121,6 +133,13 @@ class CaseSerializer(serializers.ModelSerializer):
     def get_hops(self, obj):
         rows = getattr(obj, "hop_rows", None)
         return None if rows is None else journey.present(rows)
+
+    @extend_schema_field(CaseDuplicateSerializer(many=True, allow_null=True))
+    def get_duplicates(self, obj):
+        rows = getattr(obj, "duplicate_rows", None)
+        if rows is None:
+            return None
+        return [{**row, "created_at": _ts(merged.when(row["created_at"]))} for row in rows]
 
 
 @extend_schema_field({"type": "object", "nullable": True,

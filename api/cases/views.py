@@ -7,7 +7,7 @@ from rest_framework import mixins, parsers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gridcase.cases import assignees, categories, journey, overlap, services, state, workflow
+from gridcase.cases import assignees, categories, journey, merged, overlap, services, state, workflow
 from gridcase.cases.choices import AttachmentKind
 from gridcase.cases.models import Case, CaseEvent, Category, ResponseTemplate
 from gridcase.core.errors import Forbidden, NotFound, ValidationFailed
@@ -71,6 +71,8 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         """One case, its hop ledger included (read with the case by `retrieve`; one query more otherwise)."""
         if not hasattr(case, "hop_rows"):
             case.hop_rows = journey.hops_of(case.pk)
+        if not hasattr(case, "duplicate_rows"):
+            case.duplicate_rows = merged.duplicates_of(case.pk, scope_for(self.request.user))
         return CaseSerializer(case, context=self.get_serializer_context()).data
 
     def get_case(self):
@@ -87,7 +89,8 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     def retrieve(self, request, *args, **kwargs):
         case = (workflow.with_related(Case.objects.restrict(scope_for(request.user)))
-                .annotate(hop_rows=journey.HOPS).filter(pk=int(kwargs["pk"])).first())
+                .annotate(hop_rows=journey.HOPS, duplicate_rows=merged.duplicates_annotation(scope_for(request.user)))
+                .filter(pk=int(kwargs["pk"])).first())
         if case is None:
             raise NotFound()
         services.audit_sensitive_reads(request.user, [case], request)

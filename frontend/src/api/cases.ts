@@ -47,6 +47,19 @@ export interface Case {
   updated_at: string
   /** The hop ledger: on one case (detail, action answers); null in lists. */
   hops?: CaseHop[] | null
+  /** The case this one was merged into (status `merged`). */
+  merged_into?: number | null
+  /** Reports merged into this case that the caller may see: on one case; null in lists. */
+  duplicates?: CaseDuplicate[] | null
+}
+
+/** A report merged into a case as its duplicate. */
+export interface CaseDuplicate {
+  id: number
+  number: string
+  title: string
+  created_at: string
+  source: string
 }
 
 /** One hop of a case's journey: a grid (by level) or a department held it from `started_at` to `ended_at`. */

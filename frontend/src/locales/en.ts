@@ -211,6 +211,8 @@ const en: MessageSchema = {
     empty: 'No cases',
     timeline: 'Timeline',
     photos: 'Photos',
+    duplicates: 'Duplicates merged into this case ({n})',
+    duplicatesHint: 'Their reporters follow this case’s progress through their own tracking codes.',
     photoKinds: {
       before: 'Before',
       after: 'After',

@@ -211,6 +211,8 @@ const zhCN = {
     empty: '没有事件',
     timeline: '处理记录',
     photos: '照片',
+    duplicates: '已合并的重复上报（{n}）',
+    duplicatesHint: '这些上报的居民凭各自的查询码看到本事件的进展。',
     photoKinds: {
       before: '处置前',
       after: '处置后',

@@ -314,13 +314,25 @@ def public_replies(case) -> list[dict]:
     return [{"at": e["at"], "text": e["payload"]["public_reply"]} for e in events]
 
 
+MERGE_HOPS = 5
+
+
+def followed_case(case):
+    """The case whose progress a report shows: itself, or — merged as a duplicate — the case it was joined with
+    (following a merged case's own merge too, a few hops at most)."""
+    shown = case
+    for _hop in range(MERGE_HOPS):
+        if shown.status != Status.MERGED or not shown.merged_into_id:
+            break
+        shown = Case.objects.select_related("category").get(pk=shown.merged_into_id)
+    return shown
+
+
 def tracking(ticket) -> dict:
     case = ticket.case
     own = isinstance(ticket, IntakeTicket)
-    shown = case
-    if case.status == Status.MERGED and case.merged_into_id:
-        # Joined with another report: the resident follows the case that is being handled.
-        shown = Case.objects.select_related("category").get(pk=case.merged_into_id)
+    # Joined with another report: the resident follows the case that is being handled.
+    shown = followed_case(case)
     return {
         "code": ticket.code, "number": case.number, "title": case.title if own else shown.category.name,
         "category": case.category.name, "grid_name": ticket.grid.name,

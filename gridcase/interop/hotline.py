@@ -24,6 +24,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +53,9 @@ SYSTEM_USERNAME = "hotline-12345"
 STAGES = ("accepted", "replied", "resolved", "closed", "rating")
 STAGE_OF_ACTION = {"accept": ("accepted",), "reply": ("replied",), "resolve": ("replied", "resolved"),
                    "close": ("closed",), "reject": ("closed",), "rate": ("rating",), "callback": ("rating",)}
+# A ticket whose case was merged as a duplicate is called back at the kept case's stages — but not with its
+# rating, which is the kept case's resident's (issue 11: ratings are residents' own).
+FOLLOWED_ACTIONS = [a for a, stages in STAGE_OF_ACTION.items() if "rating" not in stages]
 
 
 class Unauthorized(DomainError):
@@ -275,9 +279,13 @@ def dedupe_key(ticket_id: str, stage: str) -> str:
     return f"hotline:{ticket_id}:{stage}"
 
 
-def callback_body(ticket, case, stage: str, event) -> dict:
-    body = {"ticket_id": ticket.ticket_id, "stage": stage, "case_number": case.number, "status": case.status,
+def callback_body(ticket, case, stage: str, event, kept=None) -> dict:
+    """`kept`: the case the ticket's case was merged into, when the stage is that case's (its status is shown)."""
+    shown = kept or case
+    body = {"ticket_id": ticket.ticket_id, "stage": stage, "case_number": case.number, "status": shown.status,
             "at": event.at.isoformat()}
+    if kept is not None:
+        body["merged_into"] = kept.number
     if stage in ("replied", "resolved") and event.comment:
         body["text"] = event.comment
     if stage == "closed":
@@ -296,11 +304,17 @@ def sync_case(case_id) -> int:
     if ticket is None:
         return 0
     case = Case.objects.get(pk=case_id)
-    events = CaseEvent.objects.filter(case_id=case_id, action__in=list(STAGE_OF_ACTION)).order_by("id")
+    events = [(e, None) for e in CaseEvent.objects.filter(case_id=case_id, action__in=list(STAGE_OF_ACTION))
+              .order_by("id")]
+    kept = intake.followed_case(case)
+    if kept.pk != case.pk:
+        # Merged as a duplicate: the caller hears of the kept case's progress (stages not yet called back).
+        events += [(e, kept) for e in CaseEvent.objects.filter(case_id=kept.pk, action__in=FOLLOWED_ACTIONS)
+                   .order_by("id")]
     done = set()
     new = 0
     user = None
-    for event in events:
+    for event, shown in events:
         for stage in STAGE_OF_ACTION[event.action]:
             if stage in done:
                 continue
@@ -308,14 +322,15 @@ def sync_case(case_id) -> int:
             user = user or system_user()
             new += notify([user], Kind.CASE_UPDATE, f"12345 {ticket.ticket_id}: {stage}",
                           dedupe_key=dedupe_key(ticket.ticket_id, stage), case_id=case.pk,
-                          payload=callback_body(ticket, case, stage, event), via=[CHANNEL])
+                          payload=callback_body(ticket, case, stage, event, shown), via=[CHANNEL])
     return new
 
 
 def sync_recent(days: int = 3) -> int:
     """The sweep: callbacks of tickets whose case changed lately (a process that died after a commit)."""
     since = timezone.now() - timedelta(days=days)
-    ids = HotlineTicket.objects.filter(case__updated_at__gte=since).values_list("case_id", flat=True)
+    ids = HotlineTicket.objects.filter(Q(case__updated_at__gte=since) | Q(case__merged_into__updated_at__gte=since)) \
+        .values_list("case_id", flat=True)
     return sum(sync_case(case_id) for case_id in ids)
 
 

@@ -17,14 +17,19 @@ logger = logging.getLogger("gridcase.interop.hotline")
 @receiver(post_save, sender=CaseEvent, dispatch_uid="interop-hotline-callbacks")
 def _case_event(sender, instance, created, **kwargs):
     from .hotline import STAGE_OF_ACTION, sync_case
+    from .models import HotlineTicket
 
-    if not created or instance.action not in STAGE_OF_ACTION:
+    # A merge is no stage of its own, but a merged ticket is called back at the stages the kept case reached.
+    if not created or (instance.action not in STAGE_OF_ACTION and instance.action != "merge"):
         return
     case_id = instance.case_id
 
     def run():
         try:
             sync_case(case_id)
+            # Tickets whose cases were merged into this one hear of its progress too.
+            for merged_id in HotlineTicket.objects.filter(case__merged_into_id=case_id).values_list("case_id", flat=True):
+                sync_case(merged_id)
         except Exception:  # noqa: BLE001 - the sweep retries; the action itself succeeded
             logger.exception("Could not write the 12345 callbacks of case %s; the sweep will.", case_id)
 

@@ -4,8 +4,9 @@ kept case's reporter's)."""
 
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
-from gridcase.cases.models import Case
+from gridcase.cases.models import Case, Category
 from gridcase.intake.models import IntakeTicket
 
 from .test_intake import act, report, url
@@ -102,3 +103,54 @@ def test_a_merged_reporter_tracks_the_kept_case(city, anon):
     r = anon.post(f"/api/v1/intake/track/{kept_code}/rate/", {"rating": "satisfied"}, format="json")
     assert r.status_code == 200, r.json()
     assert anon.get(f"/api/v1/intake/track/{dup_code}/").json()["rating"] is None
+
+
+# --- the 12345 hotline: a merged ticket is called back at the kept case's stages ----------------------------------
+
+def hotline_callbacks(ticket_id):
+    from gridcase.notifications.models import Notification
+
+    rows = Notification.objects.filter(dedupe_key__startswith=f"hotline:{ticket_id}:").order_by("id")
+    return [r.payload for r in rows]
+
+
+def test_a_merged_hotline_ticket_hears_of_the_kept_case(city, anon, settings, django_capture_on_commit_callbacks):
+    from gridcase.interop import hotline
+    from gridcase.interop.models import HotlineCategory
+
+    from ..interop.test_hotline import SECRET, push, ticket
+
+    settings.HOTLINE_SECRET, settings.HOTLINE_CALLBACK_URL, settings.HOTLINE_AREA = SECRET, "", ""
+    HotlineCategory.objects.create(code="0301", name="楼道堆物", category=Category.objects.get(code="env_stairwell"))
+    kept_id = Case.objects.get(number=push(anon, ticket(grid_code=city.micro.code)).json()["case_number"]).pk
+    r = push(anon, ticket(grid_code=city.micro.code, ticket_id="GD20261202-0002", content="1单元楼道纸箱又堆满了"))
+    dup_id = Case.objects.get(number=r.json()["case_number"]).pk
+    kept_number = Case.objects.get(pk=kept_id).number
+
+    with django_capture_on_commit_callbacks(execute=True):
+        act(kept_id, "accept", city.grid_worker)
+    with django_capture_on_commit_callbacks(execute=True):
+        act(dup_id, "merge", city.grid_worker, into=kept_id)
+    # Merged into a case already taken on: the caller hears "accepted", from the kept case.
+    dup = hotline_callbacks("GD20261202-0002")
+    assert [c["stage"] for c in dup] == ["accepted"]
+    assert dup[0]["merged_into"] == kept_number and dup[0]["status"] == "accepted"
+
+    steps = [("assign", city.grid_worker, {"assignee": city.worker.pk}), ("start", city.worker, {}),
+             ("resolve", city.worker, {"note": "纸箱已清走"}), ("verify", city.grid_worker, {}),
+             ("close", city.grid_worker, {})]
+    for action, user, data in steps:
+        with django_capture_on_commit_callbacks(execute=True):
+            act(kept_id, action, user, **data)
+    with django_capture_on_commit_callbacks(execute=True):
+        act(kept_id, "callback", city.grid_worker, rating="satisfied", called_at=timezone.now().isoformat(),
+            comment="挺满意")
+
+    assert [c["stage"] for c in hotline_callbacks("GD20261202-0001")] == [
+        "accepted", "replied", "resolved", "closed", "rating"]
+    dup = hotline_callbacks("GD20261202-0002")
+    # Every stage once; the rating is the kept case's caller's, not this caller's.
+    assert [c["stage"] for c in dup] == ["accepted", "replied", "resolved", "closed"]
+    assert all(c["merged_into"] == kept_number and c["case_number"] != kept_number for c in dup)
+    assert dup[-1]["status"] == "closed" and dup[-1]["outcome"] == "closed"
+    assert hotline.sync_case(dup_id) == 0 and hotline.sync_recent() == 0

@@ -34,7 +34,31 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid", input=data)
 
 
-STRICT_FIELD_MAPPING = {**serializers.ModelSerializer.serializer_field_mapping, models.BooleanField: StrictBooleanField}
+class StrictText:
+    """Text is a JSON string (or a form's text). DRF's own CharField also takes 12 or 1.5 and stores "12",
+    which the schema (`type: string`) calls invalid."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictText, serializers.CharField):
+    pass
+
+
+class StrictSlugField(StrictText, serializers.SlugField):
+    pass
+
+
+class StrictEmailField(StrictText, serializers.EmailField):
+    pass
+
+
+STRICT_FIELD_MAPPING = {**serializers.ModelSerializer.serializer_field_mapping, models.BooleanField: StrictBooleanField,
+                        models.CharField: StrictCharField, models.TextField: StrictCharField,
+                        models.SlugField: StrictSlugField, models.EmailField: StrictEmailField}
 
 
 def in_scope(queryset, user):

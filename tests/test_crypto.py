@@ -5,6 +5,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from gridcase import keys
 from gridcase.cases.models import Category
 from gridcase.core import crypto
 from gridcase.grids.models import Resident
+from gridcase.intake import guard
 from gridcase.intake.models import IntakeTicket
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,7 +145,8 @@ def reencrypt_residents(key, fields=("phone", "id_number")):
 def make_ticket(city, client_for):
     cache.clear()  # the intake throttle
     body = {"category": Category.objects.get(code="env_drain").pk, "description": "楼下下水道堵了",
-            "contact_phone": "13912345678", "name": "陈女士", "client_key": "rotate-1"}
+            "contact_phone": "13912345678", "name": "陈女士", "client_key": "rotate-1",
+            "form_token": guard.form_token(time.time() - 60)}  # the page was opened a minute ago
     r = client_for(None).post(f"/api/v1/intake/{city.micro.qr_token}/", body, format="json")
     assert r.status_code == 201, r.json()
     return IntakeTicket.objects.get(code=r.json()["code"])

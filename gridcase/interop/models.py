@@ -115,3 +115,6 @@ class HotlineSeenSignature(models.Model):
 
     signature = models.CharField(max_length=64, unique=True)
     seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return self.signature[:12]

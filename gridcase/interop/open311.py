@@ -11,7 +11,6 @@ Rules beyond the spec (written in README's Open311 section):
   it; a point outside every micro-grid of the area is refused, nothing is filed.
 """
 
-import re
 import uuid
 from datetime import timedelta
 

@@ -7,8 +7,6 @@ from gridcase.core.models import AuditLog
 from gridcase.grids.models import Resident
 from gridcase.visits.models import CarePlan
 
-from .. import factories as f
-
 pytestmark = pytest.mark.django_db
 
 

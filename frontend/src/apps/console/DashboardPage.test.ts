@@ -13,7 +13,8 @@ function json(status: number, body: unknown) {
 describe('DashboardPage', () => {
   let fetchMock: ReturnType<typeof vi.fn>
   beforeEach(() => {
-    fetchMock = vi.fn(async () => json(200, {}))
+    fetchMock = vi.fn(async (url: unknown) =>
+      json(200, String(url).includes('/stats/hold-times/') ? { results: [], open: 0 } : {}))
     vi.stubGlobal('fetch', fetchMock)
     setLocale('zh-CN')
   })
@@ -33,7 +34,7 @@ describe('DashboardPage', () => {
     await flushPromises()
     const urls = fetchMock.mock.calls.map((call) => new URL(String(call[0]), 'http://x'))
     const paths = urls.map((u) => u.pathname)
-    for (const path of ['summary', 'timeseries', 'grid-ranking', 'departments', 'visit-coverage']) {
+    for (const path of ['summary', 'timeseries', 'grid-ranking', 'departments', 'visit-coverage', 'hold-times']) {
       expect(paths).toContain(`/api/v1/stats/${path}/`)
     }
     for (const url of urls.filter((u) => u.pathname.startsWith('/api/v1/stats/'))) {

@@ -10,8 +10,6 @@
 - Secretaries read the log per worker and day; nobody reads outside their area (`PatrolEntry.scope_q`).
 """
 
-import hashlib
-import json
 from datetime import UTC
 
 from django.db import IntegrityError, transaction
@@ -23,6 +21,7 @@ from gridcase.grids import tree
 from gridcase.grids.roles import VISIT_ROLES
 from gridcase.grids.scoping import scope_for
 
+from .digest import content_digest
 from .models import PatrolEntry
 from .services import CLOCK_SKEW
 
@@ -37,14 +36,7 @@ def content_hash(data: dict) -> str:
         "lat": data.get("lat"), "lng": data.get("lng"),
         "note": (data.get("note") or "").strip(),
     }
-    photo = data.get("photo")
-    if photo:
-        digest = hashlib.sha256()
-        for chunk in photo.chunks():
-            digest.update(chunk)
-        photo.seek(0)
-        canonical["photo"] = digest.hexdigest()
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return content_digest(canonical, data.get("photo"))
 
 
 def _replay(existing: PatrolEntry, actor, digest: str):

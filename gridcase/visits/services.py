@@ -9,8 +9,6 @@
   contact says `good`; `urgent` also opens a case and tells the grid worker and the secretary at once.
 """
 
-import hashlib
-import json
 import logging
 from datetime import UTC, date, timedelta
 
@@ -36,6 +34,7 @@ from .choices import (
     Need,
     Wellbeing,
 )
+from .digest import content_digest
 from .models import CadenceRule, CarePlan, CarePlanItem, Visit
 
 log = logging.getLogger(__name__)
@@ -214,14 +213,7 @@ def content_hash(data: dict) -> str:
         "pension_certified": bool(data.get("pension_certified")),
         "open_case": open_case,
     }
-    photo = data.get("photo")
-    if photo:
-        digest = hashlib.sha256()
-        for chunk in photo.chunks():
-            digest.update(chunk)
-        photo.seek(0)
-        canonical["photo"] = digest.hexdigest()
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return content_digest(canonical, data.get("photo"))
 
 
 def _replay(existing: Visit, actor, digest: str):

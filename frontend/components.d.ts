@@ -19,6 +19,7 @@ declare module 'vue' {
     CategoryPicker: typeof import('./src/components/CategoryPicker.vue')['default']
     LangSwitch: typeof import('./src/components/LangSwitch.vue')['default']
     LargeModeBanner: typeof import('./src/components/LargeModeBanner.vue')['default']
+    ListFooter: typeof import('./src/components/ListFooter.vue')['default']
     OfflineQueueList: typeof import('./src/components/OfflineQueueList.vue')['default']
     PhotoPicker: typeof import('./src/components/PhotoPicker.vue')['default']
     ResidentSidePanel: typeof import('./src/components/ResidentSidePanel.vue')['default']

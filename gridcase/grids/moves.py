@@ -20,6 +20,8 @@ micro-grid saved somewhere else carries its people (`carry_people`) or buildings
 `move_building` and `move_grid` are the mover's operations: permission, the rules, the carrying, the open cases
 (`follow`: their grid and owner grid change through the case workflow's `relocate` row, with an event and a hop;
 `stay`: they keep their owner), an audit entry with the before/after summary, one notice to the new grid's staff.
+(Over 400 lines on purpose: the three moves share their checks, carrying and summary; each step is a short
+function, and apart they would import one another.)
 With `preview=True` the same code runs and is rolled back: the answer is the summary of what would happen.
 """
 

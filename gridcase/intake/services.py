@@ -3,7 +3,9 @@ problem, tracking it by its code and rating the result.
 
 Everything here is public (no sign-in), so it reveals only what a notice on the stairwell would: the grid's
 name and path, the worker's masked name, the case's status in plain words and a timeline without staff names
-or internal comments.
+or internal comments. (Over 400 lines: the resident's whole path — page, report, receipt, tracking, following,
+rating — kept in one module so what is public is read in one place; abuse control is guard.py, duplicates
+duplicates.py.)
 """
 
 import re

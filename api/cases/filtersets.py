@@ -1,16 +1,19 @@
 import django_filters
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from gridcase.cases import categories
 from gridcase.cases.choices import Priority, Rating, SlaState, Source, Status
-from gridcase.cases.models import Case
+from gridcase.cases.models import Case, CaseDepartment
 from gridcase.grids.choices import Level
 from gridcase.stats import kpis
 
 from ..filters import WithinFilter
+
+# A case with a whistled (吹哨) department that has not reported in (报到) yet.
+AWAITING_REPORT_IN = Exists(CaseDepartment.objects.filter(case_id=OuterRef("pk"), reported_in_at__isnull=True))
 
 
 class CsvChoiceFilter(django_filters.CharFilter):
@@ -66,6 +69,8 @@ class CaseFilter(CounterFilters):
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     department = django_filters.NumberFilter(field_name="case_departments__department_id")
+    awaiting_report_in = django_filters.BooleanFilter(
+        method="filter_awaiting_report_in", label=_("a whistled department has not reported in yet"))
     resident = django_filters.NumberFilter(field_name="resident_id", label=_("the resident the case is about"))
     household = django_filters.NumberFilter(field_name="household_id", label=_("the household the case is about"))
     q = django_filters.CharFilter(method="search")
@@ -92,6 +97,9 @@ class CaseFilter(CounterFilters):
         """Past the current stage's deadline, whether or not the sweep has marked it yet."""
         late = ~Q(sla_stage="") & Q(sla_red_at__lte=timezone.now())
         return qs.filter(late) if value else qs.exclude(late)
+
+    def filter_awaiting_report_in(self, qs, name, value):
+        return qs.filter(AWAITING_REPORT_IN) if value else qs.exclude(AWAITING_REPORT_IN)
 
     def search(self, qs, name, value):
         value = value.strip()

@@ -1,5 +1,8 @@
 """Cases over HTTP. Thin: every rule is in gridcase.cases (workflow, services); this file maps requests to it."""
 
+from typing import NamedTuple
+
+from django.db.models import Count, Q
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -8,7 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from gridcase.cases import assignees, categories, journey, merged, overlap, services, state, workflow
-from gridcase.cases.choices import AttachmentKind
+from gridcase.cases import choices as state_choices
+from gridcase.cases.choices import AttachmentKind, SlaState, Status
 from gridcase.cases.models import Case, CaseEvent, Category, ResponseTemplate
 from gridcase.core.errors import Forbidden, NotFound, ValidationFailed
 from gridcase.grids.scoping import scope_for
@@ -32,6 +36,22 @@ from .serializers import (
 )
 
 LIST_FIELDS = ("departments", "photos")
+
+
+class Queue(NamedTuple):
+    key: str
+    where: object  # Q or boolean expression: the cases in the queue
+    params: dict  # the case-list filter that lists the same cases
+
+
+_OPEN = [s for s in Status.values if s in state_choices.ACTIVE and s not in (Status.RESOLVED, Status.VERIFIED)]
+QUEUES = (
+    Queue("new", Q(status=Status.REPORTED), {"status": Status.REPORTED}),
+    Queue("sla", Q(status__in=_OPEN, sla_state__in=[SlaState.RED, SlaState.YELLOW]),
+          {"status": ",".join(_OPEN), "sla_state": f"{SlaState.RED},{SlaState.YELLOW}"}),
+    Queue("verification", Q(status=Status.RESOLVED), {"status": Status.RESOLVED}),
+    Queue("report_in", filtersets.AWAITING_REPORT_IN, {"awaiting_report_in": "true"}),
+)
 
 
 def body_of(request) -> dict:
@@ -116,6 +136,19 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         and micro-grids; such a report names that dedicated grid too)."""
         check_query_params(request, self)
         return Response(overlap.report_grids(scope_for(request.user)))
+
+    @extend_schema(responses=inline_serializer("CaseQueue", {
+        "key": serializers.CharField(), "count": serializers.IntegerField(),
+        "filter": serializers.DictField(child=serializers.CharField())}, many=True))
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def queues(self, request):
+        """The secretary's work queues (new reports, red/yellow SLA, waiting for verification, whistled
+        departments not reported in), each with its count and the case-list `filter` that lists exactly those
+        cases. One query."""
+        check_query_params(request, self)
+        counts = Case.objects.restrict(request.user).aggregate(
+            **{q.key: Count("pk", filter=q.where) for q in QUEUES})
+        return Response([{"key": q.key, "count": counts[q.key], "filter": q.params} for q in QUEUES])
 
     @extend_schema(request=inline_serializer("CasePatch", {
         "version": serializers.IntegerField(), "title": serializers.CharField(required=False),

@@ -124,6 +124,15 @@ export interface CaseFilters {
   category?: number
   priority?: string
   source?: string
+  sla_state?: string
+  awaiting_report_in?: 'true' | 'false'
+}
+
+/** One of the secretary's queues: its count and the case-list filter that lists exactly those cases. */
+export interface CaseQueue {
+  key: 'new' | 'sla' | 'verification' | 'report_in'
+  count: number
+  filter: Record<string, string>
 }
 
 export interface CaseCreate {
@@ -287,6 +296,8 @@ export interface Attachment {
 export const casesApi = {
   list: (f: CaseFilters = {}) => http.get<Page<Case>>('cases/', { ...f, overdue: f.overdue ? 'true' : undefined }),
   more: (next: string) => http.get<Page<Case>>(next),
+  /** The secretary's queues (new, red/yellow SLA, waiting for verification, whistled not reported in). */
+  queues: () => http.get<CaseQueue[]>('cases/queues/'),
   get: (id: number) => http.get<Case>(`cases/${id}/`),
   /** The assign picker's people for this case, searchable by name or pinyin initials (`q`). */
   assignees: (id: number, q = '') => http.get<Page<Assignee> & { count: number }>(`cases/${id}/assignees/`, { q: q || undefined }),

@@ -3,6 +3,7 @@ import interop from './interop/en'
 import journey from './journey/en'
 import moves from './moves/en'
 import patrol from './patrol/en'
+import queues from './queues/en'
 import resident from './resident/en'
 import registry from './registry/en'
 
@@ -418,6 +419,7 @@ const en: MessageSchema = {
   ...interop,
   ...journey,
   ...patrol,
+  ...queues,
   ...resident,
 }
 

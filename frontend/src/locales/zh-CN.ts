@@ -3,6 +3,7 @@ import interop from './interop/zh-CN'
 import journey from './journey/zh-CN'
 import moves from './moves/zh-CN'
 import patrol from './patrol/zh-CN'
+import queues from './queues/zh-CN'
 import resident from './resident/zh-CN'
 import registry from './registry/zh-CN'
 
@@ -418,6 +419,7 @@ const zhCN = {
   ...interop,
   ...journey,
   ...patrol,
+  ...queues,
   ...resident,
 }
 

@@ -45,6 +45,7 @@ export const routes: RouteRecordRaw[] = [
     children: [
       { path: '', redirect: '/console/cases' },
       { path: 'cases', name: 'c-cases', component: () => import('@/apps/console/CaseListPage.vue') },
+      { path: 'queues', name: 'c-queues', component: () => import('@/apps/console/QueuesPage.vue') },
       {
         path: 'cases/:id',
         name: 'c-case',

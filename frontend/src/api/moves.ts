@@ -158,4 +158,13 @@ export const movesApi = {
     http.post<HandoverSummary>(`users/${worker}/handover/`, body),
   reassign: (cases: { id: number; version: number }[], assignee: number, note = '') =>
     http.post<{ assignee: number; cases: string[] }>('cases/reassign/', { cases, assignee, note }),
+  /** Accept, assign or escalate each selected case on its own (POST /cases/bulk/): one result per case. */
+  bulk: (body: { action: BulkAction; cases: { id: number; version: number }[]; assignee?: number; note?: string }) =>
+    http.post<{ results: BulkResult[] }>('cases/bulk/', body),
 }
+
+export type BulkAction = 'accept' | 'assign' | 'escalate'
+
+export type BulkResult =
+  | { id: number; ok: true; version: number; status: string }
+  | { id: number; ok: false; code: string; message: string }

@@ -69,6 +69,15 @@ const en: typeof zhCN = {
       validation_error: 'invalid input',
     },
   },
+  bulkActions: {
+    title: 'Bulk actions',
+    accept: 'Accept all',
+    assign: 'Assign all',
+    escalate: 'Escalate all',
+    to: 'Assign to',
+    result: '{ok} done, {failed} failed',
+    failure: '{number}: {message}',
+  },
   bulk: {
     title: 'Bulk reassignment',
     pick: 'Select',

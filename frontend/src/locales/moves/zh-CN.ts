@@ -68,6 +68,15 @@ export default {
       validation_error: '输入有误',
     },
   },
+  bulkActions: {
+    title: '批量处理',
+    accept: '批量受理',
+    assign: '批量派遣',
+    escalate: '批量上报',
+    to: '派遣给',
+    result: '成功 {ok} 件，失败 {failed} 件',
+    failure: '{number}：{message}',
+  },
   bulk: {
     title: '批量改派',
     pick: '选择',

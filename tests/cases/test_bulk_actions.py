@@ -24,7 +24,7 @@ def test_bulk_accept_reports_each_case_and_leaves_a_stale_one_unchanged(city, ma
     failed = [x for x in results if not x["ok"]]
     assert [(x["id"], x["code"]) for x in failed] == [(stale.pk, "conflict")] and failed[0]["message"]
     assert all(x["status"] == "accepted" and x["version"] == c.version + 1
-               for x, c in zip(results, cases) if x["ok"])
+               for x, c in zip(results, cases, strict=True) if x["ok"])
     assert Case.objects.get(pk=stale.pk).status == "reported"
     assert Case.objects.get(pk=stale.pk).version == stale.version
     assert CaseEvent.objects.filter(case__in=cases, action="accept").count() == 19

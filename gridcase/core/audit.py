@@ -1,12 +1,15 @@
 """Writing the audit log. One INSERT per request, however many objects were revealed."""
 
+from .clientaddr import client_address
 from .models import AuditLog
 
 
 def client_ip(request):
+    """The reader's address as our trusted proxies saw it (behind nginx REMOTE_ADDR is nginx itself)."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR")
+    address = client_address(request)
+    return None if address == "unknown" else address
 
 
 def grid_id_of(obj):

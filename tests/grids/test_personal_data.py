@@ -38,6 +38,13 @@ def test_worker_detail_reveals_phone_not_id_number_and_is_audited(city, client_f
     assert log.fields == ["phone"]
 
 
+def test_the_audit_entry_names_the_reader_address_the_proxy_saw(city, client_for, settings):
+    settings.TRUSTED_PROXY_COUNT = 1  # nginx → gunicorn: REMOTE_ADDR is nginx, the reader is in X-Forwarded-For
+    client_for(city.worker).get(f"/api/v1/residents/{city.resident.id}/", REMOTE_ADDR="10.0.0.2",
+                                HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9")
+    assert AuditLog.objects.get().ip == "203.0.113.9"
+
+
 def test_secretary_detail_reveals_both_and_is_audited(city, client_for):
     body = client_for(city.secretary).get(f"/api/v1/residents/{city.resident.id}/").json()
     assert body["phone"] == "13812345678" and body["id_number"] == "110101194001011234"

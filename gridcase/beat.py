@@ -3,11 +3,18 @@
 Domain apps add their entries here; tasks are idempotent and catch up after downtime.
 """
 
+from .env import env_int
+
+# The two minute-scale jobs' periods (seconds). Lower only for a smoke run (`make smoke` uses 5).
+OUTBOX_SECONDS = env_int("BEAT_OUTBOX_SECONDS", 60)
+SLA_SWEEP_SECONDS = env_int("BEAT_SLA_SWEEP_SECONDS", 60)
+
 BEAT_SCHEDULE: dict = {
-    "deliver-notifications": {"task": "gridcase.notifications.tasks.deliver_pending", "schedule": 60.0,
-                              "options": {"expires": 55}},
+    "deliver-notifications": {"task": "gridcase.notifications.tasks.deliver_pending",
+                              "schedule": float(OUTBOX_SECONDS), "options": {"expires": int(OUTBOX_SECONDS * 0.9)}},
     # Case deadlines: warn, mark breaches, auto-escalate; works from stored deadlines so it catches up.
-    "case-sla-sweep": {"task": "gridcase.cases.tasks.sla_sweep", "schedule": 60.0, "options": {"expires": 55}},
+    "case-sla-sweep": {"task": "gridcase.cases.tasks.sla_sweep", "schedule": float(SLA_SWEEP_SECONDS),
+                       "options": {"expires": int(SLA_SWEEP_SECONDS * 0.9)}},
     # Today's round and overdue visits; hourly so a missed run is caught up within the hour.
     "compute-due-visits": {"task": "gridcase.visits.tasks.compute_due_visits", "schedule": 3600.0,
                            "options": {"expires": 3500}},

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp import constants as csp
+from kombu import Queue
 
 from . import keys
 from .env import ConfigError, env_bool, env_int, env_list, env_str
@@ -318,6 +319,20 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# Queues, so a 100,000-row export never delays a breach warning: production runs a worker per group
+# (deploy/README.md, "Queues"); a worker started without -Q (make run, the tests) consumes them all.
+CELERY_TASK_QUEUES = [Queue(name) for name in ("celery", "notifications", "sla", "rollups", "imports", "exports")]
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {
+    "gridcase.notifications.tasks.*": {"queue": "notifications"},
+    "gridcase.interop.tasks.*": {"queue": "notifications"},  # 12345 callbacks go out through the outbox
+    "gridcase.cases.tasks.sla_sweep": {"queue": "sla"},
+    "gridcase.stats.tasks.*": {"queue": "rollups"},
+    "gridcase.visits.tasks.compute_due_visits": {"queue": "rollups"},
+    "gridcase.grids.tasks.*": {"queue": "imports"},
+    "gridcase.jobs.tasks.*": {"queue": "exports"},
+    "gridcase.campaigns.tasks.*": {"queue": "exports"},
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND")
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

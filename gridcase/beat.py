@@ -25,6 +25,8 @@ BEAT_SCHEDULE: dict = {
     # 12345 callbacks a crash left unwritten (each stage once; the outbox sends them).
     "sync-hotline-callbacks": {"task": "gridcase.interop.tasks.sync_hotline_callbacks", "schedule": 300.0,
                                "options": {"expires": 290}},
+    # Background jobs (exports, reports) whose task was lost are queued again; expired result files deleted.
+    "sweep-jobs": {"task": "gridcase.jobs.tasks.sweep_jobs", "schedule": 300.0, "options": {"expires": 290}},
     "refresh-stats-rollups": {"task": "gridcase.stats.tasks.refresh_rollups", "schedule": 300.0,
                               "options": {"expires": 290}},
 }

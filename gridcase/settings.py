@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "gridcase.stats",
     "gridcase.intake",
     "gridcase.interop",
+    "gridcase.jobs",
     "api",
 ]
 
@@ -168,6 +169,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
 IMPORT_SYNC_MAX_ROWS = env_int("IMPORT_SYNC_MAX_ROWS", 1_000)  # larger files run as a background job
+# Exports (gridcase/reports): a list up to EXPORT_SYNC_MAX_ROWS rows is written during the request, a longer one by a
+# background job (gridcase/jobs) with progress and a download link; at most EXPORT_MAX_ROWS rows. Job results
+# (exports, monthly reports) are deleted JOB_RESULT_DAYS after they finished; a job stops after JOB_TIME_LIMIT s.
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 5_000)
+EXPORT_MAX_ROWS = env_int("EXPORT_MAX_ROWS", 1_000_000)
+JOB_RESULT_DAYS = env_int("JOB_RESULT_DAYS", 7)
+JOB_TIME_LIMIT = env_int("JOB_TIME_LIMIT", 900)
 # A workbook is checked from its zip before parsing: refused past IMPORT_MAX_UNPACKED_BYTES unpacked, parsed
 # only by a background job past IMPORT_SYNC_MAX_UNPACKED_BYTES; a job stops after IMPORT_TIME_LIMIT seconds.
 IMPORT_MAX_UNPACKED_BYTES = env_int("IMPORT_MAX_UNPACKED_BYTES", 100 * 1024 * 1024)

@@ -60,6 +60,12 @@ def _import_job(city, i):
                                     content=b"")
 
 
+def _job(city, i):
+    from gridcase.jobs.models import Job
+
+    return Job.objects.create(owner=city.secretary, kind="export_cases", params={}, total=10)
+
+
 def _import_review(city, i):
     from gridcase.grids.models import ImportReview
 
@@ -160,6 +166,8 @@ RESOURCES = [
     # An import is a spreadsheet upload (multipart), tested in tests/grids/test_import.py: JSON is refused.
     Resource("imports", _import_job, max_queries=5, expect={("create", who): 415 for who in WHO}),
     Resource("import-reviews", _import_review, max_queries=5, personas=STREET),
+    # A background job (export, report) is its owner's alone; it is created by the export or report it runs.
+    Resource("jobs", _job, max_queries=3),
     Resource("notifications", _notification, max_queries=3),
     Resource("visits", _visit, max_queries=6,
              create=lambda city: {"client_uuid": str(uuid.uuid4()), "resident": city.resident.pk, "kind": "phone",

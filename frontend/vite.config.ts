@@ -10,13 +10,14 @@ import { externalModernCheck } from './scripts/modern-check.ts'
 import { vantIconFontAsFile } from './scripts/vant-icon-font.ts'
 
 const backend = process.env.GRIDCASE_BACKEND ?? 'http://127.0.0.1:8000'
-// The worker app's offline queue (dexie) stays out of the console's downloads.
-const MOBILE_ONLY = /[\\/](src[\\/](offline[\\/]|stores[\\/](offline|visits)\.ts)|node_modules[\\/]dexie[\\/])/
+// Dexie (IndexedDB) and the one module that imports it, loaded dynamically by the worker app's queue and
+// phone copies once the first screen is up: its own chunk, never in the console's or the first screen's downloads.
+const DEXIE = /[\\/](src[\\/]offline[\\/]dexieStore\.ts|node_modules[\\/]dexie[\\/])/
 // Shared code: everything under src/ but the screens (src/apps/), and the SFC helper every component imports
 // (left to the groups' dependency capture, it lands in whichever screen chunk comes first, e.g. the dashboard's,
 // and shared components land in the console's).
 const APP_SHARED = /[\\/]src[\\/](?!apps[\\/])|plugin-vue:export-helper/
-const short = (name: string) => (name.startsWith('vant~') ? 'vant' : name)
+const short = (name: string) => name.split('~')[0]
 export const LEGACY_TARGETS = ['chrome >= 53', 'android >= 5', 'ios >= 10', 'safari >= 10']
 const proxied = ['/api', '/admin', '/media', '/healthz']
 
@@ -66,7 +67,7 @@ export default defineConfig(({ command, isPreview }) => ({
     chunkSizeWarningLimit: 600,
     rolldownOptions: {
       output: {
-        // Vant's shared chunks are named after every route sharing them (vant~A~B~C…): shortened to vant-[hash].
+        // Shared chunks (vant, parts) are named after every route sharing them (vant~A~B~C…): shortened to vant-[hash].
         chunkFileNames: (chunk) => `assets/${short(chunk.name)}-[hash].js`,
         assetFileNames: (asset) => `assets/${short(asset.names[0]?.replace(/\.[^.]+$/, '') ?? 'asset')}-[hash][extname]`,
         // A few named chunks instead of dozens of tiny ones (weak signal: fewer requests). ECharts is only
@@ -75,17 +76,21 @@ export default defineConfig(({ command, isPreview }) => ({
           groups: [
             { name: 'vendor', test: /[\\/]node_modules[\\/](@vue|vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/, priority: 30 },
             { name: 'dashboard', test: /[\\/]src[\\/]apps[\\/]console[\\/](DashboardPage\.vue|charts\.ts)/, priority: 25 },
-            // The offline queue (dexie): the worker app's shell needs it on its first screen. The worker's pages
-            // and the Vant components each uses (with their CSS) are left to per-route chunks, so the first
-            // screen downloads only the round.
-            { name: 'offline', test: MOBILE_ONLY, priority: 22 },
+            // The worker's pages and the Vant components each uses (with their CSS) are left to per-route chunks,
+            // so the first screen downloads only the round.
+            { name: 'offline', test: DEXIE, priority: 31 },
             // Vant split by who loads it: the components (and CSS) every screen needs in one chunk, those
             // only some routes use in chunks those routes share.
             { name: 'vant', test: /[\\/]node_modules[\\/](vant|@vant)[\\/]/, priority: 29, entriesAware: true, entriesAwareMergeThreshold: 8000 },
             { name: 'console', test: /[\\/]src[\\/]apps[\\/](console|department)[\\/]/, priority: 20 },
-            // Shared code (API client, stores, components, locales) in one chunk every screen loads; ranked above
-            // the screen groups so they do not pull it into themselves (Vant, ranked higher, stays out of it).
-            { name: 'app', test: (id: string) => APP_SHARED.test(id) && !MOBILE_ONLY.test(id), priority: 28 },
+            // The shell every screen loads: the shared code the entry imports (API client, router, stores,
+            // locales). Ranked above the screen groups so they do not pull it into themselves (Vant, ranked
+            // higher, stays out of it).
+            { name: 'app', test: APP_SHARED, tags: ['$initial'], priority: 28 },
+            // Shared code only some screens use (components, their API modules, the offline queue): split by who
+            // loads it, like Vant, so the round (the worker's first screen) never downloads the case detail's or
+            // the console's parts.
+            { name: 'parts', test: APP_SHARED, priority: 27, entriesAware: true, entriesAwareMergeThreshold: 8000 },
           ],
         },
       },

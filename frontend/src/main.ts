@@ -7,7 +7,7 @@ import 'vant/es/notify/style'
 import 'vant/es/image-preview/style'
 import './styles/base.css'
 import App from './App.vue'
-import { i18n } from './locales'
+import { i18n, localeReady } from './locales'
 import { createAppRouter } from './router'
 import { onUnauthorized } from './api/http'
 import { useSessionStore } from './stores/session'
@@ -28,7 +28,8 @@ onUnauthorized(() => {
   if (here.name !== 'login') void router.push({ name: 'login', query: { next: here.fullPath } })
 })
 
-app.mount('#app')
+// A phone that chose English loads its messages first (zh-CN, the default, needs nothing more).
+void localeReady.then(() => app.mount('#app'))
 
 // Production builds register the service worker (served by Django at /sw.js, scope /), so the worker app
 // opens again with no signal. Development (Vite's server) runs without it.

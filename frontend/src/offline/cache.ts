@@ -4,7 +4,6 @@
  * queue's schema never has to move for it), with localStorage and then memory as fallbacks for WebViews that
  * block IndexedDB. Each entry remembers when it was saved, so a screen can say how old it is.
  */
-import Dexie, { type Table } from 'dexie'
 import { casesApi, OPEN_STATUSES, type Case } from '@/api/cases'
 import type { Page } from '@/api/types'
 
@@ -14,24 +13,25 @@ export interface CacheEntry<T = unknown> {
   savedAt: number
 }
 
-class CacheDB extends Dexie {
-  entries!: Table<CacheEntry, string>
-
-  constructor(name: string) {
-    super(name)
-    this.version(1).stores({ entries: 'key' })
-  }
-}
+type CacheDB = import('./dexieStore').CacheDB
 
 const PREFIX = 'gridcase.cache.'
 const memory = new Map<string, CacheEntry>()
-let db: CacheDB | null = null
+let db: Promise<CacheDB | null> | null = null
 let dbBroken = typeof indexedDB === 'undefined'
 
-function database(): CacheDB | null {
+/** The IndexedDB table, with Dexie loaded on first use (it is not part of the first screen's download). */
+async function database(): Promise<CacheDB | null> {
   if (dbBroken) return null
-  if (!db) db = new CacheDB('gridcase-cache')
-  return db
+  if (!db) {
+    db = import('./dexieStore').then(
+      (m) => new m.CacheDB('gridcase-cache'),
+      () => null, // the chunk did not load (no signal, never cached): localStorage and memory still work
+    )
+  }
+  const d = await db
+  if (!d) db = null // try loading again next time
+  return d
 }
 
 function plain<T>(v: T): T {
@@ -39,7 +39,10 @@ function plain<T>(v: T): T {
 }
 
 export async function cacheGet<T>(key: string): Promise<CacheEntry<T> | null> {
-  const d = database()
+  // What this page kept last is the newest copy (a write to IndexedDB may still be under way).
+  const kept = memory.get(key) as CacheEntry<T> | undefined
+  if (kept) return kept
+  const d = await database()
   if (d) {
     try {
       const e = await d.entries.get(key)
@@ -54,13 +57,13 @@ export async function cacheGet<T>(key: string): Promise<CacheEntry<T> | null> {
   } catch {
     /* storage blocked */
   }
-  return (memory.get(key) as CacheEntry<T> | undefined) ?? null
+  return null
 }
 
 export async function cacheSet<T>(key: string, value: T): Promise<void> {
   const entry: CacheEntry<T> = { key, value: plain(value), savedAt: Date.now() }
   memory.set(key, entry)
-  const d = database()
+  const d = await database()
   if (d) {
     try {
       await d.entries.put(entry)
@@ -83,7 +86,8 @@ export async function cacheSet<T>(key: string, value: T): Promise<void> {
 export async function fresh<T>(key: string, load: () => Promise<T>): Promise<{ value: T; stale: boolean; savedAt: number }> {
   try {
     const value = await load()
-    await cacheSet(key, value)
+    // Kept in the background: the screen shows the answer without waiting for IndexedDB (or for Dexie's chunk).
+    void cacheSet(key, value)
     return { value, stale: false, savedAt: Date.now() }
   } catch (e) {
     const c = await cacheGet<T>(key)

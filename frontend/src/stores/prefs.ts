@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
-import { ref, watch } from 'vue'
-import { currentLocale, setLocale, type AppLocale } from '@/locales'
+import { computed, ref, watch } from 'vue'
+import { i18n, setLocale, type AppLocale } from '@/locales'
 
 const LARGE_KEY = 'gridcase.large'
 const BANNER_KEY = 'gridcase.largeBannerSeen'
@@ -22,7 +22,8 @@ function write(key: string, value: string) {
 
 /** Language and 长辈版 (large mode), persisted in localStorage. */
 export const usePrefsStore = defineStore('prefs', () => {
-  const locale = ref<AppLocale>(currentLocale())
+  // The language in use: English switches once its messages have loaded (a chunk of their own).
+  const locale = computed<AppLocale>(() => i18n.global.locale.value)
   const large = ref(read(LARGE_KEY) === '1')
   const largeBannerSeen = ref(read(BANNER_KEY) === '1')
 
@@ -37,8 +38,7 @@ export const usePrefsStore = defineStore('prefs', () => {
   })
 
   function setLanguage(l: AppLocale) {
-    locale.value = l
-    setLocale(l)
+    return setLocale(l)
   }
 
   function dismissLargeBanner(turnOn = false) {

@@ -46,7 +46,7 @@ describe('ConsoleLayout system warnings', () => {
     expect(fetchMock.mock.calls[0][0]).toBe('/api/v1/system/status/')
     const banner = wrapper.find('[data-test="system-warnings"]')
     expect(banner.text()).toContain('尚未录入 2027 年的节假日安排')
-    setLocale('en')
+    await setLocale('en')
     await flushPromises()
     expect(wrapper.find('[data-test="system-warnings"]').text()).toContain('No holiday calendar for 2027 yet')
   })

@@ -54,7 +54,7 @@ describe('LoginPage', () => {
   })
 
   it('shows the server message for wrong credentials (400) in the current language', async () => {
-    setLocale('en')
+    await setLocale('en')
     fetchMock.mockResolvedValue(json(400, { code: 'invalid_credentials', message: 'Wrong username or password.' }))
     const { wrapper } = await mountLogin()
     expect(wrapper.text()).toContain('Sign in')

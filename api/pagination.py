@@ -81,6 +81,40 @@ class AscendingIdCursorPagination(IdCursorPagination):
     ordering = "id"
 
 
+class CountedIdCursorPagination(IdCursorPagination):
+    """`?with_count=true` adds `count`, the number of rows of the whole filtered list (one query more): a
+    dashboard figure's drill-down list shows the count the figure showed. Without it, no count is taken."""
+
+    count_query_param = "with_count"
+
+    def query_params(self) -> set:
+        return {*super().query_params(), self.count_query_param}
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.count_query_param)
+        if raw not in (None, "true", "false"):
+            raise ValidationError({self.count_query_param: [_("Enter true or false.")]})
+        self.count = queryset.order_by().count() if raw == "true" else None
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        if self.count is not None:
+            response.data["count"] = self.count
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        out = super().get_paginated_response_schema(schema)
+        out["properties"]["count"] = {"type": "integer", "description": "rows of the whole list (`with_count=true`)"}
+        return out
+
+    def get_schema_operation_parameters(self, view):
+        return [*super().get_schema_operation_parameters(view), {
+            "name": self.count_query_param, "required": False, "in": "query",
+            "description": "true: answer `count`, the rows of the whole filtered list",
+            "schema": {"type": "boolean"}}]
+
+
 class StrictPageNumberPagination(StrictPageSizeMixin, PageNumberPagination):
     """Pages by number; `page` must be a page that exists (400 otherwise, naming `page`)."""
 

@@ -68,6 +68,10 @@ class CaseFilter(CounterFilters):
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    # A dashboard figure read from the rollups carries the moment they were computed (`as_of`); its drill-down
+    # leaves out the cases reported since, so the list and the figure agree until the next refresh.
+    as_of = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt",
+                                             label=_("only cases reported before this moment (a figure's `as_of`)"))
     department = django_filters.NumberFilter(field_name="case_departments__department_id")
     awaiting_report_in = django_filters.BooleanFilter(
         method="filter_awaiting_report_in", label=_("a whistled department has not reported in yet"))

@@ -20,7 +20,7 @@ from gridcase.intake import duplicates
 from gridcase.intake import services as intake_services
 
 from ..filters import check_query_params
-from ..pagination import AscendingIdCursorPagination, IdCursorPagination
+from ..pagination import AscendingIdCursorPagination, CountedIdCursorPagination
 from ..parsers import JSONParser
 from . import actions, filtersets
 from .bulk import BulkReassignMixin
@@ -77,7 +77,7 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
     queryset = Case.objects.all()
     serializer_class = CaseSerializer
     filterset_class = filtersets.CaseFilter
-    pagination_class = IdCursorPagination
+    pagination_class = CountedIdCursorPagination  # a dashboard's drill-down asks for the count
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]
 

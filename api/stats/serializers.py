@@ -21,10 +21,27 @@ RatesMixin = type("RatesMixin", (serializers.Serializer,), {
 })
 
 
+AS_OF = "when the rollups behind the figures were computed (null before the first run); every drill-down URL "\
+        "carries it as `as_of`, so its list counts the same cases until the next refresh"
+
+
+class PreviousSerializer(RatesMixin):
+    from_ = serializers.DateField()
+    to = serializers.DateField()
+    total = serializers.IntegerField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
 class SummarySerializer(RatesMixin):
     grid = GridBriefSerializer(allow_null=True)
     from_ = serializers.DateField()
     to = serializers.DateField()
+    as_of = serializers.DateTimeField(allow_null=True, help_text=AS_OF)
+    previous = PreviousSerializer(help_text="the same figures over the period of the same length just before")
     total = serializers.IntegerField()
     counts = serializers.DictField(child=serializers.IntegerField())
     by_status = serializers.DictField(child=serializers.IntegerField())
@@ -58,6 +75,7 @@ class TimeseriesSerializer(serializers.Serializer):
     interval = serializers.CharField()
     from_ = serializers.DateField()
     to = serializers.DateField()
+    as_of = serializers.DateTimeField(allow_null=True, help_text=AS_OF)
     points = PointSerializer(many=True)
 
     def get_fields(self):
@@ -73,8 +91,11 @@ class RankingItemSerializer(RatesMixin):
     level = serializers.CharField()
     total = serializers.IntegerField()
     value = serializers.FloatField(allow_null=True, help_text="the ranked metric")
+    volume = serializers.IntegerField(help_text="cases the metric is taken over (a rate's denominator)")
+    ranked = serializers.BooleanField(help_text="the volume reaches `min_volume` (and the metric has a value)")
     rank = serializers.IntegerField(allow_null=True)
-    drilldown = serializers.CharField()
+    drilldown = serializers.CharField(help_text="the cases behind the value (a rate's numerator)")
+    volume_drilldown = serializers.CharField(help_text="the cases of the volume")
 
 
 class RankingSerializer(serializers.Serializer):
@@ -82,6 +103,8 @@ class RankingSerializer(serializers.Serializer):
     metric = serializers.CharField()
     from_ = serializers.DateField()
     to = serializers.DateField()
+    as_of = serializers.DateTimeField(allow_null=True, help_text=AS_OF)
+    min_volume = serializers.IntegerField()
     results = RankingItemSerializer(many=True)
 
     def get_fields(self):
@@ -109,6 +132,7 @@ class DepartmentsSerializer(serializers.Serializer):
     grid = GridBriefSerializer(allow_null=True)
     from_ = serializers.DateField()
     to = serializers.DateField()
+    as_of = serializers.DateTimeField(allow_null=True, help_text=AS_OF)
     results = DepartmentItemSerializer(many=True)
 
     def get_fields(self):
@@ -122,6 +146,8 @@ class CoverageFiguresSerializer(serializers.Serializer):
     residents = serializers.IntegerField()
     on_time = serializers.IntegerField()
     rate = serializers.FloatField(allow_null=True)
+    drilldown = serializers.CharField(help_text="the care plans of the residents visited on time (`on_time`)")
+    late_drilldown = serializers.CharField(help_text="the care plans of the others (`residents` − `on_time`)")
 
 
 class CoverageByTagSerializer(CoverageFiguresSerializer):

@@ -54,13 +54,17 @@ class TimeseriesView(StatsView):
 
 
 class GridRankingView(StatsView):
-    """The grid's children ranked by a metric (best first; lower is better for escalation and median)."""
+    """The grid's children ranked by a metric (best first; lower is better for escalation and median), each with
+    its volume; only children with at least `min_volume` cases behind the metric are ranked."""
 
-    @extend_schema(parameters=[*COMMON, METRIC], responses={200: s.RankingSerializer, **ERRORS})
+    @extend_schema(parameters=[*COMMON, METRIC, OpenApiParameter(
+        "min_volume", int, description=f"cases a grid needs behind the metric to be ranked (default "
+                                       f"{queries.MIN_VOLUME})")], responses={200: s.RankingSerializer, **ERRORS})
     def get(self, request):
         filters = self.filters(request)
         metric = params.parse_metric(request.query_params.get("metric"), "on_time_rate")
-        return Response(queries.grid_ranking(filters, metric))
+        min_volume = params.parse_int(request.query_params.get("min_volume"), "min_volume")
+        return Response(queries.grid_ranking(filters, metric, queries.MIN_VOLUME if min_volume is None else min_volume))
 
 
 class DepartmentsView(StatsView):

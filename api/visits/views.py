@@ -22,7 +22,7 @@ from gridcase.visits import due, services
 from gridcase.visits.models import CarePlan, CarePlanItem, Visit
 
 from ..base import ScopedViewSetMixin
-from ..pagination import StrictPageNumberPagination
+from ..pagination import CountedIdCursorPagination, StrictPageNumberPagination
 from ..parsers import FormParser, JSONParser
 from ..permissions import HasAnyRole
 from . import filtersets
@@ -140,6 +140,7 @@ class CarePlanViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrieve
         .prefetch_related("items", Prefetch("resident__tags", queryset=Tag.objects.order_by("id")))
     serializer_class = CarePlanSerializer
     filterset_class = filtersets.CarePlanFilter
+    pagination_class = CountedIdCursorPagination  # visit coverage's drill-down asks for the count
     permission_classes = [HasAnyRole]
     write_roles = PLAN_EDIT_ROLES
     http_method_names = ["get", "patch", "head", "options"]

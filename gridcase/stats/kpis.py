@@ -175,6 +175,16 @@ def metric_drilldown(metric: str) -> dict[str, str]:
     return COUNTER["created"].drilldown
 
 
+def volume_counter(metric: str) -> str:
+    """The counter a metric's value is taken over (a rate's denominator, the median's cases, every case for the
+    total): a ranking shows it as the row's volume and ranks only rows with enough of it."""
+    if metric in RATE:
+        return RATE[metric].denominator
+    if metric == MEDIAN.name:
+        return MEDIAN.over
+    return "created"
+
+
 def higher_is_better(metric: str) -> bool:
     if metric in RATE:
         return RATE[metric].higher_is_better

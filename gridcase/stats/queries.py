@@ -9,6 +9,7 @@ category, source, metric, interval) are parsed in params.py.
 """
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -25,12 +26,15 @@ from gridcase.grids.scoping import Hold
 
 from . import buckets, kpis, models
 from .kpis import MEDIAN, RATE, STATUS_COUNTERS
-from .models import CaseDailyRollup, CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket
+from .models import CaseDailyRollup, CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket, RollupState
 from .params import Filters, Period
 
 CASES_URL = "/api/v1/cases/"
 MAX_POINTS = 800
 COUNTERS = kpis.COUNTER_NAMES
+# A ranking ranks only the grids with at least this many cases behind the metric (`min_volume`): a grid with
+# two cases both on time is not the best of the street.
+MIN_VOLUME = 10
 
 
 # Up to this many grids, a subtree is read as a list of ids: PostgreSQL then walks the rollups' (grid, day)
@@ -53,8 +57,24 @@ def grid_ids(filters: Filters) -> list[int] | None:
 
 # --- drill-down ----------------------------------------------------------------------------------------------
 
+def as_of(filters: Filters) -> datetime | None:
+    """When the rollups were last computed (the start of the last refresh; None before the first): the moment
+    every case figure describes. One query, cached on `filters`."""
+    cache = filters.__dict__.setdefault("_as_of", {})
+    if "at" not in cache:
+        cache["at"] = RollupState.objects.filter(key="cases").values_list("last_run_at", flat=True).first()
+    return cache["at"]
+
+
+def as_of_text(filters: Filters) -> str | None:
+    moment = as_of(filters)
+    return moment.isoformat() if moment else None
+
+
 def drilldown_url(grid_id, first: date, last: date, extra: dict | None = None, *, category=None, source="",
-                  base: str = CASES_URL) -> str:
+                  base: str = CASES_URL, moment: datetime | None = None) -> str:
+    """The case list behind a figure. With `moment` (the rollups' `as_of`), the cases reported since are left out
+    (`as_of`), so the list's count is the figure's until the next refresh."""
     params = {}
     if grid_id is not None:
         params["within"] = grid_id
@@ -66,12 +86,14 @@ def drilldown_url(grid_id, first: date, last: date, extra: dict | None = None, *
     if source:
         params["source"] = source
     params.update(extra or {})
+    if moment is not None:
+        params["as_of"] = moment.isoformat()
     return f"{base}?{urlencode(params)}"
 
 
 def _drill(filters: Filters, grid_id, first, last, extra=None):
     return drilldown_url(grid_id, first, last, extra, category=filters.category.pk if filters.category else None,
-                         source=filters.source)
+                         source=filters.source, moment=as_of(filters))
 
 
 # --- reading the rollups ----------------------------------------------------------------------------------------
@@ -180,8 +202,8 @@ def metric_value(counts: dict, hist: dict, metric: str) -> tuple[float | int | N
     return RATE[metric].parts(counts)
 
 
-def summary(filters: Filters) -> dict:
-    """The "three rates" and the other KPIs of one grid's subtree over a period. Two to four queries."""
+def _totals(filters: Filters) -> tuple[dict, dict]:
+    """Every counter summed over the period, and the median's histogram. Two to four queries."""
     counts = _zero(None)
     for qs, _col in case_sets(filters):
         _add(counts, qs.aggregate(**_sums()))
@@ -189,12 +211,37 @@ def summary(filters: Filters) -> dict:
     for qs, _col in case_sets(filters, buckets_of=True):
         for r in qs.values("bucket").annotate(n=Sum("count")).order_by():
             hist[r["bucket"]] += r["n"]
+    return counts, hist
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same length just before `period` (the comparison of every rate)."""
+    return Period(period.first - timedelta(days=period.days), period.first - timedelta(days=1))
+
+
+def previous(filters: Filters) -> dict:
+    """The same figures over the previous period of the same length (same grid, category and source)."""
+    before = replace(filters, period=previous_period(filters.period))
+    before.__dict__["_ids"] = filters.__dict__.get("_ids", {})  # the same subtree: no second query for it
+    counts, hist = _totals(before)
+    out = {"from": before.period.first.isoformat(), "to": before.period.last.isoformat(), "total": counts["created"]}
+    for r in kpis.RATES:
+        out[r.name] = r.parts(counts)[0]
+    out[MEDIAN.name] = buckets.median(hist)
+    return out
+
+
+def summary(filters: Filters) -> dict:
+    """The "three rates" and the other KPIs of one grid's subtree over a period, with the same figures over the
+    previous period of the same length (`previous`) and the rollups' time (`as_of`). Five to nine queries."""
+    counts, hist = _totals(filters)
     grid_id = filters.grid.pk if filters.grid else None
     first, last = filters.period.first, filters.period.last
     out = {
         "grid": _grid_brief(filters.grid),
         "from": first.isoformat(),
         "to": last.isoformat(),
+        "as_of": as_of_text(filters),
         "total": counts["created"],
         "counts": {n: counts[n] for n in COUNTERS if n not in STATUS_COUNTERS},
     }
@@ -209,6 +256,7 @@ def summary(filters: Filters) -> dict:
     for n in STATUS_COUNTERS:
         drill[f"by_status.{n.removeprefix('st_')}"] = _drill(filters, grid_id, first, last, kpis.COUNTER[n].drilldown)
     out["drilldown"] = drill
+    out["previous"] = previous(filters)
     return out
 
 
@@ -284,7 +332,8 @@ def timeseries(filters: Filters, metric: str, interval: str) -> dict:
                        "numerator": num, "denominator": den,
                        "drilldown": _drill(filters, grid_id, first, last, num_filters)})
     return {"grid": _grid_brief(filters.grid), "metric": metric, "interval": interval,
-            "from": filters.period.first.isoformat(), "to": filters.period.last.isoformat(), "points": points}
+            "from": filters.period.first.isoformat(), "to": filters.period.last.isoformat(),
+            "as_of": as_of_text(filters), "points": points}
 
 
 # --- ranking of sub-grids -----------------------------------------------------------------------------------
@@ -301,9 +350,10 @@ def _child_case(children, prefix):
     return SqlCase(*whens, default=Value(None), output_field=IntegerField())
 
 
-def grid_ranking(filters: Filters, metric: str) -> dict:
-    """The children of the grid, each with its KPIs, best first by `metric`. Two to four queries on the rollups
-    (grouped by child in SQL), however many cases and sub-grids there are."""
+def grid_ranking(filters: Filters, metric: str, min_volume: int = MIN_VOLUME) -> dict:
+    """The children of the grid, each with its KPIs and its `volume` (the cases the metric is taken over), best
+    first by `metric` among those with at least `min_volume` (ranked); the others follow unranked, largest volume
+    first. Two to four queries on the rollups (grouped by child in SQL), however many cases and sub-grids."""
     children = children_of(filters.grid)
     per_child = {c.pk: _zero(None) for c in children}
     hist: dict = {c.pk: defaultdict(int) for c in children}
@@ -330,21 +380,24 @@ def grid_ranking(filters: Filters, metric: str) -> dict:
             item[r.name] = r.parts(counts)[0]
         item[MEDIAN.name] = buckets.median(hist[c.pk])
         item["value"] = item[metric] if metric != kpis.TOTAL else counts["created"]
+        item["volume"] = counts[kpis.volume_counter(metric)]
+        item["ranked"] = item["value"] is not None and item["volume"] >= min_volume
         item["drilldown"] = _drill(filters, c.pk, first, last, kpis.metric_drilldown(metric))
+        item["volume_drilldown"] = _drill(filters, c.pk, first, last, kpis.COUNTER[kpis.volume_counter(metric)].drilldown)
         results.append(item)
     higher_is_better = kpis.higher_is_better(metric)
 
     def key(item):
+        if not item["ranked"]:
+            return (1, -item["volume"], item["grid_code"])
         v = item["value"]
-        if v is None:
-            return (1, 0, item["grid_code"])
-        return (0, -v if higher_is_better else v, item["grid_code"])
+        return (0, -v if higher_is_better else v, -item["volume"], item["grid_code"])
 
     results.sort(key=key)
     for i, item in enumerate(results, 1):
-        item["rank"] = i if item["value"] is not None else None
+        item["rank"] = i if item["ranked"] else None
     return {"grid": _grid_brief(filters.grid), "metric": metric, "from": first.isoformat(), "to": last.isoformat(),
-            "results": results}
+            "as_of": as_of_text(filters), "min_volume": min_volume, "results": results}
 
 
 # --- departments (吹哨 / 应哨) -------------------------------------------------------------------------------
@@ -376,7 +429,8 @@ def departments(filters: Filters) -> dict:
             "median_handling_hours": buckets.median(hists[d][models.DepartmentRollupBucket.HANDLE]),
             "scored": r["scored"],
             "average_score": round(r["score_sum"] / r["scored"], 2) if r["scored"] else None,
-            "drilldown": drilldown_url(grid_id, first, last, {"department": d}),
+            "drilldown": drilldown_url(grid_id, first, last, {"department": d}, moment=as_of(filters)),
         })
     results.sort(key=lambda x: (-x["whistled"], x["department"]))
-    return {"grid": _grid_brief(filters.grid), "from": first.isoformat(), "to": last.isoformat(), "results": results}
+    return {"grid": _grid_brief(filters.grid), "from": first.isoformat(), "to": last.isoformat(),
+            "as_of": as_of_text(filters), "results": results}

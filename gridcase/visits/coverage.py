@@ -13,6 +13,7 @@ sub-grid of the requested grid.
 """
 
 from datetime import date
+from urllib.parse import urlencode
 
 from django.db import connection
 from django.db.models import Case, IntegerField, Value, When
@@ -24,9 +25,28 @@ from gridcase.stats.params import Period
 from .choices import SATISFIED_BY
 from .models import CarePlan, CarePlanItem, Visit
 
+CARE_PLANS_URL = "/api/v1/care-plans/"
+
 
 def _rate(on_time, residents):
     return round(on_time / residents, 4) if residents else None
+
+
+def drilldown_url(grid_id, period: Period, on_time: bool = True, tag: str = "") -> str:
+    """The care plans behind a coverage figure: those of the residents counted on time (or late) in the grid's
+    subtree over the period (the care-plans list's `coverage` filter runs the figure's own statement)."""
+    params = {"coverage": "on_time" if on_time else "late", "coverage_from": period.first.isoformat(),
+              "coverage_to": period.last.isoformat()}
+    if grid_id is not None:
+        params["within"] = grid_id
+    if tag:
+        params["tag"] = tag
+    return f"{CARE_PLANS_URL}?{urlencode(params)}"
+
+
+def _drills(grid_id, period: Period, tag: str = "") -> dict:
+    return {"drilldown": drilldown_url(grid_id, period, True, tag),
+            "late_drilldown": drilldown_url(grid_id, period, False, tag)}
 
 
 def _residents_sql(scope, grid, to: date):
@@ -142,6 +162,7 @@ def visit_coverage(scope, grid, period: Period) -> dict:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     overall = {"residents": 0, "on_time": 0, "rate": None}
+    grid_id = grid.pk if grid is not None else None
     by_grid, by_tag = {}, {}
     for kind, key, residents, on_time in rows:
         figures = {"residents": int(residents), "on_time": int(on_time), "rate": _rate(int(on_time), int(residents))}
@@ -154,14 +175,16 @@ def visit_coverage(scope, grid, period: Period) -> dict:
     tags = list(Tag.objects.order_by("id"))
     grid_rows = children or ([grid] if grid is not None else [])
     return {
-        "grid": grid.pk if grid is not None else None,
+        "grid": grid_id,
         "from": period.first.isoformat(),
         "to": period.last.isoformat(),
-        "overall": overall,
-        "by_tag": [{"tag": t.code, "tag_name": t.name, **by_tag.get(t.pk, {"residents": 0, "on_time": 0, "rate": None})}
+        "overall": {**overall, **_drills(grid_id, period)},
+        "by_tag": [{"tag": t.code, "tag_name": t.name, **by_tag.get(t.pk, {"residents": 0, "on_time": 0, "rate": None}),
+                    **_drills(grid_id, period, t.code)}
                    for t in tags if t.pk in by_tag],
         "by_grid": [{"grid": g.pk, "grid_name": g.name, "level": g.level,
-                     **by_grid.get(g.pk, {"residents": 0, "on_time": 0, "rate": None})} for g in grid_rows],
+                     **by_grid.get(g.pk, {"residents": 0, "on_time": 0, "rate": None}), **_drills(g.pk, period)}
+                    for g in grid_rows],
     }
 
 

@@ -69,7 +69,8 @@ def test_street_coverage_matches_the_hand_computed_figures(city, history, client
     response = client_for(city.dispatcher).get(URL, {"grid": city.street.pk, **PERIOD})
     assert response.status_code == 200, response.data
     data = response.data
-    assert data["overall"] == {"residents": 5, "on_time": 2, "rate": 0.4}
+    assert {k: data["overall"][k] for k in ("residents", "on_time", "rate")} == {"residents": 5, "on_time": 2,
+                                                                                  "rate": 0.4}
     assert figures(data["by_grid"], "grid") == {city.community.pk: (4, 2), city.other_community.pk: (1, 0)}
     assert figures(data["by_tag"], "tag") == {"elderly_alone": (2, 1), "low_income": (2, 1), "disabled": (1, 0),
                                               "veteran": (1, 0)}
@@ -79,10 +80,10 @@ def test_street_coverage_matches_the_hand_computed_figures(city, history, client
 
 def test_community_and_micro_grid_views(city, history, client_for):
     data = client_for(city.secretary).get(URL, {"grid": city.community.pk, **PERIOD}).data
-    assert data["overall"] == {"residents": 4, "on_time": 2, "rate": 0.5}
+    assert figures([data["overall"]], "rate") == {0.5: (4, 2)}
     assert figures(data["by_grid"], "grid") == {city.grid.pk: (4, 2), city.dedicated.pk: (0, 0)}
     data = client_for(city.worker).get(URL, {"grid": city.micro.pk, **PERIOD}).data
-    assert data["overall"] == {"residents": 2, "on_time": 1, "rate": 0.5}
+    assert figures([data["overall"]], "rate") == {0.5: (2, 1)}
     assert figures(data["by_grid"], "grid") == {city.micro.pk: (2, 1)}
 
 
@@ -143,3 +144,17 @@ def test_every_figure_drills_down_to_its_care_plans(city, history, client_for):
     # The secretary's drill-down never shows another community's residents.
     mine = client_for(city.secretary).get("/api/v1/care-plans/", {**params, "coverage": "late"}).data["results"]
     assert {p["resident_name"] for p in mine} == {"陈伯", "钱叔"}
+
+
+def test_every_figure_carries_its_drilldown_with_the_same_count(city, history, client_for):
+    """Each coverage figure (overall, per tag, per sub-grid) names the care-plan lists behind it: on time and
+    late, whose counts (`with_count`) are the figure's."""
+    for user, grid in ((city.dispatcher, city.street), (city.secretary, city.community)):
+        client = client_for(user)
+        data = client.get(URL, {"grid": grid.pk, **PERIOD}).data
+        for row in [data["overall"], *data["by_tag"], *data["by_grid"]]:
+            on_time = client.get(row["drilldown"] + "&with_count=true")
+            late = client.get(row["late_drilldown"] + "&with_count=true")
+            assert on_time.status_code == 200 and late.status_code == 200, (on_time.data, late.data)
+            assert on_time.data["count"] == row["on_time"] == len(on_time.data["results"]), row
+            assert late.data["count"] == row["residents"] - row["on_time"], row

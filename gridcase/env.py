@@ -43,3 +43,34 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None or value == "":
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_thresholds(name: str, defaults: dict, per_key: dict | None = None) -> dict:
+    """Thresholds per code from `code:field=value,field=value;code2:field=value` (e.g. hotspots per category code),
+    merged over `per_key`. Every field must be one of `defaults` and a positive number of the same type."""
+    out = {code: dict(fields) for code, fields in (per_key or {}).items()}
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return out
+    for part in value.split(";"):
+        if not part.strip():
+            continue
+        code, sep, body = part.partition(":")
+        code = code.strip()
+        if not sep or not code:
+            raise ConfigError(f"{name}: expected code:field=value,… separated by ';', got {part!r}")
+        fields = out.setdefault(code, {})
+        for item in body.split(","):
+            field, eq, raw = item.partition("=")
+            field = field.strip()
+            if field not in defaults or not eq:
+                raise ConfigError(f"{name}: {code}: unknown field {field!r} (known: {', '.join(defaults)})")
+            kind = type(defaults[field])
+            try:
+                number = kind(raw.strip())
+            except ValueError:
+                raise ConfigError(f"{name}: {code}.{field} must be a {kind.__name__}, got {raw.strip()!r}")
+            if number <= 0:
+                raise ConfigError(f"{name}: {code}.{field} must be positive, got {raw.strip()!r}")
+            fields[field] = number
+    return out

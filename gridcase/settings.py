@@ -12,7 +12,7 @@ from csp import constants as csp
 from kombu import Queue
 
 from . import keys
-from .env import ConfigError, env_bool, env_int, env_list, env_str
+from .env import ConfigError, env_bool, env_int, env_list, env_str, env_thresholds
 from .notifications.config import check_webhook_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -381,6 +381,18 @@ try:
     parse_rate(INTAKE_TOKEN_RATE)
 except ValueError as exc:
     raise ConfigError(f"INTAKE_TOKEN_RATE: {exc}")
+# Hotspots (未诉先办, gridcase/cases/hotspots.py): `count` cases of one category within `days` days in one building, one
+# micro-grid or a circle of `metres`; or, in a general grid, this week's cases at least `rising_factor` × last week's
+# and at least `rising_min`. Per category code over the defaults, e.g.
+# HOTSPOT_RULES="safety_wiring:count=2,days=30;env_drain:metres=200".
+HOTSPOT_DEFAULTS = {"count": env_int("HOTSPOT_COUNT", 3), "days": env_int("HOTSPOT_DAYS", 30),
+                    "metres": env_int("HOTSPOT_METRES", 100), "rising_factor": 2.0, "rising_min": 4}
+HOTSPOT_RULES = env_thresholds("HOTSPOT_RULES", HOTSPOT_DEFAULTS, {
+    # Fire risks: twice is already a pattern.
+    "safety_wiring": {"count": 2}, "safety_ebike": {"count": 2}, "safety_gas": {"count": 2}, "safety_fire": {"count": 2},
+    # Litter and blocked drains recur by nature: only a run of them is news.
+    "env_rubbish": {"count": 4, "days": 14}, "env_stairwell": {"count": 4},
+})
 # A CJK font file (.ttf/.ttc/.otf) embedded in the QR posters; default: Noto CJK or WenQuanYi where installed.
 POSTER_FONT = env_str("POSTER_FONT", "")
 

@@ -98,3 +98,18 @@ class ExtensionState(models.TextChoices):
 class HopKind(models.TextChoices):
     GRID = "grid", _("grid")
     DEPARTMENT = "department", _("department")
+
+
+class HotspotKind(models.TextChoices):
+    """How a hotspot (未诉先办) was found: the same category again and again in one place, or rising."""
+
+    BUILDING = "building", _("same building")
+    MICRO_GRID = "micro_grid", _("same micro-grid")
+    NEARBY = "nearby", _("nearby")
+    RISING = "rising", _("rising week over week")
+
+
+class HotspotStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    HANDLED = "handled", _("handled (preventive case opened)")
+    DISMISSED = "dismissed", _("dismissed")

@@ -22,6 +22,8 @@ from .choices import (
     CaseScope,
     ExtensionState,
     HopKind,
+    HotspotKind,
+    HotspotStatus,
     Priority,
     Rating,
     RatingSource,
@@ -477,3 +479,56 @@ class CalendarYear(models.Model):
 
     def __str__(self):
         return str(self.year)
+
+
+class Hotspot(models.Model):
+    """未诉先办: a problem that keeps coming back — one category again and again in a building, a micro-grid or a
+    small circle, or rising week over week in a general grid. Found and upserted by `hotspots.detect()` (a Celery
+    beat job); a secretary may open one preventive case from it (`hotspots.open_preventive_case`), once.
+
+    One row is one episode: `current` while the latest detection still finds it (at most one current row per kind,
+    category and `key`); `cases` are every case the episode has counted, `count` those in the latest window."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=HotspotKind.choices)
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="hotspots", verbose_name=_("category"))
+    # The most specific grid holding all its cases: who sees it (scope) and where a preventive case is reported.
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="hotspots", verbose_name=_("grid"))
+    building = models.ForeignKey(Building, null=True, blank=True, on_delete=models.SET_NULL, related_name="hotspots")
+    key = models.CharField(max_length=64)  # the place it counts: "building:12", "grid:34", "near:5678", …
+    window_days = models.PositiveSmallIntegerField(_("window (days)"))
+    threshold = models.PositiveSmallIntegerField(_("threshold"))
+    count = models.PositiveIntegerField(_("cases in the window"))
+    previous_count = models.PositiveIntegerField(null=True, blank=True)  # rising: the week before
+    metres = models.PositiveIntegerField(null=True, blank=True)  # nearby: the circle's radius
+    lat = models.FloatField(null=True, blank=True)
+    lng = models.FloatField(null=True, blank=True)
+    first_seen = models.DateTimeField(_("first case"))
+    last_seen = models.DateTimeField(_("latest case"))
+    detected_at = models.DateTimeField(_("last detected"))
+    created_at = models.DateTimeField(_("found at"))
+    current = models.BooleanField(default=True)
+    status = models.CharField(_("status"), max_length=10, choices=HotspotStatus.choices, default=HotspotStatus.OPEN)
+    status_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    status_at = models.DateTimeField(null=True, blank=True)
+    cases = models.ManyToManyField(Case, related_name="hotspots", blank=True)
+    preventive_case = models.OneToOneField(Case, null=True, blank=True, on_delete=models.SET_NULL,
+                                           related_name="prevented_hotspot", verbose_name=_("preventive case"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hotspot")
+        verbose_name_plural = _("hotspots")
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "category", "key"], condition=Q(current=True),
+                                                name="hotspot_one_current")]
+        indexes = [models.Index(fields=["grid", "-id"], name="hotspot_grid_idx")]
+
+    def __str__(self):
+        return f"{self.kind} {self.category_id} {self.key} ×{self.count}"
+
+    @classmethod
+    def scope_q(cls, scope):
+        """Hotspots whose grid lies in the caller's subtrees (their cases are never sensitive)."""
+        return tree.subtree_q(scope.spans, "grid__")

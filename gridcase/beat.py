@@ -30,6 +30,14 @@ BEAT_SCHEDULE: dict = {
     # Hotspots (未诉先办): recurring problems of a category in a building, micro-grid or circle, or rising.
     "detect-hotspots": {"task": "gridcase.cases.tasks.detect_hotspots", "schedule": 3600.0,
                         "options": {"expires": 3500}},
+    # Campaigns: launches whose job was lost are queued again (the job resumes); reminders before the deadline.
+    "requeue-campaign-launches": {"task": "gridcase.campaigns.tasks.requeue_stale_launches", "schedule": 300.0,
+                                  "options": {"expires": 290}},
+    "campaign-reminders": {"task": "gridcase.campaigns.tasks.campaign_reminders", "schedule": 3600.0,
+                           "options": {"expires": 3500}},
+    # Points: overdue visits cost their worker once per due date (the ledger's constraint decides).
+    "points-overdue-visits": {"task": "gridcase.points.tasks.deduct_overdue_visits", "schedule": 3600.0,
+                              "options": {"expires": 3500}},
     "refresh-stats-rollups": {"task": "gridcase.stats.tasks.refresh_rollups", "schedule": 300.0,
                               "options": {"expires": 290}},
 }

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "gridcase.intake",
     "gridcase.interop",
     "gridcase.jobs",
+    "gridcase.campaigns",
+    "gridcase.points",
     "api",
 ]
 

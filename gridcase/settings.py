@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "gridcase.stats",
     "gridcase.intake",
     "gridcase.interop",
+    "gridcase.deliberation",
     "gridcase.jobs",
     "gridcase.campaigns",
     "gridcase.points",

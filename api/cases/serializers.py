@@ -8,6 +8,7 @@ from gridcase.cases import journey, merged, workflow
 from gridcase.cases.choices import CaseScope, Priority, Source
 from gridcase.cases.models import Attachment, Case, CaseEvent, Category, ResponseTemplate
 from gridcase.cases.overlap import nameable_dedicated_q, nameable_places_q
+from gridcase.deliberation import links as deliberation_links
 from gridcase.grids.accounts import display_name
 from gridcase.grids.models import Building, Grid, Household, Resident, Unit
 from gridcase.grids.scoping import scope_for
@@ -89,6 +90,9 @@ class CaseSerializer(serializers.ModelSerializer):
         help_text="the hop ledger (who held the case, from when to when): on one case, null in lists")
     duplicates = serializers.SerializerMethodField(
         help_text="reports merged into this case that the caller may see: on one case, null in lists")
+    deliberation = serializers.SerializerMethodField(
+        help_text="deliberation topics raised from this case and the topic whose follow-up action it is (议事), as "
+                  "the caller may see them: on one case, null in lists")
 
     class Meta:
         model = Case
@@ -101,7 +105,7 @@ class CaseSerializer(serializers.ModelSerializer):
                   "rating_source", "callback_at", "contact_phone_masked",
                   "merged_into", "sla_stage", "has_pending_extension", "escalation_count", "reopen_count",
                   "first_response_at", "accepted_at", "assigned_at", "started_at", "resolved_at", "verified_at",
-                  "closed_at", "rated_at", "hops", "duplicates"]
+                  "closed_at", "rated_at", "hops", "duplicates", "deliberation"]
         read_only_fields = fields
 
     def get_location(self, obj) -> dict | None:
@@ -133,6 +137,11 @@ class CaseSerializer(serializers.ModelSerializer):
     def get_hops(self, obj):
         rows = getattr(obj, "hop_rows", None)
         return None if rows is None else journey.present(rows)
+
+    @extend_schema_field({"type": "object", "nullable": True, "properties": {
+        "raised": {"type": "array", "items": {"type": "object"}}, "action_of": {"type": "object", "nullable": True}}})
+    def get_deliberation(self, obj):
+        return deliberation_links.present(obj)
 
     @extend_schema_field(CaseDuplicateSerializer(many=True, allow_null=True))
     def get_duplicates(self, obj):

@@ -15,6 +15,7 @@ from gridcase.cases import choices as state_choices
 from gridcase.cases.choices import AttachmentKind, SlaState, Status
 from gridcase.cases.models import Case, CaseEvent, Category, ResponseTemplate
 from gridcase.core.errors import Forbidden, NotFound, ValidationFailed
+from gridcase.deliberation import links as deliberation_links
 from gridcase.grids.scoping import scope_for
 from gridcase.intake import duplicates
 from gridcase.intake import services as intake_services
@@ -93,6 +94,8 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
             case.hop_rows = journey.hops_of(case.pk)
         if not hasattr(case, "duplicate_rows"):
             case.duplicate_rows = merged.duplicates_of(case.pk, scope_for(self.request.user))
+        if not hasattr(case, "topic_rows"):
+            deliberation_links.links_of(case, scope_for(self.request.user))
         return CaseSerializer(case, context=self.get_serializer_context()).data
 
     def get_case(self):
@@ -109,7 +112,8 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     def retrieve(self, request, *args, **kwargs):
         case = (workflow.with_related(Case.objects.restrict(scope_for(request.user)))
-                .annotate(hop_rows=journey.HOPS, duplicate_rows=merged.duplicates_annotation(scope_for(request.user)))
+                .annotate(hop_rows=journey.HOPS, duplicate_rows=merged.duplicates_annotation(scope_for(request.user)),
+                          **deliberation_links.annotations(scope_for(request.user)))
                 .filter(pk=int(kwargs["pk"])).first())
         if case is None:
             raise NotFound()

@@ -117,6 +117,33 @@ def _audit_entry(city, i):
     return AuditLog.objects.latest("id")
 
 
+def _hotspot(city, i):
+    from django.utils import timezone
+
+    from gridcase.cases.models import Category, Hotspot
+
+    now = timezone.now()
+    hotspot = Hotspot.objects.create(kind="micro_grid", category=Category.objects.get(code="env_drain"), grid=city.micro,
+                                     key=f"grid:resource-{i}", window_days=30, threshold=3, count=3, first_seen=now,
+                                     last_seen=now, detected_at=now, created_at=now)
+    hotspot.cases.add(_case(city, i))
+    return hotspot
+
+
+def _topic(city, i):
+    from gridcase.deliberation.models import Topic
+
+    return Topic.objects.create(title=f"停车议题{i}", level="grid", grid=city.grid, raised_by=city.secretary)
+
+
+def _meeting(city, i):
+    from django.utils import timezone
+
+    from gridcase.deliberation.models import Consultation
+
+    return Consultation.objects.create(topic=_topic(city, i), starts_at=timezone.now(), place=f"议事厅{i}")
+
+
 def _user(city, i):
     return f.member(f.UserFactory(username=f"resource{i}"), city.micro, Role.VIEWER)
 
@@ -162,6 +189,7 @@ RESOURCES = [
              create=lambda city: {"category": _category_id(), "grid": city.micro.pk, "title": "楼道灯坏了"},
              update=lambda city, obj: {"version": obj.version, "title": "楼道灯坏了两盏"}),
     Resource("categories", _category, max_queries=3, shared=True),
+    Resource("hotspots", _hotspot, max_queries=6),
     Resource("response-templates", _template, max_queries=3, shared=True),
     # An import is a spreadsheet upload (multipart), tested in tests/grids/test_import.py: JSON is refused.
     Resource("imports", _import_job, max_queries=5, expect={("create", who): 415 for who in WHO}),

@@ -10,9 +10,6 @@ import { externalModernCheck } from './scripts/modern-check.ts'
 import { vantIconFontAsFile } from './scripts/vant-icon-font.ts'
 
 const backend = process.env.GRIDCASE_BACKEND ?? 'http://127.0.0.1:8000'
-// Dexie (IndexedDB) and the one module that imports it, loaded dynamically by the worker app's queue and
-// phone copies once the first screen is up: its own chunk, never in the console's or the first screen's downloads.
-const DEXIE = /[\\/](src[\\/]offline[\\/]dexieStore\.ts|node_modules[\\/]dexie[\\/])/
 // Shared code: everything under src/ but the screens (src/apps/), and the SFC helper every component imports
 // (left to the groups' dependency capture, it lands in whichever screen chunk comes first, e.g. the dashboard's,
 // and shared components land in the console's).
@@ -78,7 +75,6 @@ export default defineConfig(({ command, isPreview }) => ({
             { name: 'dashboard', test: /[\\/]src[\\/]apps[\\/]console[\\/](DashboardPage\.vue|charts\.ts)/, priority: 25 },
             // The worker's pages and the Vant components each uses (with their CSS) are left to per-route chunks,
             // so the first screen downloads only the round.
-            { name: 'offline', test: DEXIE, priority: 31 },
             // Vant split by who loads it: the components (and CSS) every screen needs in one chunk, those
             // only some routes use in chunks those routes share.
             { name: 'vant', test: /[\\/]node_modules[\\/](vant|@vant)[\\/]/, priority: 29, entriesAware: true, entriesAwareMergeThreshold: 8000 },

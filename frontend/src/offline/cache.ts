@@ -6,6 +6,7 @@
  */
 import { casesApi, OPEN_STATUSES, type Case } from '@/api/cases'
 import type { Page } from '@/api/types'
+import { IdbTable } from './idb'
 
 export interface CacheEntry<T = unknown> {
   key: string
@@ -13,39 +14,25 @@ export interface CacheEntry<T = unknown> {
   savedAt: number
 }
 
-type CacheDB = import('./dexieStore').CacheDB
-
 const PREFIX = 'gridcase.cache.'
 const memory = new Map<string, CacheEntry>()
-let db: Promise<CacheDB | null> | null = null
+let table: IdbTable<CacheEntry> | null = null
 let dbBroken = typeof indexedDB === 'undefined'
 
-/** The IndexedDB table, with Dexie loaded on first use (it is not part of the first screen's download). */
-async function database(): Promise<CacheDB | null> {
+function database(): IdbTable<CacheEntry> | null {
   if (dbBroken) return null
-  if (!db) {
-    db = import('./dexieStore').then(
-      (m) => new m.CacheDB('gridcase-cache'),
-      () => null, // the chunk did not load (no signal, never cached): localStorage and memory still work
-    )
-  }
-  const d = await db
-  if (!d) db = null // try loading again next time
-  return d
-}
-
-function plain<T>(v: T): T {
-  return JSON.parse(JSON.stringify(v)) as T
+  if (!table) table = new IdbTable<CacheEntry>('gridcase-cache', { name: 'entries', keyPath: 'key' })
+  return table
 }
 
 export async function cacheGet<T>(key: string): Promise<CacheEntry<T> | null> {
   // What this page kept last is the newest copy (a write to IndexedDB may still be under way).
   const kept = memory.get(key) as CacheEntry<T> | undefined
   if (kept) return kept
-  const d = await database()
+  const d = database()
   if (d) {
     try {
-      const e = await d.entries.get(key)
+      const e = await d.get(key)
       if (e) return e as CacheEntry<T>
     } catch {
       dbBroken = true
@@ -63,10 +50,10 @@ export async function cacheGet<T>(key: string): Promise<CacheEntry<T> | null> {
 export async function cacheSet<T>(key: string, value: T): Promise<void> {
   const entry: CacheEntry<T> = { key, value: plain(value), savedAt: Date.now() }
   memory.set(key, entry)
-  const d = await database()
+  const d = database()
   if (d) {
     try {
-      await d.entries.put(entry)
+      await d.put(entry)
       return
     } catch {
       dbBroken = true
@@ -86,7 +73,7 @@ export async function cacheSet<T>(key: string, value: T): Promise<void> {
 export async function fresh<T>(key: string, load: () => Promise<T>): Promise<{ value: T; stale: boolean; savedAt: number }> {
   try {
     const value = await load()
-    // Kept in the background: the screen shows the answer without waiting for IndexedDB (or for Dexie's chunk).
+    // Kept in the background: the screen shows the answer without waiting for IndexedDB.
     void cacheSet(key, value)
     return { value, stale: false, savedAt: Date.now() }
   } catch (e) {

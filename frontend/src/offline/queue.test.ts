@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import 'fake-indexeddb/auto'
 import { ApiError, NetworkError } from '@/api/http'
-import { DexieQueueStore } from './dexieStore'
+import { IdbQueueStore } from './idb'
 import {
   BACKOFF_MAX_MS,
   MemoryStore,
@@ -141,9 +141,9 @@ describe('syncQueue', () => {
   })
 })
 
-describe('DexieQueueStore (fake IndexedDB)', () => {
+describe('IdbQueueStore (fake IndexedDB)', () => {
   it('stores, lists in creation order and removes items', async () => {
-    const store = new DexieQueueStore(`test-${Math.random()}`)
+    const store = new IdbQueueStore(`test-${Math.random()}`)
     await store.put(visit('b', T0 + 5))
     await store.put(visit('a', T0))
     expect((await store.all()).map((i) => i.id)).toEqual(['a', 'b'])
@@ -154,7 +154,7 @@ describe('DexieQueueStore (fake IndexedDB)', () => {
   })
 
   it('works with syncQueue end to end', async () => {
-    const store = new DexieQueueStore(`test-${Math.random()}`)
+    const store = new IdbQueueStore(`test-${Math.random()}`)
     await store.put(visit('a'))
     await store.put(visit('b', T0 + 1))
     const send = vi.fn(async (i: QueueItem) => {
@@ -164,5 +164,37 @@ describe('DexieQueueStore (fake IndexedDB)', () => {
     await syncQueue(store, send, { now: () => T0 })
     const left = await store.all()
     expect(left.map((i) => [i.id, i.state, i.error?.message])).toEqual([['b', 'refused', '居民不存在']])
+  })
+
+  it("reads and writes the queue and the kept copies that earlier versions wrote with Dexie (a phone's carry over)", async () => {
+    const { default: Dexie } = await import('dexie')
+    const name = `old-${Math.random()}`
+    const old = new Dexie(name)
+    old.version(1).stores({ queue: 'id, state, createdAt' })
+    const photo = new Blob(['jpeg'], { type: 'image/jpeg' })
+    await old.table('queue').bulkPut([visit('b', T0 + 5), { ...visit('a', T0), photo }])
+    const cacheName = `old-cache-${Math.random()}`
+    const oldCache = new Dexie(cacheName)
+    oldCache.version(1).stores({ entries: 'key' })
+    await oldCache.table('entries').put({ key: 'categories', value: [{ id: 1 }], savedAt: T0 })
+    old.close()
+    oldCache.close()
+
+    const store = new IdbQueueStore(name)
+    const items = await store.all()
+    expect(items.map((i) => i.id)).toEqual(['a', 'b'])
+    expect(items[0].photo).toBeTruthy() // (fake-indexeddb's clone of happy-dom's Blob is not a Blob again)
+    await store.remove('a')
+    await store.put({ ...visit('c', T0 + 9) })
+    expect((await store.all()).map((i) => i.id)).toEqual(['b', 'c'])
+    const { IdbTable } = await import('./idb')
+    const cache = new IdbTable<{ key: string; value: unknown }>(cacheName, { name: 'entries', keyPath: 'key' })
+    expect((await cache.get('categories'))?.value).toEqual([{ id: 1 }])
+
+    // And Dexie still opens what this wrote (a phone going back to an older version keeps its queue).
+    const again = new Dexie(name)
+    again.version(1).stores({ queue: 'id, state, createdAt' })
+    expect((await again.table('queue').orderBy('createdAt').toArray()).map((i: QueueItem) => i.id)).toEqual(['b', 'c'])
+    again.close()
   })
 })

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import 'fake-indexeddb/auto'
 import { createPinia, setActivePinia } from 'pinia'
 import { reactive } from 'vue'
-import { DexieQueueStore } from '@/offline/dexieStore'
+import { IdbQueueStore } from '@/offline/idb'
 import { ApiError } from '@/api/http'
 import type { VisitCreate } from '@/api/visits'
 import { MemoryStore } from '@/offline/queue'
@@ -107,7 +107,7 @@ describe('offline store', () => {
   it('stores a payload built from reactive form state in IndexedDB (no DataCloneError)', async () => {
     setOnline(false)
     const offline = useOfflineStore()
-    await offline.start({ store: new DexieQueueStore(`test-${Math.random()}`) })
+    await offline.start({ store: new IdbQueueStore(`test-${Math.random()}`) })
     const form = reactive({ needs: ['meals', 'repairs'] as VisitCreate['needs'] })
     const r = await offline.submitVisit({ ...visit, needs: form.needs }, '张桂兰')
     expect(r.status).toBe('queued')

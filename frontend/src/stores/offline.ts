@@ -4,6 +4,7 @@ import { casesApi, type Case, type CaseCreate } from '@/api/cases'
 import { patrolApi, type PatrolEntry, type PatrolEntryCreate } from '@/api/patrol'
 import { visitsApi, type VisitCreate } from '@/api/visits'
 import { isOfflineError } from '@/utils/errors'
+import { IdbQueueStore } from '@/offline/idb'
 import {
   backoffDelay,
   MemoryStore,
@@ -32,19 +33,8 @@ function isOnline() {
   return typeof navigator === 'undefined' || navigator.onLine !== false
 }
 
-/** The queue in IndexedDB, with Dexie loaded the first time the queue is read (not on the first screen). */
-function lazyDexieStore(): QueueStore {
-  let real: Promise<QueueStore> | null = null
-  const store = () => (real = real ?? import('@/offline/dexieStore').then((m) => new m.DexieQueueStore()))
-  return {
-    all: async () => (await store()).all(),
-    put: async (item) => (await store()).put(item),
-    remove: async (id) => (await store()).remove(id),
-  }
-}
-
 function defaultStore(): QueueStore {
-  return typeof indexedDB === 'undefined' ? new MemoryStore() : lazyDexieStore()
+  return typeof indexedDB === 'undefined' ? new MemoryStore() : new IdbQueueStore()
 }
 
 /** The offline queue as the UI sees it: items, online state, submit-or-queue, and automatic sync. */

@@ -36,6 +36,7 @@ from gridcase.grids.accounts import display_name
 from gridcase.grids.choices import Role
 from gridcase.grids.models import DepartmentMember, Membership
 from gridcase.grids.roles import HIGHEST_FIRST, MOBILE_ROLES
+from gridcase.volunteers.models import Volunteer
 
 from .schema import error_responses
 
@@ -70,7 +71,7 @@ class MeSerializer(serializers.Serializer):
     roles = RoleSerializer(many=True)
     departments = DepartmentRefSerializer(many=True)
     primary_role = serializers.CharField(allow_null=True)
-    home = serializers.ChoiceField(choices=["mobile", "console", "department"])
+    home = serializers.ChoiceField(choices=["mobile", "console", "department", "lead"])
 
 
 class TokenSerializer(serializers.Serializer):
@@ -122,6 +123,8 @@ def me_payload(user) -> dict:
         primary = Role.ADMIN
     if primary is None and departments:
         home = "department"
+    elif primary is None and Volunteer.objects.filter(user=user, is_active=True).exists():
+        home = "lead"  # a building lead's or volunteer's light account (gridcase.volunteers)
     elif primary in MOBILE_ROLES:
         home = "mobile"
     else:

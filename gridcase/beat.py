@@ -30,6 +30,8 @@ BEAT_SCHEDULE: dict = {
     # Hotspots (未诉先办): recurring problems of a category in a building, micro-grid or circle, or rising.
     "detect-hotspots": {"task": "gridcase.cases.tasks.detect_hotspots", "schedule": 3600.0,
                         "options": {"expires": 3500}},
+    # Notices (居务公开): send scheduled ones whose time has come (once: compare-and-set), expire old ones.
+    "publish-due-notices": {"task": "gridcase.notices.tasks.publish_due", "schedule": 60.0, "options": {"expires": 55}},
     # Campaigns: launches whose job was lost are queued again (the job resumes); reminders before the deadline.
     "requeue-campaign-launches": {"task": "gridcase.campaigns.tasks.requeue_stale_launches", "schedule": 300.0,
                                   "options": {"expires": 290}},

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "gridcase.stats",
     "gridcase.intake",
     "gridcase.interop",
+    "gridcase.notices",
+    "gridcase.volunteers",
     "gridcase.deliberation",
     "gridcase.jobs",
     "gridcase.campaigns",

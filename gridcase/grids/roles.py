@@ -91,3 +91,15 @@ CONSOLE_ROLES = MANAGER_ROLES
 
 MOBILE_ROLES = frozenset({R.MICRO_GRID_WORKER, R.GRID_WORKER, R.GRID_LEADER})
 """Work in the mobile app, on the street: micro-grid workers, grid workers and grid leaders."""
+
+# --- notices and volunteers (居务公开, 楼栋长/志愿者) ------------------------------------------------------------------
+
+NOTICE_PUBLISHERS = frozenset({R.GRID_LEADER, R.SECRETARY, R.STREET_DISPATCHER, R.ADMIN})
+"""Publish a notice or an emergency broadcast to the grids they hold and below, and follow its read receipts."""
+
+NOTICE_RECIPIENTS = frozenset({R.MICRO_GRID_WORKER, R.GRID_WORKER, R.GRID_LEADER, R.SECRETARY, R.STREET_DISPATCHER})
+"""Receive a notice sent to "workers" inside their grid's subtree (everyone but viewers and administrators)."""
+
+VOLUNTEER_MANAGERS = EDITOR_ROLES
+"""Register a building or unit lead or a volunteer on a grid they hold, give them a light account, confirm their
+neighbour check-ins and record attendance at volunteer activities: the grid's workers and above."""

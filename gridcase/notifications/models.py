@@ -16,6 +16,9 @@ class Kind(models.TextChoices):
     VISIT_OVERDUE = "visit_overdue", _("visit overdue")
     URGENT_VISIT = "urgent_visit", _("urgent visit")
     EXTENSION = "extension", _("extension request")
+    NOTICE = "notice", _("notice")
+    BROADCAST = "broadcast", _("emergency broadcast")
+    CHECK_IN = "check_in", _("neighbour check-in")
     OTHER = "other", _("other")
 
 

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := frontend/node_modules/.installed-stamp
 FRONTEND_SRC := $(shell find frontend/src frontend/public frontend/scripts frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
 
-.PHONY: run test install frontend migrate demo lint bench bench-web fuzz clean messages faults
+.PHONY: run test install frontend migrate demo lint bench bench-web fuzz clean messages faults smoke
 
 install: $(STAMP)
 
@@ -38,6 +38,11 @@ run: install frontend demo
 
 test: install frontend
 	./scripts/test.sh
+
+# The production stack from deploy/ (nginx, gunicorn, Celery workers per queue, beat) started on loopback ports
+# with production settings, one case driven through its life and one SLA breach delivered once; all stopped.
+smoke: install frontend
+	$(PY) scripts/smoke.py
 
 # Fault injection (worker killed mid-send, Redis stopped, database connections ended under load): figures printed.
 faults: install

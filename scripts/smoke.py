@@ -120,7 +120,8 @@ class Stack:
             "NOTIFICATION_WEBHOOK_URL": f"http://127.0.0.1:{self.hooks.port}/robot",
             "NOTIFICATION_WEBHOOK_SECRET": secrets.token_urlsafe(24),
             "PUBLIC_URL": "https://127.0.0.1", "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-            "GUNICORN_BIND": f"127.0.0.1:{self.web_port}", "GUNICORN_WORKERS": "2", "GUNICORN_ACCESSLOG": "",
+            "GUNICORN_BIND": f"127.0.0.1:{self.web_port}", "GUNICORN_WORKERS": "2",
+            "GUNICORN_ACCESSLOG": str(self.tmp / "gunicorn-access.log"),
             "BEAT_SLA_SWEEP_SECONDS": "5", "BEAT_OUTBOX_SECONDS": "5",
         }
         if os.geteuid() == 0:
@@ -301,7 +302,7 @@ def run(stack: Stack) -> None:
     status, headers, _ = stack.request("GET", "/api/v1/me/", https=False)
     check(status == 301 and headers.get("location", "").startswith("https://"), "plain HTTP is redirected to HTTPS")
     status, headers, raw = stack.request("GET", "/")
-    check(status == 200 and b"<div id=\"app\"" in raw or b"id=app" in raw, "the app's index answers through nginx")
+    check(status == 200 and (b'id="app"' in raw or b"id=app" in raw), "the app's index answers through nginx")
     check("no-cache" in headers.get("cache-control", "") or "no-store" in headers.get("cache-control", "")
           or "max-age=0" in headers.get("cache-control", ""), f"the index is never cached ({headers.get('cache-control')})")
     for name, expected in [("strict-transport-security", "max-age=31536000"), ("x-content-type-options", "nosniff"),
@@ -352,8 +353,9 @@ def run(stack: Stack) -> None:
     check(act("secretary", "close") == "closed", "the secretary closes it")
     events = stack.api("GET", f"cases/{case['id']}/events/", token=tokens["secretary"])
     events = events.get("results", events)
-    check([e["action"] for e in events][:7] == ["create", "accept", "assign", "start", "resolve", "verify", "close"]
-          or len(events) >= 7, f"{len(events)} events recorded")
+    actions = [e["action"] for e in events]
+    check(sorted(actions) == sorted(["create", "accept", "assign", "start", "resolve", "verify", "close"]),
+          f"its events are recorded ({', '.join(actions)})")
     # The reader's address ----------------------------------------------------------------------------------
     resident = stack.api("GET", "residents/", token=tokens["micro0101"])["results"][0]
     stack.api("GET", f"residents/{resident['id']}/", token=tokens["micro0101"])

@@ -206,6 +206,14 @@ RESOURCES = [
     Resource("care-plans", _care_plan, max_queries=7, update=lambda city, obj: {"note": "每周电话"}),
     # Only managers read the audit log.
     Resource("audit-log", _audit_entry, max_queries=5, expect={("list", "sibling"): 403}),
+    # Deliberation (议事): a grid-level topic and its meeting; the sibling micro-grid's worker holds no role there.
+    Resource("topics", _topic, max_queries=5,
+             create=lambda city: {"title": "港云里停车", "level": "grid", "grid": city.grid.pk},
+             update=lambda city, obj: {"version": obj.version, "title": "港云里停车难题"}),
+    Resource("meetings", _meeting, max_queries=5,
+             create=lambda city: {"topic": _topic(city, 99).pk, "starts_at": datetime.now().astimezone().isoformat(),
+                                  "place": "社区议事厅"},
+             update=lambda city, obj: {"version": obj.version, "place": "1栋门口"}),
 ]
 
 

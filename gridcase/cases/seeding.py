@@ -10,7 +10,8 @@ words and stories of the demo.)
 
 `seed_demo(ctx)`: about 3,000 cases over the demo street's last twelve months, plus the seed's stories
 (a parking dispute settled by deliberation, a leaking roof whistled to the housing office, illegal wiring
-for e-bike charging, a family dispute noticed by a micro-grid worker). `seed_city(ctx)`: 1,000,000 cases
+for e-bike charging coming back four times in one building — a hotspot, 未诉先办 — and a family dispute noticed by a
+micro-grid worker), then the hotspot job. `seed_city(ctx)`: 1,000,000 cases
 × scale over the city's micro-grids. Both skip when the tree already has cases.
 """
 
@@ -29,9 +30,9 @@ from django.db.models import Max
 from gridcase.core.bulk import analyze, bulk_mode, copy_rows, next_id, reset_sequence, restore_indexes
 from gridcase.grids import tree
 from gridcase.grids.choices import Level, Role
-from gridcase.grids.models import Department, DepartmentMember, Grid, Household, Membership
+from gridcase.grids.models import Building, Department, DepartmentMember, Grid, Household, Membership
 
-from . import rules
+from . import hotspots, rules
 from .choices import Rating, SlaState, Source, Status
 from .models import Case, CaseDepartment, CaseEvent, CaseHop, CaseNumberSequence, Category, ExtensionRequest
 from .services import code_suffix
@@ -267,6 +268,7 @@ class Simulator:
         if w.dedicated_of.get(community) and rng.random() < 0.06:
             dedicated = rng.choice(w.dedicated_of[community])
         place = rng.choice(w.households[micro]) if w.households.get(micro) and rng.random() < 0.7 else None
+        place = story.get("place") or place  # drawn all the same: a story's place leaves the other draws as they were
         lat, lng = w.centroid.get(micro, (None, None))
         if lat is not None:
             lat, lng = lat + rng.uniform(-0.0008, 0.0008), lng + rng.uniform(-0.0008, 0.0008)
@@ -418,7 +420,23 @@ def _stories(world, rng):
         return []
     topics = {t[0].code: t for t in world.topics}
     m1, m2, m3 = (first_micro * 3)[:3]
+    # 未诉先办: e-bike charging over a wire from a window (飞线充电) keeps coming back in one building of m1; the
+    # hotspot job finds it (hotspots.run at the end of seed_demo) and the secretary can open a preventive case.
+    wiring_at = world.households[m1][0] if world.households.get(m1) else None
+    place = (None, wiring_at[1], wiring_at[2]) if wiring_at else None
+    building = Building.objects.filter(pk=wiring_at[2]).values_list("name", flat=True).first() if wiring_at else None
+    building = building or "2栋"
+    wiring = {"grid": m1, "topic": topics["safety_wiring"], "place": place, "priority": "high"}
     return [
+        {**wiring, "source": Source.PATROL, "days_ago": 26, "title": f"{building}住户从窗口飞线给电动车充电",
+         "description": f"巡查发现{building}有住户从窗口垂下电线给楼下电动车充电，已现场劝导拆除。",
+         "path": ["accept", "assign", "start", "resolve", "verify", "close"]},
+        {**wiring, "source": Source.RESIDENT, "days_ago": 17, "title": f"{building}楼下又有人飞线充电",
+         "description": f"居民扫码反映{building}楼下又出现私拉电线给电动车充电，夜里一直充着，担心起火。",
+         "path": ["accept", "assign", "start", "resolve", "verify", "close"]},
+        {**wiring, "source": Source.HOTLINE, "days_ago": 9, "title": f"{building}一楼私拉电线充电",
+         "description": f"12345热线转来：{building}一楼住户私拉电线穿过楼道给电动车充电。",
+         "path": ["accept", "assign", "start", "resolve"]},
         {"grid": m2, "topic": topics["dispute_parking"], "source": Source.PATROL, "days_ago": 40,
          "title": "八里小区3栋前消防通道停车纠纷",
          "description": "3栋住户长期在消防通道停车，与1栋住户多次争执，双方情绪激烈。",
@@ -428,9 +446,9 @@ def _stories(world, rng):
         {"grid": m1, "topic": topics["facility_leak"], "source": Source.RESIDENT, "days_ago": 12,
          "title": "7栋顶楼屋顶漏水", "description": "7栋顶楼住户反映连续降雨后屋顶漏水，卧室墙面大面积发霉。",
          "path": ["escalate", "accept", "whistle", "report_in", "reply", "score_department", "assign", "start"]},
-        {"grid": m1, "topic": topics["safety_wiring"], "source": Source.PATROL, "days_ago": 3,
-         "title": "2栋住户飞线充电", "description": "巡查发现2栋3楼住户从窗口私拉电线给电动车充电（飞线充电）。",
-         "path": ["accept", "assign", "start", "resolve"], "priority": "high"},
+        {**wiring, "source": Source.PATROL, "days_ago": 3,
+         "title": f"{building}住户飞线充电", "description": f"巡查发现{building}3楼住户从窗口私拉电线给电动车充电（飞线充电）。",
+         "path": ["accept", "assign", "start", "resolve"]},
         {"grid": m3, "topic": topics["dispute_family"], "source": Source.VISIT, "days_ago": 2,
          "title": "独居老人子女赡养纠纷",
          "description": "微网格员入户走访时发现王大爷与子女因赡养问题发生争吵，老人情绪低落。",
@@ -508,8 +526,10 @@ def seed_demo(ctx):
         return
     if _has_cases(root):
         ctx.log("cases: the demo street already has cases, nothing to do")
-        return
-    load(ctx, root, max(1, round(DEMO_CASES * ctx.scale)), "cases (demo)")
+    else:
+        load(ctx, root, max(1, round(DEMO_CASES * ctx.scale)), "cases (demo)")
+    # The hotspot job over what was seeded (idempotent: a second seed changes nothing).
+    ctx.log(f"cases: {hotspots.run(ctx.now)}")
 
 
 def seed_city(ctx):

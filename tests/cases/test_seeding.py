@@ -18,6 +18,7 @@ from gridcase.cases.models import (
     CaseNumberSequence,
     Category,
     ExtensionRequest,
+    Hotspot,
 )
 from gridcase.cases.simulation import (
     CASE_COLUMNS,
@@ -39,7 +40,7 @@ def test_seeded_cases_replay_and_are_idempotent(city, category, make_case):
     ctx.root = city.street
     seeding.seed_demo(ctx)
     cases = list(Case.objects.all())
-    assert len(cases) == 300 + 4
+    assert len(cases) == 300 + 7
     statuses = {c.status for c in cases}
     assert {"closed", "in_progress", "rejected"} <= statuses
     assert CaseEvent.objects.filter(action="escalate").exists()
@@ -51,9 +52,15 @@ def test_seeded_cases_replay_and_are_idempotent(city, category, make_case):
     # stories are there
     assert Case.objects.filter(title__contains="飞线充电").exists()
     assert Case.objects.filter(title__contains="停车纠纷", status="closed", rating="satisfied").exists()
+    # the repeated 飞线充电 in one building is a hotspot once seeded (未诉先办)
+    wiring = Hotspot.objects.get(kind="building", category__code="safety_wiring", current=True,
+                                 cases__title__contains="飞线充电", cases__status="closed")
+    assert wiring.count >= 4 and wiring.status == "open"
+    hotspot_rows = list(Hotspot.objects.values_list("id", "count"))
     # a second run adds nothing, and numbering continues after the seeded ones
     seeding.seed_demo(ctx)
     assert Case.objects.count() == len(cases)
+    assert list(Hotspot.objects.values_list("id", "count")) == hotspot_rows
     new = make_case()
     seq = CaseNumberSequence.objects.get(community=city.community, year=int(new.number[:4]))
     assert new.number.endswith(f"{seq.last:06d}") and new.number not in numbers

@@ -75,7 +75,7 @@ class AutoSchema(BaseAutoSchema):
         # Likewise a read-only id of a nullable foreign key (`case = IntegerField(source="case_id")`).
         if getattr(field, "read_only", False):
             model_field = _model_field(field)
-            if model_field is not None:
+            if model_field is not None and not model_field.auto_created:  # a reverse relation has neither
                 if model_field.blank and isinstance(model_field, CharField | TextField) \
                         and isinstance(field, serializers.ChoiceField):
                     field.allow_blank = True

@@ -123,8 +123,18 @@ class RedistrictMove(serializers.Serializer):
     units = serializers.DictField(child=serializers.IntegerField(), required=False)
 
 
+class RedistrictBoundary(serializers.Serializer):
+    grid = serializers.IntegerField()
+    boundary = serializers.JSONField(help_text="GeoJSON Polygon, [longitude, latitude]; checked by gridcase.grids.geo "
+                                               "(boundary_invalid, boundary_self_intersects, boundary_overlaps_sibling)")
+
+
 class RedistrictRequest(serializers.Serializer):
-    moves = RedistrictMove(many=True, help_text="the moves of one boundary change, in order")
+    moves = RedistrictMove(many=True, required=False, default=list,
+                           help_text="the moves of one boundary change, in order")
+    boundaries = RedistrictBoundary(many=True, required=False, default=list,
+                                    help_text="grids redrawn on the map: written first; a micro-grid takes the "
+                                              "buildings whose point it gains")
     cases = serializers.ChoiceField(["follow", "stay"], required=False, default="stay")
     preview = StrictBooleanField(required=False, default=True, help_text="the default: simulate and roll back")
 
@@ -139,13 +149,17 @@ class GridMoveMixin(MoveActionMixin):
     @extend_schema(request=RedistrictRequest, responses=inline_serializer("RedistrictSummary", {
         "preview": serializers.BooleanField(), "cases": serializers.CharField(),
         "moves": serializers.ListField(child=serializers.DictField()),
-        "grids": serializers.ListField(child=serializers.DictField())}))
+        "grids": serializers.ListField(child=serializers.DictField()),
+        "boundaries": serializers.ListField(child=serializers.DictField(), required=False),
+        "outside": serializers.ListField(child=serializers.DictField(), required=False)}))
     # Each move checks the mover's rights on its own grids (a secretary moves units and buildings, the street grids).
     @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None,
             permission_classes=[IsAuthenticated])
     def redistrict(self, request):
         """Redistricting simulator: several moves as one change, answered with every affected grid's load (households,
-        key population, care plans, contacts per week, open cases, workers) before and after; `preview` by default."""
+        key population, care plans, contacts per week, open cases, workers) before and after; `preview` by default.
+        `boundaries` redraws grids on the map (the answer adds `boundaries` before/after and `outside`, the buildings
+        no boundary holds any more)."""
         from gridcase.grids.models import Building, Unit
 
         body = RedistrictRequest(data=request.data)
@@ -158,7 +172,15 @@ class GridMoveMixin(MoveActionMixin):
                 raise ValidationFailed(_("The place to move was not found."), fields={f"moves[{i}].id": [_("Not found.")]})
             units = {int(k): _grid_in_scope(self, v) for k, v in (m.get("units") or {}).items() if str(k).isdigit()}
             changes.append((m["kind"], place, _grid_in_scope(self, m["to"]), units))
-        return Response(moves.redistrict(user, changes, cases=data["cases"], preview=data["preview"], request=request))
+        drawn = []
+        for i, b in enumerate(data["boundaries"]):
+            grid = Grid.objects.restrict(user).filter(pk=b["grid"]).first()
+            if grid is None:
+                raise ValidationFailed(_("The grid to redraw was not found."),
+                                       fields={f"boundaries[{i}].grid": [_("Not found.")]})
+            drawn.append((grid, b["boundary"]))
+        return Response(moves.redistrict(user, changes, cases=data["cases"], preview=data["preview"], request=request,
+                                         boundaries=drawn))
 
 
 class HandoverRequest(serializers.Serializer):

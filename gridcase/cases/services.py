@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from gridcase.core import audit
 from gridcase.core.errors import Conflict, DomainError, Forbidden, InvalidTransition, ValidationFailed
-from gridcase.grids import tree
+from gridcase.grids import geo, tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
 from gridcase.grids.roles import CASE_WORKERS
@@ -108,9 +108,14 @@ def _check_places(data):
 
 
 def _place_grids(data, grid):
-    """(grid where it happened, dedicated grid). A case in a school names both the school and the micro-grid."""
+    """(grid where it happened, dedicated grid). A case in a school names both the school and the micro-grid.
+    A located report naming a grid above the micro-grids (and no unit) goes to the micro-grid under it whose
+    boundary holds the point (gridcase.grids.geo)."""
     unit, building = data.get("unit"), data.get("building")
     dedicated = data.get("dedicated_grid")
+    location = data.get("location")
+    if location and unit is None and grid.level not in (Level.MICRO_GRID, Level.DEDICATED):
+        grid = geo.grid_at(location["lat"], location["lng"], grid) or grid
     if grid.level == Level.DEDICATED:
         dedicated, grid = grid, (unit.micro_grid if unit is not None else grid)
     if dedicated is not None and dedicated.level != Level.DEDICATED:

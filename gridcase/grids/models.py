@@ -16,7 +16,7 @@ from gridcase.core import crypto
 from gridcase.core.models import TimeStamped
 from gridcase.core.querysets import ScopedQuerySet
 
-from . import moves, tree
+from . import geo, moves, tree
 from .choices import ALLOWED_PARENTS, DedicatedKind, Gender, Level, ResidentStatus, Role
 from .roles import REVIEW_ROLES
 
@@ -74,6 +74,9 @@ class Grid(tree.TreeNode, TimeStamped):
             raise ValidationError({"level": _("Change the level of a grid only when it has no sub-grids.")},
                                   code="level_locked")
         moves.check_grid(self)  # 三不破: a micro-grid changes general grid only with its buildings whole
+        if self.boundary is not None and (self.pk is None or self.boundary != Grid.objects.filter(
+                pk=self.pk).values_list("boundary", flat=True).first()):
+            geo.check_grid_boundary(self)  # a valid polygon, not crossing itself nor overlapping a sibling
 
     def save(self, *args, **kwargs):
         with moves.saving(self):  # the rules again for writers that skip clean(); a micro-grid's buildings follow

@@ -456,19 +456,30 @@ def move_grid(actor, grid, to, *, cases=STAY, preview=False, request=None) -> di
 
 # --- redistricting: several moves as one change, previewed ----------------------------------------------------------
 
-def redistrict(actor, changes, *, cases=STAY, preview=True, request=None) -> dict:
+def redistrict(actor, changes, *, cases=STAY, preview=True, request=None, boundaries=None) -> dict:
     """Several moves as one boundary change (a street redrawing its micro-grids): `changes` is a list of
     (kind, place, to, units) with kind "unit", "building" or "grid", each run by the mover above, in one transaction
     (one refused: nothing is kept). The answer adds up every affected grid's load before the first move that touched
-    it and after the last — the load each worker would carry. With `preview` (the default) it is all rolled back."""
+    it and after the last — the load each worker would carry. With `preview` (the default) it is all rolled back.
+    `boundaries` ([(grid, GeoJSON)]): grids redrawn on the map, checked and written first (`geo.redraw`); the
+    buildings they gain are moved after `changes`."""
+    from . import geo
     from .models import Grid
 
     movers = {"unit": move_unit, "building": move_building, "grid": move_grid}
-    if not changes:
+    if not changes and not boundaries:
         raise ValidationFailed(fields={"moves": [_("Give at least one move.")]})
+    redrawn = outside = None
     try:
         with transaction.atomic():
             done, before, order = [], {}, []
+            if boundaries:
+                for pk, load in load_of([g for g, _b in boundaries]).items():
+                    load.pop("workers")
+                    before[pk] = load
+                    order.append(pk)
+                derived, redrawn, outside = geo.redraw(actor, boundaries)
+                changes = list(changes) + derived
             for i, (kind, place, to, units) in enumerate(changes):
                 extra = {"units": units} if kind == "building" and units else {}
                 try:
@@ -487,8 +498,15 @@ def redistrict(actor, changes, *, cases=STAY, preview=True, request=None) -> dic
             result = {"preview": preview, "cases": cases, "moves": done, "grids": [
                 dict(_node(grids[pk]), workers=after[pk].pop("workers"), before=before[pk], after=after[pk])
                 for pk in order]}
+            if redrawn is not None:
+                result.update(boundaries=redrawn, outside=outside)
+                audit.record(actor, "redraw", list(Grid.objects.filter(pk__in=[b["id"] for b in redrawn])),
+                             ["boundary"], request, summary={"boundaries": [b["id"] for b in redrawn],
+                                                             "moves": len(done), "preview": preview})
             if preview:
                 raise _DryRun(result)
     except _DryRun as dry:
+        if redrawn is not None:
+            geo.invalidate()  # the rolled-back boundaries must not stay in an index built meanwhile
         return dry.summary
     return result

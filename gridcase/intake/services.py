@@ -23,7 +23,7 @@ from gridcase.cases import services as case_services
 from gridcase.cases.choices import AttachmentKind, Rating, Status
 from gridcase.cases.models import Attachment, Case, CaseEvent, Category
 from gridcase.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
-from gridcase.grids import tree
+from gridcase.grids import geo, tree
 from gridcase.grids.accounts import display_name
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Grid, Membership, new_qr_token
@@ -236,6 +236,15 @@ def _near_the_grid(grid, location) -> None:
                                fields={"location": [_("Far from this grid.")]})
 
 
+def located_grid(grid, location):
+    """A located report goes to the micro-grid of the QR code's community whose boundary holds the point (the
+    resident may stand at the next corner); the QR code's micro-grid when none does."""
+    if not location:
+        return grid
+    community = next((g for g in tree.ancestors(grid) if g.level == Level.COMMUNITY), None)
+    return geo.grid_at(location["lat"], location["lng"], community or grid) or grid
+
+
 def _same_report(ticket, data) -> IntakeTicket:
     case = ticket.case
     if case.category_id != data["category"].pk or case.description != data["description"] or \
@@ -257,7 +266,7 @@ def submit(grid, data: dict, now=None) -> Submitted:
     try:
         with transaction.atomic():
             case = case_services.report_by_resident(
-                {"grid": grid, "category": data["category"], "title": data["title"],
+                {"grid": located_grid(grid, data.get("location")), "category": data["category"], "title": data["title"],
                  "description": data["description"], "reporter_name": data["name"],
                  "location": data.get("location"), "channel": "resident_qr"}, now=now).case
             ticket = IntakeTicket(case=case, grid=grid, client_key=data["client_key"], reporter_name=data["name"],

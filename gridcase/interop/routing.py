@@ -4,39 +4,13 @@
 from django.db.models import F, Value
 from django.db.models.functions import Length
 
-from gridcase.grids import tree
+from gridcase.grids import geo, tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Building, Grid, Unit
 
-# Candidates are micro-grids whose centroid lies within this many degrees of the point (≈ 5 km), then tested
-# exactly: a micro-grid is a few hundred metres across.
-NEAR_DEGREES = 0.05
-
-
-def _in_ring(lng: float, lat: float, ring) -> bool:
-    inside = False
-    n = len(ring)
-    for i in range(n):
-        x1, y1 = ring[i][0], ring[i][1]
-        x2, y2 = ring[i - 1][0], ring[i - 1][1]
-        if (y1 > lat) != (y2 > lat) and lng < (x2 - x1) * (lat - y1) / (y2 - y1) + x1:
-            inside = not inside
-    return inside
-
-
-def contains(boundary, lat: float, lng: float) -> bool:
-    """Is (lat, lng) inside a GeoJSON Polygon or MultiPolygon (holes excluded; [lng, lat] order)?"""
-    if not isinstance(boundary, dict):
-        return False
-    kind, coords = boundary.get("type"), boundary.get("coordinates") or []
-    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else []
-    try:
-        for rings in polygons:
-            if rings and _in_ring(lng, lat, rings[0]) and not any(_in_ring(lng, lat, h) for h in rings[1:]):
-                return True
-    except (TypeError, IndexError, ZeroDivisionError):
-        return False
-    return False
+# The point rules are gridcase.grids.geo's (one spatial index for every located report); kept here by name for the
+# adapters that import them from this module.
+contains = geo.contains
 
 
 def micro_grids(area):
@@ -49,15 +23,8 @@ def has_boundaries(area) -> bool:
 
 
 def grid_at(lat: float, lng: float, area=None):
-    """The micro-grid (inside `area`) whose boundary contains the point, or None."""
-    rows = (micro_grids(area).filter(boundary__isnull=False,
-                                     centroid_lat__range=(lat - NEAR_DEGREES, lat + NEAR_DEGREES),
-                                     centroid_lng__range=(lng - NEAR_DEGREES, lng + NEAR_DEGREES))
-            .order_by("id"))
-    for grid in rows:
-        if contains(grid.boundary, lat, lng):
-            return grid
-    return None
+    """The micro-grid (inside `area`) whose boundary contains the point, or None (gridcase.grids.geo's index)."""
+    return geo.grid_at(lat, lng, area)
 
 
 def building_for_address(address: str, area=None):

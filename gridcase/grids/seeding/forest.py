@@ -6,7 +6,7 @@ import secrets
 
 from gridcase.core.bulk import CopyTable, reset_sequence
 
-from .. import tree
+from .. import geo, tree
 from ..choices import Level
 from ..models import Grid
 
@@ -41,5 +41,6 @@ def load_grids(loader) -> list:
         rows.append(row)
     loader.count("grids", table.copy(rows))
     reset_sequence(Grid)
+    geo.invalidate()  # COPY sends no signals: processes drop their spatial index of the boundaries
     return grids
 

@@ -239,6 +239,17 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The console map's tile layer: a URL template (https://tiles.example.org/{z}/{x}/{y}.png, `{s}` for subdomains).
+# None by default: the map draws the boundaries as plain vectors, since many offices have no internet map access.
+MAP_TILES = env_str("GRIDCASE_MAP_TILES", "")
+MAP_ATTRIBUTION = env_str("GRIDCASE_MAP_ATTRIBUTION", "")
+if MAP_TILES:
+    if not MAP_TILES.startswith(("https://", "http://")) or not all(k in MAP_TILES for k in ("{z}", "{x}", "{y}")):
+        raise ConfigError(f"GRIDCASE_MAP_TILES must be an http(s) URL template with {{z}}, {{x}} and {{y}}, "
+                          f"got {MAP_TILES!r}")
+    _tiles_origin = "/".join(MAP_TILES.split("/")[:3]).replace("{s}", "*")
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(_tiles_origin)
+
 REST_FRAMEWORK = {
     # Token first: a request without credentials answers 401 with `WWW-Authenticate: Token` (session
     # first would answer 403). The web app uses the session (+ CSRF); integrations the token.

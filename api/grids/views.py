@@ -19,6 +19,7 @@ from ..filters import check_query_params
 from ..pagination import AscendingIdCursorPagination
 from ..permissions import HasAnyRole
 from . import filters
+from .geo import GridMapMixin
 from .moves import BuildingMoveMixin, GridMoveMixin, HandoverMixin, UnitMoveMixin
 from .residents import ResidentStatusMixin
 from .serializers import (
@@ -52,7 +53,7 @@ class GridTreeNodeSerializer(serializers.Serializer):
     children = _TreeChildren(help_text="the node's children, down to `depth` (empty below it)")
 
 
-class GridViewSet(GridMoveMixin, ScopedModelViewSet):
+class GridViewSet(GridMapMixin, GridMoveMixin, ScopedModelViewSet):
     """The grid tree. Writes (create, move) are serialised by the tree engine's lock."""
 
     queryset = Grid.objects.all()

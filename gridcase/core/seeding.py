@@ -14,7 +14,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
-APP_ORDER = ["grids", "cases", "visits", "notifications", "stats", "intake", "interop", "campaigns", "points"]
+APP_ORDER = ["grids", "cases", "visits", "notifications", "stats", "intake", "interop", "deliberation", "campaigns", "points"]
 DEMO_PASSWORD = "gridcase123"
 
 

@@ -144,6 +144,60 @@ def _meeting(city, i):
     return Consultation.objects.create(topic=_topic(city, i), starts_at=timezone.now(), place=f"议事厅{i}")
 
 
+def _campaign(city, i):
+    from django.utils import timezone
+
+    from gridcase.campaigns.models import Campaign
+
+    return Campaign.objects.create(name=f"排查{i}", grid=city.micro, target="household", checklist=CAMPAIGN_CHECKLIST,
+                                   starts_on=timezone.localdate(), ends_on=timezone.localdate())
+
+
+CAMPAIGN_CHECKLIST = [{"key": "charging", "text": "楼道充电", "type": "yes_no", "required": True}]
+
+
+def _campaign_task(city, i):
+    from gridcase.campaigns.models import CampaignTask
+
+    hh = f.household(city.unit, f"C{i}")
+    return CampaignTask.objects.create(campaign=_campaign(city, i), grid=city.micro, target_id=hh.pk, household=hh,
+                                       unit=city.unit, building=city.building, worker=city.worker)
+
+
+def _point_entry(city, i):
+    from gridcase.points.rules import award
+
+    return award("campaign_task_done", f.household(city.unit, f"P{i}"), city.worker, grid=city.micro)
+
+
+def _reward(city, i):
+    from gridcase.points.models import Reward
+
+    return Reward.objects.create(community=city.community, name=f"奖品{i}", price=10, stock=5)
+
+
+def _credit(city, i):
+    from gridcase.points.models import ResidentCredit
+
+    return ResidentCredit.objects.create(resident=_resident(city, i + 40))
+
+
+def _redemption(city, i):
+    from gridcase.points import shop
+    from gridcase.points.rules import award
+
+    resident = _resident(city, i + 60)
+    award("resident_grant", resident, resident, grid=resident.grid, points=100)
+    return shop.redeem(city.secretary, _reward(city, i).pk, resident, f"resource-{i}")[0]
+
+
+def _granted(city):
+    from gridcase.points.rules import award
+
+    award("resident_grant", city.resident, city.resident, grid=city.micro, points=100)
+    return city.resident
+
+
 def _user(city, i):
     return f.member(f.UserFactory(username=f"resource{i}"), city.micro, Role.VIEWER)
 
@@ -206,6 +260,23 @@ RESOURCES = [
     Resource("care-plans", _care_plan, max_queries=7, update=lambda city, obj: {"note": "每周电话"}),
     # Only managers read the audit log.
     Resource("audit-log", _audit_entry, max_queries=5, expect={("list", "sibling"): 403}),
+    # Campaigns (专项排查) and points (积分): a micro-grid worker holds no role that launches campaigns.
+    Resource("campaigns", _campaign, max_queries=6, expect=SIBLING_NO_ROLE,
+             create=lambda city: {"name": "楼道充电排查", "grid": city.micro.pk, "target": "household",
+                                  "checklist": CAMPAIGN_CHECKLIST, "starts_on": "2026-12-01", "ends_on": "2026-12-31"},
+             update=lambda city, obj: {"name": "改名排查"}),
+    Resource("campaign-tasks", _campaign_task, max_queries=5),
+    Resource("points", _point_entry, max_queries=5),
+    # The community's shop is seen by its workers below; only its desk staff change it.
+    Resource("rewards", _reward, max_queries=4,
+             expect={("list", "sibling"): "listed", ("detail", "sibling"): 200, ("update", "sibling"): 403,
+                     ("delete", "sibling"): 403},
+             create=lambda city: {"community": city.community.pk, "name": "洗衣液", "price": 30, "stock": 10},
+             update=lambda city, obj: {"stock": 20}),
+    Resource("redemptions", _redemption, max_queries=5,
+             create=lambda city: {"reward": _reward(city, 99).pk, "resident": _granted(city).pk,
+                                  "client_key": str(uuid.uuid4())}),
+    Resource("credits", _credit, max_queries=5),
     # Deliberation (议事): a grid-level topic and its meeting; the sibling micro-grid's worker holds no role there.
     Resource("topics", _topic, max_queries=5,
              create=lambda city: {"title": "港云里停车", "level": "grid", "grid": city.grid.pk},

@@ -38,20 +38,20 @@ class CorrectionSerializer(serializers.Serializer):
     note = StrictCharField(max_length=200)
 
 
-class RankingRowSerializer(serializers.Serializer):
+class PointsRankingRowSerializer(serializers.Serializer):
     user = serializers.IntegerField()
     name = serializers.CharField()
     points = serializers.IntegerField()
     rank = serializers.IntegerField()
 
 
-class RankingSerializer(serializers.Serializer):
+class PointsRankingSerializer(serializers.Serializer):
     month = serializers.CharField()
     grid = serializers.DictField()
-    results = RankingRowSerializer(many=True)
+    results = PointsRankingRowSerializer(many=True)
 
 
-class StandingSerializer(serializers.Serializer):
+class PointsStandingSerializer(serializers.Serializer):
     month = serializers.CharField()
     points = serializers.IntegerField()
     rank = serializers.IntegerField(allow_null=True)
@@ -87,7 +87,7 @@ class RedeemSerializer(serializers.Serializer):
     """A redemption at the desk: the reward, the resident (id, or the code on their card), and the desk's
     request id (`client_key`): a resend of the same request answers the first redemption."""
 
-    reward = serializers.IntegerField()
+    reward = ScopedPrimaryKeyField(queryset=Reward.objects.all())
     resident = ScopedPrimaryKeyField(queryset=Resident.objects.all(), required=False)
     code = StrictCharField(required=False, max_length=20)
     client_key = StrictCharField(max_length=64)

@@ -28,11 +28,11 @@ from .serializers import (
     CorrectionSerializer,
     CreditSerializer,
     EntrySerializer,
-    RankingSerializer,
+    PointsRankingSerializer,
+    PointsStandingSerializer,
     RedeemSerializer,
     RedemptionSerializer,
     RewardSerializer,
-    StandingSerializer,
 )
 
 
@@ -95,7 +95,7 @@ class PointEntryViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
             raise ValidationFailed(fields={"grid": [_("Choose a grid.")]})
         return node
 
-    @extend_schema(parameters=[GRID, MONTH], responses=RankingSerializer)
+    @extend_schema(parameters=[GRID, MONTH], responses=PointsRankingSerializer)
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def ranking(self, request):
         """The month's ranking of workers whose entries count inside the grid (competition ranks: 1, 2, 2, 4)."""
@@ -116,7 +116,7 @@ class PointEntryViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
         response["Content-Disposition"] = f'attachment; filename="points-{node.pk}-{month:%Y-%m}.xlsx"'
         return response
 
-    @extend_schema(parameters=[MONTH], responses=StandingSerializer)
+    @extend_schema(parameters=[MONTH], responses=PointsStandingSerializer)
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def me(self, request):
         """The caller's points this month and their place in their community ("本月积分 128，全社区第 5")."""
@@ -158,7 +158,7 @@ class RedemptionViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
                 raise ValidationFailed(fields={"code": [_("No resident with this code in your area.")]})
         if resident is None:
             raise ValidationFailed(fields={"resident": [_("Name the resident or scan their code.")]})
-        redemption, created = shop.redeem(request.user, data["reward"], resident, data["client_key"])
+        redemption, created = shop.redeem(request.user, data["reward"].pk, resident, data["client_key"])
         return Response(RedemptionSerializer(redemption).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -68,6 +68,7 @@ def community_id_of(grid) -> int | None:
         return None
     if grid.level == Level.COMMUNITY:
         return grid.pk
+    grid = Grid.objects.get(pk=grid.pk)  # its place in the tree as stored now (an instance in memory may be stale)
     return Grid.objects.filter(tree.ancestors_q(grid), level=Level.COMMUNITY).values_list("pk", flat=True).first()
 
 

@@ -144,6 +144,45 @@ def _meeting(city, i):
     return Consultation.objects.create(topic=_topic(city, i), starts_at=timezone.now(), place=f"议事厅{i}")
 
 
+def _notice(city, i):
+    from gridcase.notices.publishing import publish_notice
+
+    return publish_notice(city.secretary, grid=city.micro, title=f"通知{i}")
+
+
+def _lead(city):
+    from gridcase.volunteers import services
+    from gridcase.volunteers.models import Volunteer
+
+    row = Volunteer.objects.filter(user__username="13900009999").first()
+    return row or services.register(city.secretary, role="building_lead", building=city.building,
+                                    phone="13900009999", display_name="楼栋长", password="Lead-pass-1234")
+
+
+def _volunteer(city, i):
+    from gridcase.volunteers import services
+
+    return services.register(city.secretary, role="unit_lead", unit=f.unit(city.building, city.micro, f"{i + 5}单元"),
+                             phone=f"1390000{i:04d}", display_name=f"单元长{i}", password="Lead-pass-1234")
+
+
+def _check_in(city, i):
+    from gridcase.volunteers import services
+
+    return services.check_in(_lead(city).user, {"client_uuid": str(uuid.uuid4()), "resident": city.resident.pk,
+                                                "wellbeing": "good"}).check_in
+
+
+def _activity(city, i):
+    from django.utils import timezone
+
+    from gridcase.volunteers.models import Activity
+
+    now = timezone.now()
+    return Activity.objects.create(grid=city.micro, title=f"义诊{i}", starts_at=now + timedelta(days=1),
+                                   ends_at=now + timedelta(days=1, hours=2))
+
+
 def _campaign(city, i):
     from django.utils import timezone
 
@@ -285,6 +324,19 @@ RESOURCES = [
              create=lambda city: {"topic": _topic(city, 99).pk, "starts_at": datetime.now().astimezone().isoformat(),
                                   "place": "社区议事厅"},
              update=lambda city, obj: {"version": obj.version, "place": "1栋门口"}),
+    # Notices (居务公开): publishing only (no edit, no delete: a notice is withdrawn by its action).
+    Resource("notices", _notice, max_queries=5, create=lambda city: {"grid": city.micro.pk, "title": "停水通知"}),
+    # Leads and volunteers, their neighbour check-ins and volunteer activities.
+    Resource("volunteers", _volunteer, max_queries=5,
+             create=lambda city: {"role": "unit_lead", "unit": city.unit.pk, "phone": "13912340000",
+                                  "display_name": "新单元长", "password": "Lead-pass-1234"},
+             update=lambda city, obj: {"is_active": False}),
+    Resource("check-ins", _check_in, max_queries=5),
+    Resource("activities", _activity, max_queries=5,
+             create=lambda city: {"grid": city.micro.pk, "title": "清洁家园",
+                                  "starts_at": (datetime.now().astimezone() + timedelta(days=1)).isoformat(),
+                                  "ends_at": (datetime.now().astimezone() + timedelta(days=1, hours=2)).isoformat()},
+             update=lambda city, obj: {"place": "小区广场"}),
 ]
 
 

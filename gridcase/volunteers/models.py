@@ -39,7 +39,8 @@ class Volunteer(TimeStamped):
                              verbose_name=_("unit"))
     grid = models.ForeignKey("grids.Grid", on_delete=models.PROTECT, related_name="+", verbose_name=_("grid"))
     is_active = models.BooleanField(default=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                   editable=False)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -120,7 +121,8 @@ class Activity(TimeStamped):
     ends_at = models.DateTimeField(_("ends at"))
     capacity = models.PositiveIntegerField(_("places"), default=0, help_text=_("0: no limit"))
     hours = models.DecimalField(_("service hours"), max_digits=5, decimal_places=1, default=2)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+",
+                                   editable=False)
 
     objects = ScopedQuerySet.as_manager()
 

@@ -15,7 +15,7 @@ Rules enforced here (the API and the seed call them):
 import re
 import uuid as uuidlib
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
@@ -46,6 +46,9 @@ PHONE = re.compile(r"^1[3-9]\d{9}$")
 
 
 def check_manager(actor, grid) -> None:
+    from gridcase.grids.models import Grid
+
+    grid = Grid.objects.get(pk=grid.pk)  # its tree position as stored now
     scope = scope_for(actor)
     if not scope.covers(grid):
         raise ValidationFailed(_("Nothing with id {pk_value} in your area.").format(pk_value=grid.pk),
@@ -243,8 +246,28 @@ def record_attendance(actor, sign_up_row: SignUp, attended, hours=None, now=None
         return row
     row.attended, row.hours, row.recorded_by, row.recorded_at = attended, hours, actor, now or timezone.now()
     row.save(update_fields=["attended", "hours", "recorded_by", "recorded_at"])
+    if attended and hours > 0:
+        _award_hours(row, hours)
     transaction.on_commit(lambda: service_recorded.send(sender=SignUp, sign_up=row))
     return row
+
+
+def _award_hours(row: SignUp, hours: Decimal) -> None:
+    """Service hours earn points (gridcase.points), once per sign-up: the resident's credit when the volunteer is a
+    registered resident, else their account's. A later correction of the hours is the points desk's to correct."""
+    from django.apps import apps
+
+    if not apps.is_installed("gridcase.points"):
+        return
+    from gridcase.points.rules import award
+
+    volunteer = row.volunteer
+    quantity = int(hours.to_integral_value(rounding=ROUND_HALF_UP)) or 1
+    if volunteer.resident_id:
+        award("resident_volunteer_hour", row, volunteer.resident, grid=row.activity.grid, quantity=quantity,
+              by=row.recorded_by)
+    else:
+        award("volunteer_hour", row, volunteer.user, grid=row.activity.grid, quantity=quantity, by=row.recorded_by)
 
 
 def service_hours(volunteer_ids) -> dict[int, Decimal]:

@@ -4,6 +4,7 @@ import journey from './journey/en'
 import moves from './moves/en'
 import patrol from './patrol/en'
 import queues from './queues/en'
+import hotspots from './hotspots/en'
 import resident from './resident/en'
 import registry from './registry/en'
 
@@ -420,6 +421,7 @@ const en: MessageSchema = {
   ...journey,
   ...patrol,
   ...queues,
+  ...hotspots,
   ...resident,
 }
 

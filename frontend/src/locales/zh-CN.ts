@@ -4,6 +4,7 @@ import journey from './journey/zh-CN'
 import moves from './moves/zh-CN'
 import patrol from './patrol/zh-CN'
 import queues from './queues/zh-CN'
+import hotspots from './hotspots/zh-CN'
 import resident from './resident/zh-CN'
 import registry from './registry/zh-CN'
 
@@ -420,6 +421,7 @@ const zhCN = {
   ...journey,
   ...patrol,
   ...queues,
+  ...hotspots,
   ...resident,
 }
 

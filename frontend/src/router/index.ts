@@ -53,6 +53,14 @@ export const routes: RouteRecordRaw[] = [
         props: (r) => ({ id: Number(r.params.id) }),
       },
       { path: 'dashboard', name: 'c-dashboard', component: () => import('@/apps/console/DashboardPage.vue') },
+      // Hotspots (未诉先办): recurring problems found by the hotspot job, and one preventive case from each.
+      { path: 'hotspots', name: 'c-hotspots', component: () => import('@/apps/console/hotspots/HotspotsPage.vue') },
+      {
+        path: 'hotspots/:id',
+        name: 'c-hotspot',
+        component: () => import('@/apps/console/hotspots/HotspotDetailPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+      },
       // Moving places between grids and handing a worker's work over (grids.moves, grids.handover).
       { path: 'moves', name: 'c-moves', component: () => import('@/apps/console/moves/MovePage.vue') },
       { path: 'handover', name: 'c-handover', component: () => import('@/apps/console/moves/HandoverPage.vue') },

@@ -1,0 +1,47 @@
+// Hotspots (未诉先办): recurring problems found by the hotspot job (issue 12 item 5).
+export default {
+  hotspots: {
+    menu: '热点',
+    title: '热点问题（未诉先办）',
+    hint: '同一类问题在同一楼栋、微网格或附近反复出现，或本周明显上升。在居民再次投诉前开一件预防性事件。',
+    panel: '热点问题',
+    all: '查看全部',
+    empty: '暂无热点',
+    kinds: {
+      building: '同一楼栋',
+      micro_grid: '同一微网格',
+      nearby: '附近',
+      rising: '周环比上升',
+    },
+    statuses: {
+      open: '待处理',
+      handled: '已立案',
+      dismissed: '已忽略',
+    },
+    filters: {
+      status: '状态',
+      all: '全部',
+      current: '只看仍在持续的',
+    },
+    fields: {
+      category: '问题类别',
+      place: '位置',
+      kind: '类型',
+      count: '次数',
+      lastSeen: '最近一次',
+      status: '状态',
+      cases: '相关事件',
+      window: '统计周期',
+      preventive: '预防性事件',
+    },
+    countIn: '{days}天内{count}次',
+    rising: '本周{count}次，上周{before}次',
+    within: '（半径{metres}米）',
+    ended: '已不再出现',
+    openCase: '开预防性事件',
+    opening: '正在立案…',
+    opened: '已开预防性事件 {number}',
+    dismiss: '忽略',
+    back: '返回热点列表',
+  },
+}

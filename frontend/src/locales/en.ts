@@ -1,5 +1,6 @@
 import type { MessageSchema } from './zh-CN'
 import interop from './interop/en'
+import deliberation from './deliberation/en'
 import journey from './journey/en'
 import moves from './moves/en'
 import patrol from './patrol/en'
@@ -419,6 +420,7 @@ const en: MessageSchema = {
   ...moves,
   ...interop,
   ...journey,
+  ...deliberation,
   ...patrol,
   ...queues,
   ...hotspots,

@@ -1,4 +1,5 @@
 import { casesApi, type CaseCreate } from '@/api/cases'
+import { deliberationApi, type SignIn } from '@/api/deliberation'
 import { patrolApi, type PatrolEntryCreate } from '@/api/patrol'
 import { visitsApi, type VisitCreate } from '@/api/visits'
 import type { QueueItem, Sender } from './queue'
@@ -6,6 +7,10 @@ import type { QueueItem, Sender } from './queue'
 export interface AttachmentPayload {
   case: number
   number: string
+}
+
+export interface SignInPayload extends SignIn {
+  meeting: number
 }
 
 type ProgressListener = (id: string, fraction: number) => void
@@ -42,6 +47,12 @@ export const apiSender: Sender = async (item: QueueItem) => {
       const e = item.payload as PatrolEntryCreate
       if (item.photo) await patrolApi.createWithPhoto(e, item.photo)
       else await patrolApi.create(e)
+      return null
+    }
+    case 'signin': {
+      // A sign-in at a consultation (议事签到), resent with the same sign_in_key: the server signs in once.
+      const { meeting, ...body } = item.payload as SignInPayload
+      await deliberationApi.signIn(meeting, body)
       return null
     }
     case 'attachment': {

@@ -36,6 +36,15 @@ export const routes: RouteRecordRaw[] = [
       { path: 'inbox', name: 'm-inbox', component: () => import('@/apps/mobile/InboxPage.vue') },
       // The patrol log (巡查日志): reached from the round and from 我的.
       { path: 'patrol', name: 'm-patrol', component: () => import('@/apps/mobile/PatrolPage.vue') },
+      // Sign-in at a consultation (议事签到), offline too (issue 13).
+      { path: 'meetings', name: 'm-meetings', component: () => import('@/apps/mobile/deliberation/MeetingsPage.vue') },
+      {
+        path: 'meetings/:id',
+        name: 'm-meeting',
+        component: () => import('@/apps/mobile/deliberation/MeetingSignInPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+        meta: { hideTabbar: true },
+      },
       { path: 'me', name: 'm-me', component: () => import('@/apps/mobile/MePage.vue') },
     ],
   },
@@ -83,6 +92,20 @@ export const routes: RouteRecordRaw[] = [
       { path: 'qr', name: 'c-qr', component: () => import('@/apps/console/intake/QrPostersPage.vue') },
       // The workers' patrol logs, per worker and day (issue 10).
       { path: 'patrol', name: 'c-patrol', component: () => import('@/apps/console/patrol/PatrolLogPage.vue') },
+      // Residents' deliberation (议事): topics, their consultations, decisions and actions (issue 13).
+      { path: 'topics', name: 'c-topics', component: () => import('@/apps/console/deliberation/TopicListPage.vue') },
+      {
+        path: 'topics/:id',
+        name: 'c-topic',
+        component: () => import('@/apps/console/deliberation/TopicDetailPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+      },
+      {
+        path: 'meetings/:id',
+        name: 'c-meeting',
+        component: () => import('@/apps/console/deliberation/MeetingPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+      },
     ],
   },
   {

@@ -15,7 +15,8 @@ import {
   type QueueStore,
   type Sender,
 } from '@/offline/queue'
-import { apiSender, onUploadProgress } from '@/offline/sender'
+import { apiSender, onUploadProgress, type SignInPayload } from '@/offline/sender'
+import { deliberationApi, type Attendee } from '@/api/deliberation'
 import { uuid } from '@/utils/uuid'
 
 /**
@@ -187,6 +188,25 @@ export const useOfflineStore = defineStore('offline', () => {
     return { status: 'sent', result: created, photoQueued: true }
   }
 
+  /** A sign-in at a consultation on the worker's phone (议事签到): sent now, or kept (with the time it was
+   *  recorded) and sent when the network returns; the server signs each person in once per `sign_in_key`. */
+  async function submitSignIn(p: SignInPayload, label: string): Promise<SubmitResult<Attendee>> {
+    const payload = plain({ ...p, signed_at: p.signed_at ?? new Date().toISOString() })
+    const item = newItem('signin', p.sign_in_key, payload, label, Date.now())
+    if (!isOnline()) {
+      await enqueue(item, false)
+      return { status: 'queued' }
+    }
+    const { meeting, ...body } = payload
+    try {
+      return { status: 'sent', result: await deliberationApi.signIn(meeting, body) }
+    } catch (err) {
+      if (!isOfflineError(err)) throw err
+      await enqueue(item, true)
+      return { status: 'queued' }
+    }
+  }
+
   /** Tries a pending item again now (a failed photo, from 我的 → pending uploads). */
   async function retry(id: string) {
     // From the store, not the reactive list: IndexedDB cannot clone Vue's proxies.
@@ -210,6 +230,7 @@ export const useOfflineStore = defineStore('offline', () => {
       newId = uuid()
       if (item.kind === 'visit' || item.kind === 'patrol') body.client_uuid = newId
       if (item.kind === 'case') body.client_key = newId
+      if (item.kind === 'signin') body.sign_in_key = newId
       await store.remove(item.id)
     }
     await store.put({
@@ -220,5 +241,5 @@ export const useOfflineStore = defineStore('offline', () => {
     await sync(true)
   }
 
-  return { items, online, syncing, progress, pending, refused, uploads, start, sync, refresh, discard, retry, resend, submitVisit, submitCase, submitPatrol }
+  return { items, online, syncing, progress, pending, refused, uploads, start, sync, refresh, discard, retry, resend, submitVisit, submitCase, submitPatrol, submitSignIn }
 })

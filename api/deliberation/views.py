@@ -157,7 +157,7 @@ class MeetingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     def load(self, meeting_id):
         meeting = self.get_queryset().filter(pk=meeting_id).select_related("topic__grid", "topic__building") \
-            .prefetch_related(Prefetch("attendees", Attendee.objects.order_by("kind", "id"), to_attr="attendee_rows"),
+            .prefetch_related(Prefetch("attendees", Attendee.objects.order_by("-invited", "id"), to_attr="attendee_rows"),
                               Prefetch("positions", Position.objects.order_by("id"), to_attr="position_rows")).first()
         if meeting is None:
             raise NotFound()

@@ -1,8 +1,8 @@
 """The deliberation rules as data: a topic's states and who may move it. Pure: no database.
 
     open ──schedule──▶ deliberating ──decide──▶ decided ──(every action's case closed)──▶ followed_through
-      │                     │                     │                                          │
-      └──close (withdrawn)──┴─────────────────────┴── close (no action left open) ───────────┴──▶ closed
+      │                     │                     │
+      └──close (withdrawn)──┴─────────────────────┴── close (a decision with no action left open) ──▶ closed
 
 A decided topic stays open until the cases its actions became are closed (`follow_through`, run by the case
 workflow's close through `services.on_case_event`); a case reopened after that takes the topic back to `decided`.
@@ -39,7 +39,7 @@ MOVES = {m.name: m for m in [
     Move("add_action", frozenset({S.DECIDED}), S.DECIDED),
     Move("follow_through", frozenset({S.DECIDED}), S.FOLLOWED_THROUGH),
     Move("resume", frozenset({S.FOLLOWED_THROUGH}), S.DECIDED),
-    Move("close", frozenset({S.OPEN, S.DELIBERATING, S.DECIDED, S.FOLLOWED_THROUGH}), S.CLOSED),
+    Move("close", frozenset({S.OPEN, S.DELIBERATING, S.DECIDED}), S.CLOSED),
 ]}
 
 

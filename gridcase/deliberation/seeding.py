@@ -11,6 +11,7 @@ Idempotent: nothing is done when the first topic is already there.
 """
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -60,17 +61,18 @@ def seed_demo(ctx):
     residents = list(Resident.objects.filter(household__unit__building=building).order_by("id")[:8]) if building else []
     parking = Category.objects.get(code="dispute_parking")
     now = timezone.now()
+    local = timezone.localtime(now, ZoneInfo("Asia/Shanghai"))
 
     # The case it came from: cars blocking the fire lane, again.
     case = case_services.create_case(micro0101, {
         "category": parking, "grid": micro, "building": building, "title": "港云里消防通道反复被私家车占用",
         "description": "港云里1-3栋之间的消防通道晚间常被私家车占用，居民多次争执，物业劝离无效。",
-        "client_key": "demo-deliberation-parking"}).case
+        "client_key": "demo-deliberation-parking"}, now=now - timedelta(days=16)).case
     topic = services.raise_topic(sec, {
         "title": STORY, "origin": "case", "case": case, "level": "grid", "grid": grid,
         "description": "港云里车位少、车辆多，消防通道和楼道口长期被占，停车纠纷反复发生。提请居民议事会协商停车方案。",
-        "residents_scope": f"{building.name if building else '港云里'}及相邻楼栋全体住户"})
-    start = (now - timedelta(days=10)).replace(hour=19, minute=0, second=0, microsecond=0)
+        "residents_scope": f"港云里（{building.name if building else ''}及相邻楼栋）全体住户"})
+    start = (local - timedelta(days=10)).replace(hour=19, minute=0, second=0, microsecond=0)
     meeting = services.schedule(sec, {
         "topic": topic, "starts_at": start, "place_kind": "hall", "place": "社区红色议事厅",
         "agenda": "1. 网格员通报消防通道占用情况\n2. 居民代表发言\n3. 讨论停车方案\n4. 表决",
@@ -99,6 +101,9 @@ def seed_demo(ctx):
     services.decide(sec, topic.pk, {"version": topic.version, "consultation": meeting.pk, "decision":
                                     "采纳方案一：消防通道施划禁停黄线并安装阻车桩；夜间19时至次日7时在小区外侧路边错时停车，"
                                     "物业统一登记车辆并发放停车证。"})
+    # The story's dates: raised two weeks ago, decided at the consultation (the services stamp "now").
+    Topic.objects.filter(pk=topic.pk).update(created_at=now - timedelta(days=14),
+                                             decided_at=start + timedelta(hours=2))
     a1 = services.add_action(sec, topic.pk, {"title": "施划消防通道禁停黄线、安装阻车桩", "category": parking,
                                              "grid": micro, "assignee": micro0101, "client_key": "demo-1"})
     a2 = services.add_action(sec, topic.pk, {"title": "物业登记车辆并发放错时停车证", "category": parking,
@@ -118,8 +123,8 @@ def seed_demo(ctx):
             "description": "楼道堆放纸箱、旧家具，存在消防隐患，商议清理办法和日常管理公约。",
             "residents_scope": f"{building.name}全体住户"})
         services.schedule(sec, {
-            "topic": clutter, "starts_at": (now + timedelta(days=1)).replace(hour=19, minute=30, second=0,
-                                                                            microsecond=0),
+            "topic": clutter, "starts_at": (local + timedelta(days=1)).replace(hour=19, minute=30, second=0,
+                                                                              microsecond=0),
             "place_kind": "building_door", "place": f"{building.name}门口", "agenda": "1. 现状通报\n2. 商议清理办法",
             "residents": residents, "users": [micro0101]})
     services.raise_topic(grid01, {"title": "老旧楼栋加装电梯", "origin": "proposal", "proposer_name": "李桂芳",

@@ -29,6 +29,7 @@ def test_rules_table():
     assert rules.close_refusal("decided", 0, "") is None
     assert rules.close_refusal("open", 0, "") == "note" and rules.close_refusal("open", 0, "重复议题") is None
     assert rules.close_refusal("closed", 0, "x") == "status"
+    assert rules.close_refusal("followed_through", 0, "x") == "status"  # followed through is where it ends
     assert rules.allowed_moves("open", 0, 0) == ["schedule", "decide", "close"]
     assert rules.allowed_moves("decided", 2, 2) == ["add_action"]
 

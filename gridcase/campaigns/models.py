@@ -107,25 +107,34 @@ def task_photo_path(instance, filename):
 class CampaignTask(models.Model):
     """One target of a campaign, for one worker. Answered once (per `client_uuid`); never edited afterwards."""
 
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="tasks", db_constraint=False,
+                                 db_index=False)
     # The micro-grid (or general grid for a building without units) where the target is: scope and progress.
-    grid = models.ForeignKey("grids.Grid", on_delete=models.PROTECT, related_name="+")
+    # Rows are written by the set-based launch (300,000 at a time) from rows that exist: no database foreign-key
+    # checks (a deferred trigger event per row and column) and no single-column indexes (the composite ones serve
+    # the reads); Django still protects and cascades.
+    grid = models.ForeignKey("grids.Grid", on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                             db_index=False)
     target_id = models.BigIntegerField()  # the building, household or resident: one task per target
-    building = models.ForeignKey("grids.Building", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey("grids.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    building = models.ForeignKey("grids.Building", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                 db_constraint=False, db_index=False)
+    unit = models.ForeignKey("grids.Unit", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                             db_constraint=False, db_index=False)
     household = models.ForeignKey("grids.Household", null=True, blank=True, on_delete=models.CASCADE,
-                                  related_name="+")
-    resident = models.ForeignKey("grids.Resident", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+                                  related_name="+", db_constraint=False, db_index=False)
+    resident = models.ForeignKey("grids.Resident", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+                                 db_constraint=False, db_index=False)
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="campaign_tasks")
+                               related_name="campaign_tasks", db_constraint=False, db_index=False)
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.PENDING)
     answers = models.JSONField(default=dict, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+                                    related_name="+", db_index=False, db_constraint=False)
     client_uuid = models.UUIDField(null=True, blank=True, unique=True)
     content_hash = models.CharField(max_length=64, blank=True)
-    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                             db_index=False, db_constraint=False)
 
     objects = ScopedQuerySet.as_manager()
 

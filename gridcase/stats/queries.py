@@ -28,6 +28,7 @@ from . import buckets, kpis, models
 from .kpis import MEDIAN, RATE, STATUS_COUNTERS
 from .models import CaseDailyRollup, CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket, RollupState
 from .params import Filters, Period
+from .rollup import AS_OF_KEY
 
 CASES_URL = "/api/v1/cases/"
 MAX_POINTS = 800
@@ -58,11 +59,12 @@ def grid_ids(filters: Filters) -> list[int] | None:
 # --- drill-down ----------------------------------------------------------------------------------------------
 
 def as_of(filters: Filters) -> datetime | None:
-    """When the rollups were last computed (the start of the last refresh; None before the first): the moment
-    every case figure describes. One query, cached on `filters`."""
+    """When the rollups were last computed (the start of the last computation that included today, where new cases
+    land: rollup.AS_OF_KEY; None before the first): the moment every case figure describes. One query, cached on
+    `filters`."""
     cache = filters.__dict__.setdefault("_as_of", {})
     if "at" not in cache:
-        cache["at"] = RollupState.objects.filter(key="cases").values_list("last_run_at", flat=True).first()
+        cache["at"] = RollupState.objects.filter(key=AS_OF_KEY).values_list("last_run_at", flat=True).first()
     return cache["at"]
 
 

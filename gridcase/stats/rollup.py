@@ -142,11 +142,23 @@ def recompute_range(first: date, last: date, tops: dict | None = None) -> int:
     return made + len(dmade)
 
 
+# The moment the rollups describe (the dashboards' `as_of`): the start of the last computation that included today,
+# where new cases land. A row of RollupState under its own key (the refresh's row keeps its own bookkeeping).
+AS_OF_KEY = "as_of"
+
+
+def stamp_as_of(moment: datetime) -> None:
+    RollupState.objects.update_or_create(key=AS_OF_KEY, defaults={"last_run_at": moment})
+
+
 def recompute_days(days) -> int:
     """Recompute the given days, merging consecutive ones into ranges (few queries for a long backlog)."""
+    started = timezone.now()
     days = sorted(set(days))
     if not days:
         return 0
+    if local_day(started) in days:
+        stamp_as_of(started)
     tops = top_categories()
     written, start, prev = 0, days[0], days[0]
     for d in days[1:] + [None]:
@@ -240,6 +252,7 @@ def rebuild(now: datetime | None = None, progress=None) -> dict:
     now = now or timezone.now()
     with transaction.atomic():
         state = _state()
+        stamp_as_of(now)
         for model in (CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket, CaseDailyRollup, DepartmentRollupBucket,
                       DepartmentDailyRollup):
             model.objects.all().delete()

@@ -12,22 +12,17 @@ from gridcase.stats.models import RollupState
 from gridcase.stats.params import TZ
 
 from .. import persona
-from .helpers import fixture, make_case
+from .helpers import at, make_case
+from .test_stats import build_week
 
 pytestmark = pytest.mark.django_db
 WEEK = {"from": "2026-03-01", "to": "2026-03-07"}
 
 
-@persona.layer("drill_week")
-def build_week(city):
-    cases = fixture(city)
-    rollup.rebuild()
-    return cases
-
-
 @pytest.fixture
 def week(request, city):
-    return persona.layer_value(request, "drill_week") or build_week(city)
+    """The hand-computed week of test_stats.py, rolled up (the same snapshot layer)."""
+    return persona.layer_value(request, "week") or build_week(city)
 
 
 def get(client_for, user, path, **params):
@@ -43,7 +38,7 @@ def counted(client, url) -> int:
 
 
 def test_every_figure_says_when_its_rollups_were_computed(city, week, client_for):
-    ran = RollupState.objects.get(key="cases").last_run_at
+    ran = RollupState.objects.get(key=rollup.AS_OF_KEY).last_run_at
     s = get(client_for, city.secretary, "summary", grid=city.community.pk, **WEEK)
     assert s["as_of"] == ran.isoformat()
     for url in s["drilldown"].values():
@@ -77,6 +72,14 @@ def test_drilldown_counts_agree_with_the_figures_between_refreshes(city, client_
     assert sum(r["total"] for r in ranked) == 2
     for row in ranked:
         assert counted(client, row["drilldown"]) == row["total"], row["grid"]
+
+
+def test_as_of_moves_only_when_today_is_recomputed(city, week):
+    before = RollupState.objects.get(key=rollup.AS_OF_KEY).last_run_at
+    rollup.recompute_days({at("2026-03-02").date()})  # an old day: today's new cases are still not counted
+    assert RollupState.objects.get(key=rollup.AS_OF_KEY).last_run_at == before
+    rollup.recompute_days({rollup.local_day(timezone.now())})
+    assert RollupState.objects.get(key=rollup.AS_OF_KEY).last_run_at > before
 
 
 def test_previous_period_figures(city, week, client_for):

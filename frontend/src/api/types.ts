@@ -2,6 +2,8 @@ export interface Page<T> {
   next: string | null
   previous: string | null
   results: T[]
+  /** Rows of the whole list, when asked for with `with_count=true` (cases, care plans). */
+  count?: number
 }
 
 export type RoleName =

@@ -1,5 +1,6 @@
 import type { MessageSchema } from './zh-CN'
 import interop from './interop/en'
+import drill from './drill/en'
 import deliberation from './deliberation/en'
 import journey from './journey/en'
 import moves from './moves/en'
@@ -420,6 +421,7 @@ const en: MessageSchema = {
   ...moves,
   ...interop,
   ...journey,
+  ...drill,
   ...deliberation,
   ...patrol,
   ...queues,

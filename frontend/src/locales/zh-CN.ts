@@ -1,5 +1,6 @@
 // The zh-CN messages are the schema: en.ts must have exactly the same keys (checked by a test and by its type).
 import interop from './interop/zh-CN'
+import drill from './drill/zh-CN'
 import deliberation from './deliberation/zh-CN'
 import journey from './journey/zh-CN'
 import moves from './moves/zh-CN'
@@ -420,6 +421,7 @@ const zhCN = {
   ...moves,
   ...interop,
   ...journey,
+  ...drill,
   ...deliberation,
   ...patrol,
   ...queues,

@@ -62,6 +62,8 @@ export const routes: RouteRecordRaw[] = [
         props: (r) => ({ id: Number(r.params.id) }),
       },
       { path: 'dashboard', name: 'c-dashboard', component: () => import('@/apps/console/DashboardPage.vue') },
+      // The care plans behind a visit-coverage figure (the dashboard's drill-down).
+      { path: 'care-plans', name: 'c-care-plans', component: () => import('@/apps/console/dashboard/CarePlanListPage.vue') },
       // Hotspots (未诉先办): recurring problems found by the hotspot job, and one preventive case from each.
       { path: 'hotspots', name: 'c-hotspots', component: () => import('@/apps/console/hotspots/HotspotsPage.vue') },
       {

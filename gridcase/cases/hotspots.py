@@ -9,7 +9,8 @@ Thresholds come from settings (`HOTSPOT_DEFAULTS`, per category code `HOTSPOT_RU
 rejected and merged cases and the preventive cases opened from hotspots never count.
 
 `detect(now)` is pure: a few set-based queries (GROUP BY … HAVING count >= the category's threshold; the nearby
-rule counts neighbours with one correlated subquery), never a walk over all cases. `store(found, now)` upserts them
+rule counts cases per category and square cell first, and measures distances only in dense cells), never a walk
+over all cases. `store(found, now)` upserts them
 (one current row per kind, category and place; rows no longer found stop being current) and is idempotent: a
 rerun over the same cases changes nothing but `detected_at`. `run()` is both, for the beat job and the seeders.
 `open_preventive_case()` opens one case from a hotspot through the normal case creation, exactly once.
@@ -31,13 +32,11 @@ from django.db.models import (
     IntegerField,
     Max,
     Min,
-    OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Cos, Radians
+from django.db.models.functions import Cos, Floor, Radians
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -184,59 +183,66 @@ def _float(expression):
     return ExpressionWrapper(expression, output_field=FloatField())
 
 
+def _with_cells(qs, by_category):
+    """Each located case's cell: squares as wide as its category's circle (a degree of longitude is shorter away
+    from the equator), so two cases within the circle always lie in the same or adjacent cells."""
+    size = _per_category(by_category, lambda r: float(r.metres), FloatField())
+    return qs.annotate(cy=Floor(_float(F("lat") * M_PER_DEG / size)),
+                       cx=Floor(_float(F("lng") * M_PER_DEG * Cos(Radians(F("lat"))) / size)))
+
+
+def _around(cell):
+    c, x, y = cell
+    return [(c, x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+
+
 def _nearby(qs, by_category, held):
     """Clusters of located cases: a case with at least `count` cases of its category (itself included) within
     `metres` is a centre; the busiest centres take their neighbours first. A cluster a building or micro-grid
-    hotspot already holds is not reported again."""
-    located = qs.filter(lat__isnull=False, lng__isnull=False)
-    by_metres = defaultdict(list)
-    for c, r in by_category.items():
-        by_metres[r.metres].append(c)
-    centres = []
-    for metres, cats in by_metres.items():
-        box = metres / M_PER_DEG
-        here, there = OuterRef("lat"), OuterRef("lng")
-        shrink = _float(Cos(_float(Radians(here))))  # a degree of longitude is shorter away from the equator
-        lng_box = _float(box / shrink)
-        dy = _float((F("lat") - here) * M_PER_DEG)
-        dx = _float((F("lng") - there) * M_PER_DEG * shrink)
-        neighbours = (located.filter(category_id=OuterRef("category_id"),
-                                     lat__gte=_float(here - box), lat__lte=_float(here + box),
-                                     lng__gte=_float(there - lng_box), lng__lte=_float(there + lng_box))
-                      .alias(d2=_float(dx * dx + dy * dy)).filter(d2__lte=float(metres) ** 2)
-                      .order_by().values("category_id").annotate(n=Count("id")).values("n"))
-        centres += list(located.filter(category_id__in=cats)
-                        .annotate(n=Subquery(neighbours, output_field=IntegerField()),
-                                  k=_per_category(by_category, lambda r: r.count, IntegerField()))
-                        .filter(n__gte=F("k"))
-                        .values_list("id", "category_id", "lat", "lng", "grid_id", "n", "created_at"))
-    if not centres:
+    hotspot already holds is not reported again.
+
+    Set-based first: one GROUP BY counts the cases per category and cell; only cells whose 3×3 neighbourhood
+    holds `count` cases can hold a centre, and only the cases of those neighbourhoods are read and measured."""
+    located = _with_cells(qs.filter(lat__isnull=False, lng__isnull=False), by_category)
+    cells = {(c, int(x), int(y)): n for c, x, y, n in located.values("category_id", "cx", "cy")
+             .annotate(n=Count("id")).order_by().values_list("category_id", "cx", "cy", "n")}
+    dense = [cell for cell in cells
+             if sum(cells.get(a, 0) for a in _around(cell)) >= by_category[cell[0]].count]
+    if not dense:
         return []
-    # The centres' neighbourhoods: only cases of their categories inside the box around all of them.
-    pad = max(by_category[c[1]].metres for c in centres) / M_PER_DEG
-    lats, lngs = [c[2] for c in centres], [c[3] for c in centres]
-    lng_pad = pad / max(0.01, math.cos(math.radians(max(abs(x) for x in lats))))
-    near = list(located.filter(category_id__in={c[1] for c in centres},
-                               lat__range=(min(lats) - pad, max(lats) + pad),
-                               lng__range=(min(lngs) - lng_pad, max(lngs) + lng_pad))
-                .values_list("id", "category_id", "lat", "lng", "created_at"))
+    wanted = {a for cell in dense for a in _around(cell)} & set(cells)
+    rows = [r for r in located.filter(category_id__in={w[0] for w in wanted}, cx__in={w[1] for w in wanted},
+                                      cy__in={w[2] for w in wanted})
+            .values_list("id", "category_id", "lat", "lng", "grid_id", "created_at", "cx", "cy")
+            if (r[1], int(r[6]), int(r[7])) in wanted]
+    by_cell = defaultdict(list)
+    for r in rows:
+        by_cell[(r[1], int(r[6]), int(r[7]))].append(r)
+
+    def neighbours(r):
+        metres = by_category[r[1]].metres
+        return [o for a in _around((r[1], int(r[6]), int(r[7]))) for o in by_cell.get(a, ())
+                if metres_apart(r[2], r[3], o[2], o[3]) <= metres]
+
+    near = {r[0]: neighbours(r) for r in rows if (r[1], int(r[6]), int(r[7])) in set(dense)}
+    centres = sorted((r for r in rows if len(near.get(r[0], ())) >= by_category[r[1]].count),
+                     key=lambda r: (-len(near[r[0]]), r[0]))
     found, taken = [], set()
-    for cid, category_id, lat, lng, grid_id, _n, _created in sorted(centres, key=lambda c: (-c[5], c[0])):
-        if cid in taken:
+    for centre in centres:
+        if centre[0] in taken:
             continue
-        rule = by_category[category_id]
-        cluster = [row for row in near if row[1] == category_id and row[0] not in taken
-                   and metres_apart(lat, lng, row[2], row[3]) <= rule.metres]
+        rule = by_category[centre[1]]
+        cluster = [o for o in near[centre[0]] if o[0] not in taken]
         if len(cluster) < rule.count:
             continue
-        ids = {row[0] for row in cluster}
+        ids = {o[0] for o in cluster}
         taken |= ids
-        if ids <= held[category_id]:
+        if ids <= held[centre[1]]:
             continue
-        times = [row[4] for row in cluster]
-        found.append(Found(HotspotKind.NEARBY, category_id, f"near:{min(ids)}", grid_id, len(ids), rule.count,
+        times = [o[5] for o in cluster]
+        found.append(Found(HotspotKind.NEARBY, centre[1], f"near:{min(ids)}", centre[4], len(ids), rule.count,
                            rule.days, min(times), max(times), ids, metres=rule.metres,
-                           lat=sum(r[2] for r in cluster) / len(cluster), lng=sum(r[3] for r in cluster) / len(cluster)))
+                           lat=sum(o[2] for o in cluster) / len(cluster), lng=sum(o[3] for o in cluster) / len(cluster)))
     return found
 
 
@@ -283,7 +289,26 @@ def detect(now=None, by_category=None) -> list[Found]:
     found, held = _by_place(windowed, by_category)
     found += _nearby(windowed, by_category, held)
     found += _rising(base, by_category, now)
+    _locate(found)
     return found
+
+
+def _locate(found) -> None:
+    """A point for the map: a building's own, else the mean of the located cases (a nearby cluster has its own)."""
+    todo = [f for f in found if f.lat is None]
+    if not todo:
+        return
+    buildings = {f.building_id for f in todo if f.building_id}
+    points = {b: (lat, lng) for b, lat, lng in Building.objects.filter(
+        pk__in=buildings, lat__isnull=False, lng__isnull=False).values_list("id", "lat", "lng")} if buildings else {}
+    located = {c: (lat, lng) for c, lat, lng in Case.objects.filter(
+        pk__in={c for f in todo for c in f.case_ids}, lat__isnull=False, lng__isnull=False).values_list("id", "lat", "lng")}
+    for f in todo:
+        spots = [located[c] for c in f.case_ids if c in located]
+        point = points.get(f.building_id) or (
+            (sum(p[0] for p in spots) / len(spots), sum(p[1] for p in spots) / len(spots)) if spots else None)
+        if point is not None:
+            f.lat, f.lng = point
 
 
 # --- storing --------------------------------------------------------------------------------------------------

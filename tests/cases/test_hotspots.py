@@ -225,3 +225,20 @@ def test_a_rising_hotspot_opens_its_case_at_the_general_grid(city, strict, clien
     assert answer.status_code == 201, answer.content
     case = Case.objects.get(pk=answer.json()["id"])
     assert case.grid_id == Grid.objects.get(pk=city.grid.pk).pk and case.priority == "high"
+
+
+def test_every_hotspot_gets_a_point_for_the_map(city, strict):
+    for d, dlat in ((6, 0.0), (4, 0.0002), (2, 0.0004)):
+        report(city, "env_drain", d, building=city.building, lat=30.66 + dlat, lng=104.08)
+    [found] = hotspots.detect(NOW)
+    assert found.kind == HotspotKind.BUILDING and abs(found.lat - 30.6602) < 1e-9 and found.lng == pytest.approx(104.08)
+
+
+def test_a_nearby_cluster_across_a_cell_line_is_found(city, strict):
+    import math
+
+    strict.HOTSPOT_RULES = {"facility_road": {"rising_min": 99}}
+    line = (math.floor(30.66 * hotspots.M_PER_DEG / 100) + 1) * 100 / hotspots.M_PER_DEG  # a cell's edge
+    for d, offset in ((5, -0.0002), (3, 0.0001), (1, 0.0002)):  # within 45 m, on both sides of the line
+        report(city, "facility_road", d, lat=line + offset, lng=104.08, grid=city.micro if d > 1 else city.sibling_micro)
+    assert kinds(hotspots.detect(NOW)) == [(HotspotKind.NEARBY, 3)]

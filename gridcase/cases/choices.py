@@ -112,4 +112,4 @@ class HotspotKind(models.TextChoices):
 class HotspotStatus(models.TextChoices):
     OPEN = "open", _("open")
     HANDLED = "handled", _("handled (preventive case opened)")
-    DISMISSED = "dismissed", _("dismissed")
+    DISMISSED = "dismissed", _("dismissed (not worth a case)")

@@ -429,7 +429,8 @@ def describe(hotspot) -> dict:
     else:
         body = gettext("%(count)s cases in %(days)s days.") % {"count": hotspot.count, "days": hotspot.window_days}
     numbers = list(hotspot.cases.order_by("created_at").values_list("number", flat=True)[:20])
-    return {"title": title[:200], "description": f"{body} {gettext('Cases')}: {', '.join(numbers)}"}
+    counted = gettext("Cases counted: %(numbers)s") % {"numbers": ", ".join(numbers)}
+    return {"title": title[:200], "description": f"{body} {counted}"}
 
 
 def open_preventive_case(actor, hotspot_id, *, now=None, priority=None) -> Case:

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('detected_at', models.DateTimeField(verbose_name='last detected')),
                 ('created_at', models.DateTimeField(verbose_name='found at')),
                 ('current', models.BooleanField(default=True)),
-                ('status', models.CharField(choices=[('open', 'open'), ('handled', 'handled (preventive case opened)'), ('dismissed', 'dismissed')], default='open', max_length=10, verbose_name='status')),
+                ('status', models.CharField(choices=[('open', 'open'), ('handled', 'handled (preventive case opened)'), ('dismissed', 'dismissed (not worth a case)')], default='open', max_length=10, verbose_name='status')),
                 ('status_at', models.DateTimeField(blank=True, null=True)),
                 ('building', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='hotspots', to='grids.building')),
                 ('cases', models.ManyToManyField(blank=True, related_name='hotspots', to='cases.case')),

@@ -28,7 +28,7 @@ def _version():
     return serializers.IntegerField(min_value=0, help_text="the `version` you acted on; a stale one answers 409")
 
 
-class ActionRowSerializer(serializers.Serializer):
+class TopicActionRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     description = serializers.CharField()
@@ -84,7 +84,7 @@ class TopicSerializer(serializers.ModelSerializer):
             return []
         return rules.allowed_moves(obj.status, getattr(obj, "actions_open", 0), getattr(obj, "actions_total", 0))
 
-    @extend_schema_field(ActionRowSerializer(many=True, allow_null=True))
+    @extend_schema_field(TopicActionRowSerializer(many=True, allow_null=True))
     def get_actions(self, obj):
         rows = getattr(obj, "action_rows", None)
         if rows is None:
@@ -125,7 +125,7 @@ class TopicUpdateSerializer(serializers.Serializer):
     residents_scope = _text(200)
 
 
-class DecideSerializer(serializers.Serializer):
+class TopicDecideSerializer(serializers.Serializer):
     version = _version()
     decision = _text(5000, required=True)
     consultation = serializers.IntegerField(min_value=1, required=False,
@@ -137,7 +137,7 @@ class CloseTopicSerializer(serializers.Serializer):
     note = _text(2000, help_text="required when a topic is closed without a decision")
 
 
-class AddActionSerializer(serializers.Serializer):
+class TopicActionCreateSerializer(serializers.Serializer):
     title = _text(200, required=True)
     description = _text(5000)
     category = ScopedPrimaryKeyField(queryset=Category.objects.filter(is_active=True), scoped=same_for_everyone)
@@ -148,18 +148,18 @@ class AddActionSerializer(serializers.Serializer):
     client_key = _text(40, help_text="idempotency: a resend answers the first action")
 
 
-class PublishSerializer(serializers.Serializer):
+class TopicPublishSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=[("workers", "workers"), ("residents", "residents")], required=False)
 
 
-class AttendeeSerializer(serializers.ModelSerializer):
+class MeetingAttendeeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Attendee
         fields = ["id", "kind", "resident", "user", "name", "place", "invited", "signed_in_at"]
         read_only_fields = fields
 
 
-class PositionRowSerializer(serializers.Serializer):
+class MeetingPositionRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     attendee = serializers.IntegerField(allow_null=True)
     speaker = serializers.CharField()
@@ -168,7 +168,7 @@ class PositionRowSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class OptionRowSerializer(serializers.Serializer):
+class MeetingOptionRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     label = serializers.CharField()
     votes = serializers.IntegerField()
@@ -193,19 +193,19 @@ class MeetingSerializer(serializers.ModelSerializer):
                   "options"]
         read_only_fields = fields
 
-    @extend_schema_field(AttendeeSerializer(many=True, allow_null=True))
+    @extend_schema_field(MeetingAttendeeSerializer(many=True, allow_null=True))
     def get_attendees(self, obj):
         rows = getattr(obj, "attendee_rows", None)
-        return None if rows is None else AttendeeSerializer(rows, many=True).data
+        return None if rows is None else MeetingAttendeeSerializer(rows, many=True).data
 
-    @extend_schema_field(PositionRowSerializer(many=True, allow_null=True))
+    @extend_schema_field(MeetingPositionRowSerializer(many=True, allow_null=True))
     def get_positions(self, obj):
         rows = getattr(obj, "position_rows", None)
         return None if rows is None else [{"id": p.pk, "attendee": p.attendee_id, "speaker": p.speaker,
                                            "stance": p.stance, "text": p.text, "created_at": p.created_at}
                                           for p in rows]
 
-    @extend_schema_field(OptionRowSerializer(many=True, allow_null=True))
+    @extend_schema_field(MeetingOptionRowSerializer(many=True, allow_null=True))
     def get_options(self, obj):
         return getattr(obj, "option_rows", None)
 
@@ -229,13 +229,13 @@ class MeetingUpdateSerializer(serializers.Serializer):
     agenda = _text(5000)
 
 
-class InviteSerializer(serializers.Serializer):
+class MeetingInviteSerializer(serializers.Serializer):
     residents = serializers.ListField(child=ScopedPrimaryKeyField(queryset=Resident.objects.all()), required=False,
                                       max_length=500)
     users = serializers.ListField(child=AccountField(), required=False, max_length=100)
 
 
-class SignInSerializer(serializers.Serializer):
+class MeetingSignInSerializer(serializers.Serializer):
     attendee = serializers.IntegerField(min_value=1, required=False, help_text="an invitee of this meeting")
     resident = ScopedPrimaryKeyField(queryset=Resident.objects.all(), required=False,
                                      help_text="a resident not invited who came")
@@ -251,18 +251,18 @@ class SignInSerializer(serializers.Serializer):
         return data
 
 
-class PositionSerializer(serializers.Serializer):
+class MeetingPositionSerializer(serializers.Serializer):
     attendee = serializers.IntegerField(min_value=1, required=False)
     speaker = _text(60)
     stance = serializers.ChoiceField(choices=Stance.choices, required=False)
     text = _text(5000, required=True)
 
 
-class OptionSerializer(serializers.Serializer):
+class MeetingOptionSerializer(serializers.Serializer):
     label = _text(200, required=True)
 
 
-class VoteSerializer(serializers.Serializer):
+class MeetingVoteSerializer(serializers.Serializer):
     attendee = serializers.IntegerField(min_value=1)
     option = serializers.IntegerField(min_value=1)
 
@@ -273,7 +273,7 @@ class CloseMeetingSerializer(serializers.Serializer):
     consensus = _text(5000, help_text="the consensus reached (method consensus)")
 
 
-class StatsRowSerializer(serializers.Serializer):
+class TopicStatsRowSerializer(serializers.Serializer):
     grid = serializers.IntegerField()
     grid_name = serializers.CharField()
     grid_level = serializers.CharField()
@@ -283,6 +283,6 @@ class StatsRowSerializer(serializers.Serializer):
     open = serializers.IntegerField()
 
 
-class StatsSerializer(serializers.Serializer):
-    grids = StatsRowSerializer(many=True)
+class TopicStatsSerializer(serializers.Serializer):
+    grids = TopicStatsRowSerializer(many=True)
     total = serializers.DictField(child=serializers.IntegerField())

@@ -6,6 +6,7 @@ grid, or a building's micro-grids); objects outside it answer 404.
 
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -90,18 +91,18 @@ class TopicViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
 
-    @extend_schema(request=s.DecideSerializer, responses=s.TopicSerializer)
+    @extend_schema(request=s.TopicDecideSerializer, responses=s.TopicSerializer)
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """The decision, taken at a held (closed) consultation of the topic."""
-        data = _valid(s.DecideSerializer, request, self)
+        data = _valid(s.TopicDecideSerializer, request, self)
         return self.present(services.decide(request.user, pk, data).pk)
 
-    @extend_schema(request=s.AddActionSerializer, responses={201: s.TopicSerializer})
+    @extend_schema(request=s.TopicActionCreateSerializer, responses={201: s.TopicSerializer})
     @action(detail=True, methods=["post"])
     def actions(self, request, pk=None):
         """A follow-up action of the decision, filed as a case (accepted and assigned when `assignee` is given)."""
-        services.add_action(request.user, pk, _valid(s.AddActionSerializer, request, self))
+        services.add_action(request.user, pk, _valid(s.TopicActionCreateSerializer, request, self))
         return self.present(int(pk), status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CloseTopicSerializer, responses=s.TopicSerializer)
@@ -110,15 +111,15 @@ class TopicViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
         """Close: a decided topic once every action's case is closed, or a topic withdrawn (with a note)."""
         return self.present(services.close_topic(request.user, pk, _valid(s.CloseTopicSerializer, request, self)).pk)
 
-    @extend_schema(request=s.PublishSerializer, responses=s.TopicSerializer)
+    @extend_schema(request=s.TopicPublishSerializer, responses=s.TopicSerializer)
     @action(detail=True, methods=["post"])
     def publish(self, request, pk=None):
         """Publish the decision as a notice (居务公开) to the topic's grid."""
-        data = _valid(s.PublishSerializer, request, self)
+        data = _valid(s.TopicPublishSerializer, request, self)
         return self.present(services.publish_decision(request.user, pk, data).pk)
 
     @extend_schema(parameters=[OpenApiParameter("within", int, description="count inside this grid's subtree")],
-                   responses=s.StatsSerializer)
+                   responses=s.TopicStatsSerializer)
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def stats(self, request):
         """Topics raised, decided and followed through per grid, for the dashboard (one query)."""
@@ -129,7 +130,7 @@ class TopicViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
         node = None
         if within:
             if not within.isdigit():
-                raise ValidationFailed(fields={"within": ["Enter a whole number."]})
+                raise ValidationFailed(fields={"within": [_("Enter a whole number.")]})
             node = Grid.objects.filter(pk=int(within)).first()
             if node is None or not scope_for(request.user).covers(node):
                 raise NotFound()
@@ -183,41 +184,41 @@ class MeetingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)
 
-    @extend_schema(request=s.InviteSerializer, responses=s.MeetingSerializer)
+    @extend_schema(request=s.MeetingInviteSerializer, responses=s.MeetingSerializer)
     @action(detail=True, methods=["post"])
     def invite(self, request, pk=None):
-        data = _valid(s.InviteSerializer, request, self)
+        data = _valid(s.MeetingInviteSerializer, request, self)
         services.invite(request.user, pk, data.get("residents") or [], data.get("users") or [])
         return self.present(int(pk))
 
-    @extend_schema(request=s.SignInSerializer, responses={201: s.AttendeeSerializer, 200: s.AttendeeSerializer})
+    @extend_schema(request=s.MeetingSignInSerializer, responses={201: s.MeetingAttendeeSerializer, 200: s.MeetingAttendeeSerializer})
     @action(detail=True, methods=["post"])
     def sign_in(self, request, pk=None):
         """Sign someone in. 201 the first time, 200 for a resend (same `sign_in_key`) or someone already signed
         in; 409 `meeting_closed` after the close (unless `signed_at` is before it), 409 `conflict` for the same
         key used for someone else."""
-        result = services.sign_in(request.user, pk, _valid(s.SignInSerializer, request, self))
-        return Response(s.AttendeeSerializer(result.attendee).data,
+        result = services.sign_in(request.user, pk, _valid(s.MeetingSignInSerializer, request, self))
+        return Response(s.MeetingAttendeeSerializer(result.attendee).data,
                         status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
-    @extend_schema(request=s.PositionSerializer, responses={201: s.MeetingSerializer})
+    @extend_schema(request=s.MeetingPositionSerializer, responses={201: s.MeetingSerializer})
     @action(detail=True, methods=["post"])
     def positions(self, request, pk=None):
-        services.add_position(request.user, pk, _valid(s.PositionSerializer, request, self))
+        services.add_position(request.user, pk, _valid(s.MeetingPositionSerializer, request, self))
         return self.present(int(pk), status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.OptionSerializer, responses={201: s.MeetingSerializer})
+    @extend_schema(request=s.MeetingOptionSerializer, responses={201: s.MeetingSerializer})
     @action(detail=True, methods=["post"])
     def options(self, request, pk=None):
-        services.add_option(request.user, pk, _valid(s.OptionSerializer, request, self)["label"])
+        services.add_option(request.user, pk, _valid(s.MeetingOptionSerializer, request, self)["label"])
         return self.present(int(pk), status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.VoteSerializer, responses={201: s.MeetingSerializer, 200: s.MeetingSerializer})
+    @extend_schema(request=s.MeetingVoteSerializer, responses={201: s.MeetingSerializer, 200: s.MeetingSerializer})
     @action(detail=True, methods=["post"])
     def vote(self, request, pk=None):
         """One vote per signed-in attendee; the same vote resent answers 200, a different one 409 `already_voted`;
         after the close 409 `meeting_closed`."""
-        data = _valid(s.VoteSerializer, request, self)
+        data = _valid(s.MeetingVoteSerializer, request, self)
         result = services.vote(request.user, pk, data["attendee"], data["option"])
         return self.present(int(pk), status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 

@@ -21,7 +21,7 @@ from gridcase.grids.accounts import display_name
 from gridcase.grids.choices import Level
 from gridcase.grids.scoping import scope_for
 
-from . import rules
+from . import attendance, rules
 from .models import (
     Attendee,
     AttendeeKind,
@@ -378,6 +378,7 @@ def sign_in(actor, meeting_id, data: dict, *, now=None) -> SignedIn:
                 attendee.save()
         except IntegrityError:
             raise Conflict(_("Someone else signed this person in at the same moment. Reload."))
+        attendance.credit(attendee, meeting)
     return SignedIn(attendee, True)
 
 

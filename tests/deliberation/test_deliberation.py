@@ -309,3 +309,20 @@ def test_detail_query_counts(city, sec, django_assert_max_num_queries):
         assert sec.get(f"/api/v1/meetings/{meeting['id']}/").status_code == 200
     with django_assert_max_num_queries(4):
         assert sec.get("/api/v1/topics/stats/").status_code == 200
+
+
+def test_attendance_feeds_the_points_ledger_once(city, sec, client_for):
+    from gridcase.points.models import PointEntry
+
+    topic = raise_from_case(city, sec, parking_case(city))
+    meeting = held_meeting(city, sec, topic)
+    url = f"/api/v1/meetings/{meeting['id']}/sign_in/"
+    resident = next(a for a in meeting["attendees"] if a["resident"] == city.resident.pk)
+    staff = next(a for a in meeting["attendees"] if a["user"] == city.worker.pk)
+    for body in ({"attendee": resident["id"], "sign_in_key": "r1"}, {"attendee": resident["id"], "sign_in_key": "r1"},
+                 {"attendee": staff["id"], "sign_in_key": "s1"}, {"name": "路过的人", "sign_in_key": "g1"}):
+        assert sec.post(url, body, format="json").status_code in (200, 201)
+    rows = PointEntry.objects.filter(source_type="consultation", source_id=meeting["id"])
+    assert sorted(rows.values_list("rule", flat=True)) == ["consultation_attendance", "resident_consultation"]
+    assert rows.get(rule="resident_consultation").resident_id == city.resident.pk
+    assert rows.get(rule="consultation_attendance").user_id == city.worker.pk

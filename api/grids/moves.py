@@ -151,15 +151,17 @@ class GridMoveMixin(MoveActionMixin):
         "moves": serializers.ListField(child=serializers.DictField()),
         "grids": serializers.ListField(child=serializers.DictField()),
         "boundaries": serializers.ListField(child=serializers.DictField(), required=False),
-        "outside": serializers.ListField(child=serializers.DictField(), required=False)}))
+        "outside": serializers.ListField(child=serializers.DictField(), required=False),
+        "buildings": serializers.ListField(child=serializers.DictField(), required=False,
+                                           help_text="buildings a redrawn boundary gains: {id, name, from, to}")}))
     # Each move checks the mover's rights on its own grids (a secretary moves units and buildings, the street grids).
     @action(detail=False, methods=["post"], pagination_class=None, filterset_class=None,
             permission_classes=[IsAuthenticated])
     def redistrict(self, request):
         """Redistricting simulator: several moves as one change, answered with every affected grid's load (households,
         key population, care plans, contacts per week, open cases, workers) before and after; `preview` by default.
-        `boundaries` redraws grids on the map (the answer adds `boundaries` before/after and `outside`, the buildings
-        no boundary holds any more)."""
+        `boundaries` redraws grids on the map (the answer adds `boundaries` before/after, `buildings` gained with their
+        old and new micro-grids, and `outside`, the buildings no boundary holds any more)."""
         from gridcase.grids.models import Building, Unit
 
         body = RedistrictRequest(data=request.data)

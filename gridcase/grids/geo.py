@@ -288,12 +288,13 @@ def check_grid_boundary(grid) -> None:
         raise ValidationError({"boundary": ValidationError(str(exc.message), code=exc.code)})
 
 
-def redraw(actor, drawn) -> tuple[list, list, list]:
+def redraw(actor, drawn) -> tuple[list, list, list, list]:
     """Write the new boundaries of `drawn` ([(grid, GeoJSON)], checked first; call inside a transaction) and derive
     the building moves they imply: a building whose point a redrawn micro-grid now holds, and did not before, moves
     there with all its units (`moves.move_building` — a building outside that micro-grid's general grid breaks
     `unit_outside_building_grid`). A building left outside every boundary keeps its units where they are.
-    Answers (changes for `moves.redistrict`, boundaries before/after, buildings left outside)."""
+    Answers (changes for `moves.redistrict`, boundaries before/after, buildings left outside, buildings gained with
+    their old and new micro-grids)."""
     from .models import Building, Grid, Unit
     from .moves import check_mover
     from .roles import MANAGER_ROLES
@@ -316,7 +317,7 @@ def redraw(actor, drawn) -> tuple[list, list, list]:
 
     micro = {pk: g for pk, g in grids.items() if g.level == Level.MICRO_GRID}
     if not micro:
-        return [], written, []
+        return [], written, [], []
     # Where each nearby building was (old boundaries of every sibling) and is now (new ones replace the old).
     parent_ids = {g.parent_id for g in micro.values()}
     kept = {pk: shape(b) for pk, b in Grid.objects.filter(parent_id__in=parent_ids, level=Level.MICRO_GRID).exclude(
@@ -330,7 +331,7 @@ def redraw(actor, drawn) -> tuple[list, list, list]:
     def holder(where, point):
         return next((pk for pk, g in sorted(where.items()) if g is not None and g.intersects(point)), None)
 
-    changes, outside = [], []
+    changes, outside, gained = [], [], []
     units_in = {}
     for building_id, micro_id in Unit.objects.filter(building__in=buildings).values_list("building_id", "micro_grid_id"):
         units_in.setdefault(building_id, set()).add(micro_id)
@@ -348,4 +349,10 @@ def redraw(actor, drawn) -> tuple[list, list, list]:
         if b.grid_id != target.parent_id:
             raise _broken_move("unit_outside_building_grid", b.name)
         changes.append(("building", b, target, None))
-    return changes, written, outside
+        gained.append({"id": b.pk, "name": b.name, "from": sorted(units_in.get(b.pk, set())),
+                       "to": {"id": target.pk, "name": target.name}})
+    names = dict(Grid.objects.filter(pk__in={pk for g in gained for pk in g["from"]}).values_list("id", "name")) \
+        if gained else {}
+    for g in gained:
+        g["from"] = [{"id": pk, "name": names.get(pk, "")} for pk in g["from"]]
+    return changes, written, outside, gained

@@ -469,7 +469,7 @@ def redistrict(actor, changes, *, cases=STAY, preview=True, request=None, bounda
     movers = {"unit": move_unit, "building": move_building, "grid": move_grid}
     if not changes and not boundaries:
         raise ValidationFailed(fields={"moves": [_("Give at least one move.")]})
-    redrawn = outside = None
+    redrawn = outside = gained = None
     try:
         with transaction.atomic():
             done, before, order = [], {}, []
@@ -478,7 +478,7 @@ def redistrict(actor, changes, *, cases=STAY, preview=True, request=None, bounda
                     load.pop("workers")
                     before[pk] = load
                     order.append(pk)
-                derived, redrawn, outside = geo.redraw(actor, boundaries)
+                derived, redrawn, outside, gained = geo.redraw(actor, boundaries)
                 changes = list(changes) + derived
             for i, (kind, place, to, units) in enumerate(changes):
                 extra = {"units": units} if kind == "building" and units else {}
@@ -499,7 +499,7 @@ def redistrict(actor, changes, *, cases=STAY, preview=True, request=None, bounda
                 dict(_node(grids[pk]), workers=after[pk].pop("workers"), before=before[pk], after=after[pk])
                 for pk in order]}
             if redrawn is not None:
-                result.update(boundaries=redrawn, outside=outside)
+                result.update(boundaries=redrawn, outside=outside, buildings=gained)
                 audit.record(actor, "redraw", list(Grid.objects.filter(pk__in=[b["id"] for b in redrawn])),
                              ["boundary"], request, summary={"boundaries": [b["id"] for b in redrawn],
                                                              "moves": len(done), "preview": preview})

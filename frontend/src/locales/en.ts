@@ -7,6 +7,7 @@ import moves from './moves/en'
 import patrol from './patrol/en'
 import queues from './queues/en'
 import hotspots from './hotspots/en'
+import map from './map/en'
 import resident from './resident/en'
 import registry from './registry/en'
 
@@ -426,6 +427,7 @@ const en: MessageSchema = {
   ...patrol,
   ...queues,
   ...hotspots,
+  ...map,
   ...resident,
 }
 

@@ -7,6 +7,7 @@ import moves from './moves/zh-CN'
 import patrol from './patrol/zh-CN'
 import queues from './queues/zh-CN'
 import hotspots from './hotspots/zh-CN'
+import map from './map/zh-CN'
 import resident from './resident/zh-CN'
 import registry from './registry/zh-CN'
 
@@ -426,6 +427,7 @@ const zhCN = {
   ...patrol,
   ...queues,
   ...hotspots,
+  ...map,
   ...resident,
 }
 

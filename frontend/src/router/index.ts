@@ -65,6 +65,8 @@ export const routes: RouteRecordRaw[] = [
       // The care plans behind a visit-coverage figure (the dashboard's drill-down).
       { path: 'care-plans', name: 'c-care-plans', component: () => import('@/apps/console/dashboard/CarePlanListPage.vue') },
       // Hotspots (未诉先办): recurring problems found by the hotspot job, and one preventive case from each.
+      // The grid map (boundaries, buildings, redrawing with the redistricting preview); Leaflet only in this chunk.
+      { path: 'map', name: 'c-map', component: () => import('@/apps/console/map/MapPage.vue') },
       { path: 'hotspots', name: 'c-hotspots', component: () => import('@/apps/console/hotspots/HotspotsPage.vue') },
       {
         path: 'hotspots/:id',

@@ -12,7 +12,7 @@ from rest_framework.routers import DefaultRouter
 
 from . import auth, files, system
 
-DOMAINS = ("grids", "cases", "imports", "notifications", "visits", "stats", "intake", "audit", "interop", "jobs", "deliberation", "notices", "volunteers", "campaigns", "points")
+DOMAINS = ("grids", "cases", "imports", "notifications", "visits", "stats", "intake", "audit", "interop", "jobs", "deliberation", "notices", "volunteers", "campaigns", "points", "reports")
 
 router = DefaultRouter(trailing_slash=True)
 domain_paths: list = []

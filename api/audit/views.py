@@ -35,6 +35,7 @@ EXPORT_MAX_ROWS = 10_000
 
 ACTION_LABELS = {
     "reveal": gettext_lazy("revealed personal data"),
+    "export_reveal": gettext_lazy("exported personal data"),
     "read_sensitive": gettext_lazy("read a sensitive case"),
     "resident_status": gettext_lazy("changed a resident's status"),
     "import": gettext_lazy("imported a register"),

@@ -20,6 +20,7 @@ from gridcase.grids.scoping import scope_for
 from gridcase.intake import duplicates
 from gridcase.intake import services as intake_services
 
+from .. import exports
 from ..filters import check_query_params
 from ..pagination import AscendingIdCursorPagination, CountedIdCursorPagination
 from ..parsers import JSONParser
@@ -81,6 +82,7 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
     pagination_class = CountedIdCursorPagination  # a dashboard's drill-down asks for the count
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]
+    export = exports.case_export_action()  # GET /cases/export/?<the list's filters> (api/exports.py)
 
     def get_queryset(self):
         return workflow.with_related(Case.objects.restrict(self.request.user))

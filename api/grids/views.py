@@ -14,6 +14,7 @@ from gridcase.grids.models import Building, Department, Grid, Household, Members
 from gridcase.grids.roles import EDITOR_ROLES, ID_NUMBER_ROLES, MANAGER_ROLES, PHONE_ROLES, TREE_ROLES
 from gridcase.grids.scoping import scope_for
 
+from .. import exports
 from ..base import ScopedModelViewSet
 from ..filters import check_query_params
 from ..pagination import AscendingIdCursorPagination
@@ -176,6 +177,7 @@ class ResidentViewSet(ResidentStatusMixin, ScopedModelViewSet):
     filterset_class = filters.ResidentFilter
     permission_classes = [HasAnyRole]
     write_roles = EDITOR_ROLES
+    export = exports.resident_export_action()  # GET /residents/export/?<the list's filters>[&reveal=true]
 
     def grid_of(self, instance):
         return instance.household.grid if instance.household_id else None

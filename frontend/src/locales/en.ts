@@ -5,6 +5,7 @@ import deliberation from './deliberation/en'
 import journey from './journey/en'
 import moves from './moves/en'
 import patrol from './patrol/en'
+import campaigns from './campaigns/en'
 import queues from './queues/en'
 import hotspots from './hotspots/en'
 import map from './map/en'
@@ -425,6 +426,7 @@ const en: MessageSchema = {
   ...drill,
   ...deliberation,
   ...patrol,
+  ...campaigns,
   ...queues,
   ...hotspots,
   ...map,

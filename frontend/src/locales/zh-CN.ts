@@ -5,6 +5,7 @@ import deliberation from './deliberation/zh-CN'
 import journey from './journey/zh-CN'
 import moves from './moves/zh-CN'
 import patrol from './patrol/zh-CN'
+import campaigns from './campaigns/zh-CN'
 import queues from './queues/zh-CN'
 import hotspots from './hotspots/zh-CN'
 import map from './map/zh-CN'
@@ -425,6 +426,7 @@ const zhCN = {
   ...drill,
   ...deliberation,
   ...patrol,
+  ...campaigns,
   ...queues,
   ...hotspots,
   ...map,

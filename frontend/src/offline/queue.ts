@@ -5,7 +5,7 @@
  */
 import { ApiError } from '@/api/http'
 
-export type QueueKind = 'visit' | 'case' | 'attachment' | 'patrol' | 'signin'
+export type QueueKind = 'visit' | 'case' | 'attachment' | 'patrol' | 'signin' | 'campaign'
 export type QueueState = 'pending' | 'refused'
 
 export interface QueueError {

@@ -1,3 +1,4 @@
+import { campaignsApi, type AnswerBody } from '@/api/campaigns'
 import { casesApi, type CaseCreate } from '@/api/cases'
 import { deliberationApi, type SignIn } from '@/api/deliberation'
 import { patrolApi, type PatrolEntryCreate } from '@/api/patrol'
@@ -7,6 +8,12 @@ import type { QueueItem, Sender } from './queue'
 export interface AttachmentPayload {
   case: number
   number: string
+}
+
+/** A campaign task's answers (专项排查), with the photo question the queued photo answers. */
+export interface CampaignAnswerPayload extends AnswerBody {
+  task: number
+  photoKey?: string
 }
 
 export interface SignInPayload extends SignIn {
@@ -53,6 +60,13 @@ export const apiSender: Sender = async (item: QueueItem) => {
       // A sign-in at a consultation (议事签到), resent with the same sign_in_key: the server signs in once.
       const { meeting, ...body } = item.payload as SignInPayload
       await deliberationApi.signIn(meeting, body)
+      return null
+    }
+    case 'campaign': {
+      // A task's answers and their photo are one request, resent with the same client_uuid: stored once.
+      const { task, photoKey, ...body } = item.payload as CampaignAnswerPayload
+      if (item.photo && photoKey) await campaignsApi.answerWithPhoto(task, body, photoKey, item.photo)
+      else await campaignsApi.answer(task, body)
       return null
     }
     case 'attachment': {

@@ -45,6 +45,15 @@ export const routes: RouteRecordRaw[] = [
         props: (r) => ({ id: Number(r.params.id) }),
         meta: { hideTabbar: true },
       },
+      // Campaign tasks (专项排查) in walking order, and the answer form (both work offline).
+      { path: 'campaign-tasks', name: 'm-campaign-tasks', component: () => import('@/apps/mobile/campaigns/CampaignTasksPage.vue') },
+      {
+        path: 'campaign-tasks/:id',
+        name: 'm-campaign-task',
+        component: () => import('@/apps/mobile/campaigns/CampaignAnswerPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+        meta: { hideTabbar: true },
+      },
       { path: 'me', name: 'm-me', component: () => import('@/apps/mobile/MePage.vue') },
     ],
   },
@@ -96,6 +105,16 @@ export const routes: RouteRecordRaw[] = [
       { path: 'qr', name: 'c-qr', component: () => import('@/apps/console/intake/QrPostersPage.vue') },
       // The workers' patrol logs, per worker and day (issue 10).
       { path: 'patrol', name: 'c-patrol', component: () => import('@/apps/console/patrol/PatrolLogPage.vue') },
+      // Campaigns (专项排查), the points ranking and the points shop's desk (issue 14).
+      { path: 'campaigns', name: 'c-campaigns', component: () => import('@/apps/console/campaigns/CampaignsPage.vue') },
+      {
+        path: 'campaigns/:id',
+        name: 'c-campaign',
+        component: () => import('@/apps/console/campaigns/CampaignDetailPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+      },
+      { path: 'points', name: 'c-points', component: () => import('@/apps/console/points/PointsRankingPage.vue') },
+      { path: 'shop', name: 'c-shop', component: () => import('@/apps/console/points/ShopDeskPage.vue') },
       // Residents' deliberation (议事): topics, their consultations, decisions and actions (issue 13).
       { path: 'topics', name: 'c-topics', component: () => import('@/apps/console/deliberation/TopicListPage.vue') },
       {
@@ -131,6 +150,14 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('@/apps/resident/ResidentLayout.vue'),
     meta: { public: true },
     children: [
+      // A resident's credit points (信用积分) by the code on their card.
+      {
+        path: 'credit/:code',
+        name: 'r-credit',
+        component: () => import('@/apps/resident/CreditPage.vue'),
+        props: (r) => ({ code: String(r.params.code) }),
+        meta: { public: true },
+      },
       { path: 'track', name: 'r-track-enter', component: () => import('@/apps/resident/TrackPage.vue'), meta: { public: true } },
       {
         path: 'track/:code',

@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
+import { campaignsApi, type CampaignTask } from '@/api/campaigns'
 import { casesApi, type Case, type CaseCreate } from '@/api/cases'
 import { patrolApi, type PatrolEntry, type PatrolEntryCreate } from '@/api/patrol'
 import { visitsApi, type VisitCreate } from '@/api/visits'
@@ -15,7 +16,7 @@ import {
   type QueueStore,
   type Sender,
 } from '@/offline/queue'
-import { apiSender, onUploadProgress, type SignInPayload } from '@/offline/sender'
+import { apiSender, onUploadProgress, type CampaignAnswerPayload, type SignInPayload } from '@/offline/sender'
 import { deliberationApi, type Attendee } from '@/api/deliberation'
 import { uuid } from '@/utils/uuid'
 
@@ -207,6 +208,26 @@ export const useOfflineStore = defineStore('offline', () => {
     }
   }
 
+  /** A campaign task's answers (专项排查) on the phone: sent now, or kept with their photo and sent when the network
+   *  returns; the server stores them once per `client_uuid`. */
+  async function submitCampaignAnswer(p: CampaignAnswerPayload, label: string, photo?: Blob | null): Promise<SubmitResult<CampaignTask>> {
+    const payload = plain({ ...p, answered_at: p.answered_at ?? new Date().toISOString() })
+    const item = newItem('campaign', p.client_uuid, payload, label, Date.now(), photo ? { photo, photoName: 'campaign.jpg' } : {})
+    if (photo || !isOnline()) {
+      await enqueue(item, false)
+      if (photo && isOnline()) void sync(true)
+      return { status: 'queued', background: isOnline() }
+    }
+    const { task, photoKey: _photoKey, ...body } = payload
+    try {
+      return { status: 'sent', result: await campaignsApi.answer(task, body) }
+    } catch (err) {
+      if (!isOfflineError(err)) throw err
+      await enqueue(item, true)
+      return { status: 'queued' }
+    }
+  }
+
   /** Tries a pending item again now (a failed photo, from 我的 → pending uploads). */
   async function retry(id: string) {
     // From the store, not the reactive list: IndexedDB cannot clone Vue's proxies.
@@ -228,7 +249,7 @@ export const useOfflineStore = defineStore('offline', () => {
     const body = { ...(item.payload as Record<string, unknown>), ...payload }
     if (item.error?.status === 409) {
       newId = uuid()
-      if (item.kind === 'visit' || item.kind === 'patrol') body.client_uuid = newId
+      if (item.kind === 'visit' || item.kind === 'patrol' || item.kind === 'campaign') body.client_uuid = newId
       if (item.kind === 'case') body.client_key = newId
       if (item.kind === 'signin') body.sign_in_key = newId
       await store.remove(item.id)
@@ -241,5 +262,5 @@ export const useOfflineStore = defineStore('offline', () => {
     await sync(true)
   }
 
-  return { items, online, syncing, progress, pending, refused, uploads, start, sync, refresh, discard, retry, resend, submitVisit, submitCase, submitPatrol, submitSignIn }
+  return { items, online, syncing, progress, pending, refused, uploads, start, sync, refresh, discard, retry, resend, submitVisit, submitCase, submitPatrol, submitSignIn, submitCampaignAnswer }
 })

@@ -290,6 +290,8 @@ SPECTACULAR_SETTINGS = {
         "AttachmentKindEnum": "gridcase.cases.choices.AttachmentKind",
         "ResidentStatusEnum": "gridcase.grids.choices.ResidentStatus",
         "StatusEnum": "gridcase.cases.choices.Status",  # the case's status keeps its name beside the resident's
+        "HotspotKindEnum": "gridcase.cases.choices.HotspotKind",
+        "HotspotStatusEnum": "gridcase.cases.choices.HotspotStatus",
     },
 }
 

@@ -92,7 +92,7 @@ class HotspotSerializer(serializers.ModelSerializer):
         return out + (["dismiss"] if obj.status == HotspotStatus.OPEN else [])
 
 
-class OpenCaseSerializer(serializers.Serializer):
+class HotspotOpenCaseSerializer(serializers.Serializer):
     priority = serializers.ChoiceField(choices=Priority.choices, required=False,
                                        help_text="the category's default priority when left out")
 
@@ -119,12 +119,12 @@ class HotspotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         hotspot = self.get_queryset().get(pk=hotspot_id)
         return Response(self.get_serializer(hotspot).data, status=code)
 
-    @extend_schema(request=OpenCaseSerializer, responses={201: CaseSerializer})
+    @extend_schema(request=HotspotOpenCaseSerializer, responses={201: CaseSerializer})
     @action(detail=True, methods=["post"])
     def open_case(self, request, pk=None):
         """Open one preventive case from the hotspot (its category, grid and building; its cases named in the
         description). Once: a second try is 409 `hotspot_already_opened`."""
-        body = OpenCaseSerializer(data=request.data if isinstance(request.data, dict) else {})
+        body = HotspotOpenCaseSerializer(data=request.data if isinstance(request.data, dict) else {})
         body.is_valid(raise_exception=True)
         hotspot = self.get_object()
         case = hotspots.open_preventive_case(request.user, hotspot.pk, priority=body.validated_data.get("priority"))

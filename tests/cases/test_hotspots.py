@@ -173,6 +173,7 @@ def test_open_one_preventive_case_exactly_once(city, hotspot, client_for):
     case = Case.objects.get(pk=answer.json()["id"])
     assert case.category.code == "safety_wiring" and case.building_id == city.building.pk
     assert case.grid_id == city.micro.pk and case.reporter_id == city.secretary.pk
+    assert case.title == f"未诉先办：{city.building.name}私拉电线（飞线）反复发生" and "30天内3件" in case.description
     assert CaseEvent.objects.get(case=case, action="create").payload["channel"] == "hotspot"
     for number in Case.objects.filter(hotspots=hotspot).values_list("number", flat=True):
         assert number in case.description

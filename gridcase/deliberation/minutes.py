@@ -100,7 +100,7 @@ def render(meeting, attendees, positions, tally, actions) -> bytes:
                 state = f"{case.number} {CASE_STATES.get(case.status, case.status)}" if case else "未立案"
                 story.append(p(f"{i}. {a.title}（{state}）"))
     story.append(Spacer(1, 8 * mm))
-    story.append(p(f"议题状态：{TOPIC_STATES.get(topic.status, topic.status)}    记录生成：{_t(meeting.closed_at) or '会议进行中'}"))
+    story.append(p(f"议题状态：{TOPIC_STATES.get(topic.status, topic.status)}    会议结束：{_t(meeting.closed_at) or '会议进行中'}"))
     story.append(p("主持人签字：____________    记录人签字：____________"))
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,

@@ -22,7 +22,7 @@ from gridcase.cases.models import Category
 from gridcase.grids.models import Building, Grid, Resident
 
 from . import services
-from .models import Topic
+from .models import Consultation, Topic
 
 STORY = "港云里停车难"
 
@@ -104,6 +104,7 @@ def seed_demo(ctx):
     # The story's dates: raised two weeks ago, decided at the consultation (the services stamp "now").
     Topic.objects.filter(pk=topic.pk).update(created_at=now - timedelta(days=14),
                                              decided_at=start + timedelta(hours=2))
+    Consultation.objects.filter(pk=meeting.pk).update(closed_at=start + timedelta(hours=2))
     a1 = services.add_action(sec, topic.pk, {"title": "施划消防通道禁停黄线、安装阻车桩", "category": parking,
                                              "grid": micro, "assignee": micro0101, "client_key": "demo-1"})
     a2 = services.add_action(sec, topic.pk, {"title": "物业登记车辆并发放错时停车证", "category": parking,

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from gridcase.core.errors import ValidationFailed
 from gridcase.grids import tree
@@ -82,9 +83,10 @@ def rates(filters: Filters, previous: Filters) -> list[dict]:
 
 def ranking(filters: Filters) -> list[dict]:
     """The child grids, by resolution rate (the street's usual order), each with its volume."""
-    found = queries.grid_ranking(filters, "resolution_rate")["results"]
-    return [{k: item[k] for k in ("rank", "grid_name", "level", "total", "resolution_rate", "on_time_rate",
-                                  "satisfaction_rate", "response_rate")} for item in found[:RANKING_ROWS]]
+    found = queries.grid_ranking(filters, "resolution_rate")
+    rows = [{k: item.get(k) for k in ("rank", "grid_name", "level", "total", "resolution_rate", "on_time_rate",
+                                      "satisfaction_rate", "response_rate")} for item in found["results"][:RANKING_ROWS]]
+    return {"rows": rows, "min_volume": found.get("min_volume")}
 
 
 def departments(filters: Filters) -> list[dict]:
@@ -193,6 +195,6 @@ def run_job(job, progress):
         progress(1, 3, force=True)
         out = pdf.render(data)
         progress(3, 3, force=True)
-        node = data["grid"]["name"] if data["grid"] else _("All grids")
-        name = f"{node}-{data['month']}-{_('monthly report')}.pdf"
+        node = data["grid"]["name"] if data["grid"] else pgettext("monthly report", "All grids")
+        name = f"{node}-{data['month']}-{pgettext('monthly report', 'monthly report')}.pdf"
     return Output(out, name, "application/pdf")

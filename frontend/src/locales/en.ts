@@ -11,6 +11,7 @@ import hotspots from './hotspots/en'
 import map from './map/en'
 import resident from './resident/en'
 import registry from './registry/en'
+import reports from './reports/en'
 
 const en: MessageSchema = {
   app: {
@@ -431,6 +432,7 @@ const en: MessageSchema = {
   ...hotspots,
   ...map,
   ...resident,
+  ...reports,
 }
 
 export default en

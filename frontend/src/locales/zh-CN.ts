@@ -11,6 +11,7 @@ import hotspots from './hotspots/zh-CN'
 import map from './map/zh-CN'
 import resident from './resident/zh-CN'
 import registry from './registry/zh-CN'
+import reports from './reports/zh-CN'
 
 const zhCN = {
   app: {
@@ -431,6 +432,7 @@ const zhCN = {
   ...hotspots,
   ...map,
   ...resident,
+  ...reports,
 }
 
 export default zhCN

@@ -71,6 +71,8 @@ export const routes: RouteRecordRaw[] = [
         props: (r) => ({ id: Number(r.params.id) }),
       },
       { path: 'dashboard', name: 'c-dashboard', component: () => import('@/apps/console/DashboardPage.vue') },
+      // The monthly report (月报) of a node, generated as a background job (issue 12).
+      { path: 'reports', name: 'c-reports', component: () => import('@/apps/console/reports/MonthlyReportPage.vue') },
       // The care plans behind a visit-coverage figure (the dashboard's drill-down).
       { path: 'care-plans', name: 'c-care-plans', component: () => import('@/apps/console/dashboard/CarePlanListPage.vue') },
       // Hotspots (未诉先办): recurring problems found by the hotspot job, and one preventive case from each.

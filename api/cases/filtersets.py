@@ -8,7 +8,8 @@ from gridcase.cases import categories
 from gridcase.cases.choices import Priority, Rating, SlaState, Source, Status
 from gridcase.cases.models import Case, CaseDepartment
 from gridcase.grids.choices import Level
-from gridcase.stats import kpis
+from gridcase.grids.scoping import scope_for
+from gridcase.stats import kpis, params, queries
 
 from ..filters import WithinFilter
 
@@ -72,6 +73,8 @@ class CaseFilter(CounterFilters):
     # leaves out the cases reported since, so the list and the figure agree until the next refresh.
     as_of = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt",
                                              label=_("only cases reported before this moment (a figure's `as_of`)"))
+    in_figures = django_filters.BooleanFilter(
+        method="filter_in_figures", label=_("true: only the cases the dashboard figures count for you (a drill-down)"))
     department = django_filters.NumberFilter(field_name="case_departments__department_id")
     awaiting_report_in = django_filters.BooleanFilter(
         method="filter_awaiting_report_in", label=_("a whistled department has not reported in yet"))
@@ -84,6 +87,10 @@ class CaseFilter(CounterFilters):
     class Meta:
         model = Case
         fields = []
+
+    def filter_in_figures(self, qs, name, value):
+        holds = params.sensitive_holds(scope_for(self.request.user))
+        return qs.filter(queries.sensitive_q(holds)) if value and holds is not None else qs
 
     def filter_category(self, qs, name, value):
         return qs.filter(category_id__in=categories.descendants(int(value)))

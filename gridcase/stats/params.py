@@ -116,6 +116,12 @@ class Filters:
     sensitive_holds: tuple | None = None
 
 
+def sensitive_holds(scope: Scope) -> tuple | None:
+    """The caller's holds where sensitive cases are counted (None: everywhere), as the case list shows them in
+    their area."""
+    return None if scope.is_global else tuple(h for h in scope.holds if h.role in SENSITIVE_ROLES)
+
+
 def parse_filters(scope: Scope, params) -> Filters:
     grid = resolve_grid(scope, params.get("grid"))
     period = parse_period(params.get("from"), params.get("to"))
@@ -128,8 +134,7 @@ def parse_filters(scope: Scope, params) -> Filters:
     source = (params.get("source") or "").strip()
     if source and source not in Source.values:
         raise ValidationFailed(fields={"source": [_("Invalid value.")]})
-    sensitive_holds = None if scope.is_global else tuple(h for h in scope.holds if h.role in SENSITIVE_ROLES)
-    return Filters(grid, period, category, source, sensitive_holds)
+    return Filters(grid, period, category, source, sensitive_holds(scope))
 
 
 def parse_metric(raw, default=kpis.TOTAL) -> str:

@@ -90,6 +90,7 @@ def drilldown_url(grid_id, first: date, last: date, extra: dict | None = None, *
     params.update(extra or {})
     if moment is not None:
         params["as_of"] = moment.isoformat()
+    params["in_figures"] = "true"
     return f"{base}?{urlencode(params)}"
 
 
@@ -117,6 +118,14 @@ def area_q(nodes, prefix: str = "") -> Q:
     return q
 
 
+def sensitive_q(sensitive_holds, prefix: str = "") -> Q:
+    """Rows (rollups or cases) the figures count for a caller whose holds that see sensitive cases are
+    `sensitive_holds`: every case that is not sensitive, sensitive ones only inside those holds. (The case list
+    also shows a caller the sensitive cases they own, were assigned or reported: no rollup can count those, so a
+    figure's drill-down asks for `in_figures=true`, this condition.)"""
+    return Q(**{f"{prefix}sensitive": False}) | (Q(**{f"{prefix}sensitive": True}) & area_q(sensitive_holds, prefix))
+
+
 def _scoped(qs, filters: Filters, prefix: str = "", dims: bool = True):
     """Keep the rows of the grid's subtree the caller may see (and the category/source asked for)."""
     if filters.grid is not None:
@@ -128,8 +137,7 @@ def _scoped(qs, filters: Filters, prefix: str = "", dims: bool = True):
         else:
             qs = qs.filter(**{f"{prefix}grid_id__in": ids})
     if filters.sensitive_holds is not None:
-        qs = qs.filter(Q(**{f"{prefix}sensitive": False})
-                       | (Q(**{f"{prefix}sensitive": True}) & area_q(filters.sensitive_holds, prefix)))
+        qs = qs.filter(sensitive_q(filters.sensitive_holds, prefix))
     if dims and filters.category is not None:
         qs = qs.filter(**{f"{prefix}category_id": filters.category.pk})
     if dims and filters.source:

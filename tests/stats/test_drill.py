@@ -146,3 +146,22 @@ def test_count_is_one_query_more(city, week, client_for, django_assert_max_num_q
     with django_assert_max_num_queries(len(plain.captured_queries) + 1):
         r = client.get(url + "&with_count=true")
     assert r.json()["count"] == 7
+
+
+def test_drilldown_leaves_out_what_the_figures_cannot_count(city, client_for):
+    """The street sees a sensitive case escalated to it (it owns it) in its case list, but the figures count
+    sensitive cases only where the caller's role handles them: the drill-down (`in_figures`) agrees with them."""
+    from gridcase.cases.models import Case
+
+    make_case(city.micro, at("2026-03-02", "10:00"))
+    escalated = make_case(city.micro, at("2026-03-02", "11:00"), cat="care_mental", owner=city.street)
+    Case.objects.filter(pk=escalated.pk).update(sensitive=True)
+    rollup.rebuild()
+    s = get(client_for, city.dispatcher, "summary", grid=city.street.pk, **WEEK)
+    client = client_for(city.dispatcher)
+    assert s["total"] == 1
+    assert counted(client, s["drilldown"]["total"]) == 1
+    assert counted(client, s["drilldown"]["total"].replace("&in_figures=true", "")) == 2  # the list shows both
+    # A secretary's holds handle sensitive cases: counted, and listed, alike.
+    s = get(client_for, city.secretary, "summary", grid=city.community.pk, **WEEK)
+    assert s["total"] == counted(client_for(city.secretary), s["drilldown"]["total"]) == 2

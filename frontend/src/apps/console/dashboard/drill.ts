@@ -37,10 +37,10 @@ export function drillFilters(query: Record<string, unknown>): Record<string, str
 export function trend(
   value: number | null | undefined,
   previous: number | null | undefined,
-  higherIsBetter = true,
+  higherIsBetter: boolean | null = true,
 ): { arrow: '▲' | '▼' | '='; good: boolean | null; delta: number } | null {
   if (typeof value !== 'number' || typeof previous !== 'number') return null
   const delta = value - previous
   if (Math.abs(delta) < 1e-9) return { arrow: '=', good: null, delta: 0 }
-  return { arrow: delta > 0 ? '▲' : '▼', good: delta > 0 === higherIsBetter, delta }
+  return { arrow: delta > 0 ? '▲' : '▼', good: higherIsBetter === null ? null : delta > 0 === higherIsBetter, delta }
 }

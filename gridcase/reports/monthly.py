@@ -70,7 +70,7 @@ def _change(now, before):
 def rates(filters: Filters, previous: Filters) -> list[dict]:
     cur, prev = queries.summary(filters), queries.summary(previous)
     rows = [{"metric": kpis.TOTAL, "value": cur["total"], "previous": prev["total"],
-             "change": cur["total"] - prev["total"], "higher_is_better": True, "kind": "count"}]
+             "change": cur["total"] - prev["total"], "higher_is_better": None, "kind": "count"}]  # neither good nor bad
     for r in kpis.RATES:
         rows.append({"metric": r.name, "value": cur[r.name], "previous": prev[r.name],
                      "change": _change(cur[r.name], prev[r.name]), "higher_is_better": r.higher_is_better,
@@ -149,7 +149,7 @@ def overdue(user, grid, now=None) -> dict:
     rows = (qs.select_related("grid", "owner_grid", "category").order_by("sla_red_at", "id")[:OVERDUE_ROWS])
     items = [{"number": c.number, "title": c.title, "category_name": c.category.name, "grid_name": c.grid.name,
               "owner_grid_name": c.owner_grid.name, "status": c.get_status_display(),
-              "days_late": max((now - c.sla_red_at).days, 0)} for c in rows]
+              "days_late": round(max((now - c.sla_red_at).total_seconds(), 0) / 86400, 1)} for c in rows]
     return {"count": qs.count(), "items": items}
 
 

@@ -15,7 +15,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from . import fonts
 
@@ -148,7 +148,7 @@ def _change_text(row):
         text = f"{change:+.1f} h"
     else:
         text = f"{change:+,}"
-    good = (change > 0) == row["higher_is_better"] if change else None
+    good = (change > 0) == row["higher_is_better"] if change and row["higher_is_better"] is not None else None
     return text, good
 
 
@@ -162,6 +162,9 @@ def _value(row, key="value"):
 
 
 def _table(rows, widths, style_extra=()):
+    # Header cells wrap (a long Chinese title must not run into its neighbour).
+    head = ParagraphStyle("head", fontName=fonts.cjk_font(), fontSize=8.5, leading=10.5, wordWrap="CJK")
+    rows = [[Paragraph(escape(str(c)), head) if isinstance(c, str) else c for c in rows[0]], *rows[1:]]
     t = Table(rows, colWidths=widths, repeatRows=1)
     t.setStyle(TableStyle([
         ("FONTNAME", (0, 0), (-1, -1), fonts.cjk_font()),
@@ -231,8 +234,9 @@ def render(data: dict):
 
     sections = _sections(data, st, width)
     for n, (heading, flowables) in enumerate(sections, 2):
-        story.append(_p(_heading(n, heading), st["h2"]))
-        story += flowables
+        # A heading never ends a page alone: it is kept with the first block of its section.
+        story.append(KeepTogether([_p(_heading(n, heading), st["h2"]), flowables[0]]))
+        story += flowables[1:]
     doc.build(story, onFirstPage=_footer(font, title), onLaterPages=_footer(font, title))
     out.seek(0)
     return out
@@ -313,7 +317,7 @@ def _sections(data, st, width):
         rows = [[word("Number"), word("Title"), word("Grid"), word("Status"), word("Days late")]]
         for c in od["items"]:
             rows.append([c["number"], _p(c["title"], st["cell"]), _p(c["owner_grid_name"], st["cell"]),
-                         c["status"], num(c["days_late"])])
+                         c["status"], num(c["days_late"], 1)])
         w = width / 10
         flow = [_p(word("%(n)s open cases are past their deadline now; the longest late:") % {"n": od["count"]},
                    st["body"]), Spacer(1, 1.5 * mm), _table(rows, [2 * w, 3.6 * w, 2 * w, 1.2 * w, 1.2 * w])]

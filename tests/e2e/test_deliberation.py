@@ -56,18 +56,20 @@ def test_topic_from_a_parking_case_followed_through(city, desktop, phone, screen
     meeting_form.locator("input[name=starts_at]").fill(_shanghai_now())
     for name in (city.resident.name, city.sibling_resident.name):
         meeting_form.locator("label.check", has_text=name).locator("input").check()
+    # the micro-grid worker is invited: the grid-level meeting is then on his phone
+    meeting_form.locator(f"[data-test=invite-staff] input[value='{city.worker.pk}']").check()
     meeting_form.locator("[data-test=meeting-submit]").click()
     expect(desktop.locator("[data-test=meeting-link]")).to_have_count(1)
     meeting = Consultation.objects.get(topic=topic)
-    assert meeting.attendees.count() == 2
+    assert meeting.attendees.count() == 3
 
-    # The phone at the door: the grid worker signs one resident in online, the other offline.
-    login(phone, "gridworker")
+    # The phone at the door: the invited micro-grid worker signs one resident in online, the other offline.
+    login(phone, "worker")
     phone.wait_for_url(re.compile(r"/m"))
     phone.goto("/m/meetings")
     phone.locator("[data-test=m-meeting]").first.click()
     rows = phone.locator("[data-test=m-attendee]")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(3)
     rows.nth(0).get_by_role("button", name=re.compile("签到")).click()
     expect(rows.nth(0)).to_contain_text("已签到")
     phone.context.set_offline(True)
@@ -80,9 +82,9 @@ def test_topic_from_a_parking_case_followed_through(city, desktop, phone, screen
     phone.evaluate("window.dispatchEvent(new Event('online'))")
     _wait_for(lambda: Attendee.objects.filter(consultation=meeting, signed_in_at__isnull=False).count() == 2)
     phone.reload()
-    expect(phone.locator("[data-test=m-signed-count]")).to_contain_text("2 / 2")
+    expect(phone.locator("[data-test=m-signed-count]")).to_contain_text("2 / 3")
     phone.screenshot(path=str(screenshots / "deliberation-phone-signin.png"), full_page=True)
-    assert Attendee.objects.filter(consultation=meeting).count() == 2  # nothing duplicated
+    assert Attendee.objects.filter(consultation=meeting).count() == 3  # nothing duplicated
 
     # The console: options, a vote, close the consultation.
     desktop.goto(f"/console/meetings/{meeting.pk}")

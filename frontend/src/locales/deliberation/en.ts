@@ -40,6 +40,7 @@ const en: typeof zhCN = {
       place: 'Place',
       agenda: 'Agenda',
       invite: 'Invite residents',
+      inviteStaff: 'Invite staff (they sign people in on the phone)',
       decision: 'Decision',
       method: 'Decided by',
       decidedAt: 'Decided at',

@@ -39,6 +39,7 @@ export default {
       place: '地点',
       agenda: '议程',
       invite: '邀请居民',
+      inviteStaff: '邀请工作人员（可在手机上签到）',
       decision: '决议',
       method: '决议方式',
       decidedAt: '决议时间',

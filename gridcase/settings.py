@@ -413,6 +413,8 @@ HOTSPOT_RULES = env_thresholds("HOTSPOT_RULES", HOTSPOT_DEFAULTS, {
 })
 # A CJK font file (.ttf/.ttc/.otf) embedded in the QR posters; default: Noto CJK or WenQuanYi where installed.
 POSTER_FONT = env_str("POSTER_FONT", "")
+# A TrueType CJK font embedded in the monthly report (gridcase/reports/fonts.py); default: WenQuanYi where installed.
+REPORT_FONT = env_str("REPORT_FONT", "")
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "gridcase@localhost")

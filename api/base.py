@@ -15,11 +15,29 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers, viewsets
 
+from gridcase.core import replica
 from gridcase.core.errors import Forbidden
 from gridcase.grids import accounts
 from gridcase.grids.scoping import forget_scope, scope_for
 
 from .errors import django_validation_to_fields
+
+
+class ReplicaReads:
+    """A view whose GET answers read from the replica when one is configured (gridcase/core/replica.py):
+    dashboards, stats, exports, reports. Sign-in, permissions and throttles run first, on the primary."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD"):
+            self._replica_token = replica.start_reading()
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        token = getattr(self, "_replica_token", None)
+        if token is not None:
+            replica.stop_reading(token)
+            self._replica_token = None
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class StrictBooleanField(serializers.BooleanField):

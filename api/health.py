@@ -5,7 +5,7 @@ from django.db import connection
 from django.http import JsonResponse
 
 from gridcase.celery import app as celery_app
-from gridcase.core import crypto
+from gridcase.core import crypto, replica
 
 
 def healthz(request):
@@ -38,5 +38,9 @@ def readyz(request):
         from gridcase.cases.workcalendar import warnings as calendar_warnings
 
         warnings += calendar_warnings()
-    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks, "warnings": warnings},
-                        status=200 if ready else 503)
+    details = {}
+    if replica.configured():  # reported, never gating: the primary alone still serves every request
+        details["replica_lag_seconds"], replica_warnings = replica.status()
+        warnings += replica_warnings
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks, "warnings": warnings,
+                         **({"details": details} if details else {})}, status=200 if ready else 503)

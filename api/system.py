@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridcase.cases import workcalendar
+from gridcase.core import replica
 from gridcase.grids.roles import MANAGER_ROLES
 from gridcase.grids.scoping import scope_for
 
@@ -23,6 +24,7 @@ class WarningSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="in the caller's language")
     years = serializers.ListField(child=serializers.IntegerField(), required=False,
                                   help_text="calendar_missing: the years with no holiday data")
+    lag_seconds = serializers.FloatField(required=False, help_text="replica_lag: how far the read replica is behind")
 
 
 class SystemStatusSerializer(serializers.Serializer):
@@ -39,7 +41,7 @@ class SystemStatusView(APIView):
     @extend_schema(responses=SystemStatusSerializer, summary="Operator warnings (e.g. a year with no holiday calendar)")
     def get(self, request):
         check_query_params(request, self)
-        warnings = workcalendar.warnings() if sees_warnings(request.user) else []
+        warnings = workcalendar.warnings() + replica.status()[1] if sees_warnings(request.user) else []
         return Response({"warnings": warnings})
 
 

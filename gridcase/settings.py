@@ -109,6 +109,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# A streaming read replica (gridcase/core/replica.py): dashboards, stats, exports and reports read there.
+REPLICA_DATABASE_URL = env_str("REPLICA_DATABASE_URL", "")
+if REPLICA_DATABASE_URL:
+    if not IS_POSTGRES or not REPLICA_DATABASE_URL.startswith(("postgres://", "postgresql://")):
+        raise ConfigError("REPLICA_DATABASE_URL needs PostgreSQL for both the primary and the replica")
+    DATABASES["replica"] = dj_database_url.parse(REPLICA_DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+                                                 conn_health_checks=True)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests: the replica is the test database itself
+DATABASE_ROUTERS = ["gridcase.core.replica.ReplicaRouter"]
+REPLICA_LAG_WARN_SECONDS = env_int("REPLICA_LAG_WARN_SECONDS", 30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The shared cache holds the login throttles: every web process must see the same counts, so production

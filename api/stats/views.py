@@ -9,6 +9,7 @@ from gridcase.grids.scoping import scope_for
 from gridcase.stats import holds, kpis, params, queries
 from gridcase.visits import coverage
 
+from ..base import ReplicaReads
 from ..filters import check_query_params
 from ..permissions import HasAnyRole
 from . import serializers as s
@@ -24,7 +25,7 @@ METRIC = OpenApiParameter("metric", str, enum=list(kpis.METRICS))
 ERRORS = {400: s.ErrorSerializer, 404: s.ErrorSerializer}
 
 
-class StatsView(APIView):
+class StatsView(ReplicaReads, APIView):
     permission_classes = [HasAnyRole]
 
     def filters(self, request):
@@ -75,7 +76,7 @@ class DepartmentsView(StatsView):
         return Response(queries.departments(self.filters(request)))
 
 
-class VisitCoverageView(APIView):
+class VisitCoverageView(ReplicaReads, APIView):
     """Share of key-population residents visited on time in a period, overall, by tag and by sub-grid (the grid
     and the period as for every figure: gridcase.stats.params)."""
 
@@ -90,7 +91,7 @@ class VisitCoverageView(APIView):
         return Response(coverage.visit_coverage(scope, grid, period))
 
 
-class HoldTimesView(APIView):
+class HoldTimesView(ReplicaReads, APIView):
     """Where do cases wait: the median time each level (micro-grid … street, and departments) held a case, over
     the holds of the hop ledger that ended in the period, for cases reported inside the grid's subtree."""
 

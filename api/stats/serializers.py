@@ -42,6 +42,8 @@ class SummarySerializer(RatesMixin):
     to = serializers.DateField()
     as_of = serializers.DateTimeField(allow_null=True, help_text=AS_OF)
     previous = PreviousSerializer(help_text="the same figures over the period of the same length just before")
+    parts = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()),
+                                  help_text="rate → {numerator, denominator}: the counts of its two drill-down lists")
     total = serializers.IntegerField()
     counts = serializers.DictField(child=serializers.IntegerField())
     by_status = serializers.DictField(child=serializers.IntegerField())

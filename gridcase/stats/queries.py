@@ -256,8 +256,10 @@ def summary(filters: Filters) -> dict:
         "counts": {n: counts[n] for n in COUNTERS if n not in STATUS_COUNTERS},
     }
     drill = {kpis.TOTAL: _drill(filters, grid_id, first, last, kpis.metric_drilldown(kpis.TOTAL))}
+    out["parts"] = {}
     for r in kpis.RATES:
-        out[r.name] = r.parts(counts)[0]
+        out[r.name], num, den = r.parts(counts)
+        out["parts"][r.name] = {"numerator": num, "denominator": den}
         drill[r.name] = _drill(filters, grid_id, first, last, r.drilldown)
         drill[f"{r.name}_denominator"] = _drill(filters, grid_id, first, last, r.denominator_drilldown)
     out[MEDIAN.name] = buckets.median(hist)

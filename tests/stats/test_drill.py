@@ -65,6 +65,9 @@ def test_drilldown_counts_agree_with_the_figures_between_refreshes(city, client_
     assert counted(client, s["drilldown"]["total"]) == s["total"] == 2
     assert counted(client, s["drilldown"]["by_status.reported"]) == s["by_status"]["reported"] == 1
     assert counted(client, s["drilldown"]["satisfaction_rate"]) == s["counts"]["satisfied"] == 1
+    for rate, parts in s["parts"].items():  # each rate's two counts are its two lists'
+        assert counted(client, s["drilldown"][rate]) == parts["numerator"], rate
+        assert counted(client, s["drilldown"][f"{rate}_denominator"]) == parts["denominator"], rate
     # Without the moment, the list has moved on (the two new cases).
     assert counted(client, s["drilldown"]["total"].split("&as_of=")[0]) == 4
     ranked = get(client_for, city.secretary, "grid-ranking", grid=city.grid.pk, metric="total", min_volume=1,

@@ -17,6 +17,8 @@ export interface StatsSummary {
   as_of?: string | null
   /** Figure (metric, `by_status.<status>`, `<rate>_denominator`) → the case list behind it (an API URL). */
   drilldown?: Record<string, string>
+  /** Rate → the counts of its numerator and denominator (the lengths of its two drill-down lists). */
+  parts?: Record<string, { numerator: number; denominator: number }>
   /** The same figures over the period of the same length just before. */
   previous?: { from: string; to: string; total: number } & Partial<Record<string, number | string | null>>
 }

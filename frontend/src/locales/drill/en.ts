@@ -15,7 +15,7 @@ export default {
     count: '{n} cases',
     countPlans: '{n} residents',
     clear: 'Clear the dashboard filter',
-    denominator: 'Out of {n} cases',
+    denominator: '{n} cases',
     picker: {
       label: 'Area',
       search: 'Search a grid by name or code',

@@ -14,7 +14,7 @@ export default {
     count: '共 {n} 件',
     countPlans: '共 {n} 人',
     clear: '清除看板筛选',
-    denominator: '分母：{n} 件',
+    denominator: '{n} 件',
     picker: {
       label: '范围',
       search: '搜索网格名称或编码',

@@ -15,7 +15,8 @@ and a city has ~10⁴–10⁵ of them, so the whole set fits in memory (a few MB
 microseconds (measured in `tests/benchmarks/geo.py`: see README, "The map"), on SQLite as on PostgreSQL with no
 extension to install or start. The tree is built lazily per process (≈0.1–0.3 s at 10,000 micro-grids) and
 rebuilt when the shared cache's version key changes: every Grid save/delete and every bulk writer
-(`invalidate()`) bumps it, now and again on commit, so all web processes drop a stale tree. The previous linear
+(`invalidate()`) bumps it, now and again on commit, so all web processes drop a stale tree (read at most every
+VERSION_CHECK_SECONDS: a Redis round trip costs more than the lookup itself). The previous linear
 scan (micro-grids whose centroid is within 0.05° then a Python ray test) read thousands of JSON boundaries per
 lookup at city scale; a bounding-box query on indexed min/max columns would still parse every candidate's JSON
 per request and need a migration of the grid table for no gain.
@@ -40,6 +41,8 @@ from . import tree
 from .choices import Level
 
 VERSION_KEY = "grids:geo:version"
+# Another process's boundary change is seen within this many seconds.
+VERSION_CHECK_SECONDS = 2.0
 # A sibling overlap smaller than this (square metres) is a shared edge drawn twice, not an overlap.
 OVERLAP_TOLERANCE_M2 = 1.0
 METRES_PER_DEGREE = 111_320.0
@@ -101,6 +104,7 @@ def invalidate() -> None:
     the transaction commits, so a tree built from uncommitted rows does not outlive them)."""
     def bump():
         cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+        _shared.pop("checked_at", None)  # this process looks again at once
 
     bump()
     transaction.on_commit(bump)
@@ -157,9 +161,15 @@ def build_from(rows, version: str = "") -> Index:
 
 
 def index() -> Index:
-    """This process's index, rebuilt when the shared version changed."""
-    version = _version()
+    """This process's index, rebuilt when the shared version changed. The version is read from the shared cache
+    at most every VERSION_CHECK_SECONDS (a cache round trip costs more than a lookup); this process's own
+    changes are seen at once."""
+    now = time.monotonic()
     current = _shared.get("index")
+    if current is not None and now - _shared.get("checked_at", -1e9) < VERSION_CHECK_SECONDS:
+        return current
+    version = _version()
+    _shared["checked_at"] = now
     if current is None or current.version != version:
         with _lock:
             current = _shared.get("index")

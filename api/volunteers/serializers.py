@@ -135,13 +135,13 @@ class LeadMeSerializer(serializers.Serializer):
 
 
 class LeadNoticeSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="notice.id")
-    title = serializers.CharField(source="notice.title")
-    body = serializers.CharField(source="notice.body")
-    grid_name = serializers.CharField(source="notice.grid.name")
-    published_at = serializers.DateTimeField(source="notice.published_at")
-    expires_at = serializers.DateTimeField(source="notice.expires_at")
-    read_at = serializers.DateTimeField()
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    grid_name = serializers.CharField(source="grid.name")
+    published_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    read_at = serializers.DateTimeField(allow_null=True)
 
 
 class LeadActivitySerializer(serializers.ModelSerializer):

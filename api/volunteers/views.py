@@ -18,7 +18,6 @@ from gridcase.grids.accounts import display_name
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
 from gridcase.grids.roles import VOLUNTEER_MANAGERS
-from gridcase.notices.board import current_q
 from gridcase.notices.models import Receipt
 from gridcase.notices.receipts import mark_read
 from gridcase.volunteers import places, services
@@ -181,31 +180,38 @@ class LeadMeView(LeadView):
 
 
 class LeadNoticesView(LeadView):
-    """The notices sent to the caller (their building's, their micro-grid's), current ones, newest first."""
+    """The notices of the caller's building (for residents, current, sent to a grid holding it), newest first, with
+    when the caller read each."""
 
     @extend_schema(responses={200: s.LeadNoticeSerializer(many=True)})
     def get(self, request):
-        self.roles(request)
+        roles = self.roles(request)
         check_query_params(request, self)
-        rows = (Receipt.objects.filter(user=request.user)
-                .select_related("notice__grid").order_by("-notice__published_at", "-id"))
-        rows = [r for r in rows.filter(notice__in=_current_notices())[:50]]
+        rows = list(places.visible_notices(request.user, roles).select_related("grid")
+                    .order_by("-published_at", "-id")[:50])
+        read = dict(Receipt.objects.filter(user=request.user, notice__in=[n.pk for n in rows])
+                    .values_list("notice_id", "read_at"))
+        for n in rows:
+            n.read_at = read.get(n.pk)
         return Response(_page(s.LeadNoticeSerializer(rows, many=True).data))
 
 
-def _current_notices():
-    from gridcase.notices.models import Notice
-
-    return Notice.objects.filter(current_q()).values("pk")
-
-
 class LeadNoticeReadView(LeadView):
+    """The caller opened a notice of their building: their receipt (made now if the notice went out before they
+    were registered) records it. A notice that is not theirs is 404."""
+
     @extend_schema(request=None, responses={200: s.LeadNoticeSerializer, **error_responses(404)})
     def post(self, request, pk):
-        self.roles(request)
-        receipt = mark_read(request.user, pk)
-        receipt = Receipt.objects.select_related("notice__grid").get(pk=receipt.pk)
-        return Response(s.LeadNoticeSerializer(receipt).data)
+        roles = self.roles(request)
+        notice = places.visible_notices(request.user, roles).select_related("grid").filter(pk=pk).first()
+        if notice is None:
+            raise NotFound()
+        receipt, _created = Receipt.objects.get_or_create(notice=notice, user=request.user,
+                                                          defaults={"grid_id": roles[0].grid_id,
+                                                                    "role": roles[0].role})
+        receipt = mark_read(request.user, notice.pk)
+        notice.read_at = receipt.read_at
+        return Response(s.LeadNoticeSerializer(notice).data)
 
 
 class NeighboursView(LeadView):

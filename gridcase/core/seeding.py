@@ -14,7 +14,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-APP_ORDER = ["grids", "cases", "visits", "notifications", "stats", "intake", "interop", "deliberation", "campaigns", "points"]
+APP_ORDER = ["grids", "cases", "visits", "notifications", "stats", "intake", "interop", "deliberation", "campaigns", "points", "volunteers",
+             "notices"]
 DEMO_PASSWORD = "gridcase123"
 
 

@@ -79,6 +79,28 @@ def notice_recipients(span):
     return list(rows)
 
 
+def place_spans(roles) -> list:
+    """Tree spans of the grids a lead's or volunteer's places lie in: a building's general grid and the micro-grids
+    of its units, a unit's micro-grid, a volunteer's micro-grid."""
+    from gridcase.grids.models import Grid
+
+    ids = {r.grid_id for r in roles}
+    buildings = [r.building_id for r in roles if r.role == VolunteerRole.BUILDING_LEAD]
+    if buildings:
+        ids |= set(Unit.objects.filter(building_id__in=buildings).values_list("micro_grid_id", flat=True))
+    return [tree.Span(*row) for row in Grid.objects.filter(pk__in=ids).values_list(*tree.span_fields())]
+
+
+def visible_notices(user, roles=None):
+    """The notices for residents, published and not expired, sent to a grid that holds the caller's places (or above
+    it): their building's notices. Decided now, so a lead registered after a notice went out still sees it."""
+    from gridcase.notices.board import current_q
+    from gridcase.notices.models import Audience, Notice
+
+    spans = place_spans(roles if roles is not None else roles_of(user))
+    return Notice.objects.filter(tree.covering_q(spans, "grid__"), current_q(), audience=Audience.RESIDENTS)
+
+
 def anchor_grid_ids(roles) -> list[int]:
     return sorted({r.grid_id for r in roles})
 

@@ -33,7 +33,7 @@ export interface DepartmentRef {
   is_head?: boolean
 }
 
-export type Home = 'mobile' | 'console' | 'department'
+export type Home = 'mobile' | 'console' | 'department' | 'lead'
 
 export interface Me {
   id: number

@@ -11,6 +11,7 @@ import hotspots from './hotspots/en'
 import map from './map/en'
 import resident from './resident/en'
 import registry from './registry/en'
+import notices from './notices/en'
 import reports from './reports/en'
 
 const en: MessageSchema = {
@@ -433,6 +434,7 @@ const en: MessageSchema = {
   ...map,
   ...resident,
   ...reports,
+  ...notices,
 }
 
 export default en

@@ -11,6 +11,7 @@ import hotspots from './hotspots/zh-CN'
 import map from './map/zh-CN'
 import resident from './resident/zh-CN'
 import registry from './registry/zh-CN'
+import notices from './notices/zh-CN'
 import reports from './reports/zh-CN'
 
 const zhCN = {
@@ -433,6 +434,7 @@ const zhCN = {
   ...map,
   ...resident,
   ...reports,
+  ...notices,
 }
 
 export default zhCN

@@ -34,6 +34,8 @@ export const routes: RouteRecordRaw[] = [
       },
       { path: 'report', name: 'm-report', component: () => import('@/apps/mobile/ReportPage.vue') },
       { path: 'inbox', name: 'm-inbox', component: () => import('@/apps/mobile/InboxPage.vue') },
+      // Notices and emergency broadcasts sent to me, with 确认收到 (also offline) (issue 13).
+      { path: 'notices', name: 'm-notices', component: () => import('@/apps/mobile/NoticesPage.vue') },
       // The patrol log (巡查日志): reached from the round and from 我的.
       { path: 'patrol', name: 'm-patrol', component: () => import('@/apps/mobile/PatrolPage.vue') },
       // Sign-in at a consultation (议事签到), offline too (issue 13).
@@ -105,6 +107,14 @@ export const routes: RouteRecordRaw[] = [
       { path: 'hotline', name: 'c-hotline', component: () => import('@/apps/console/interop/HotlinePage.vue') },
       // Residents' QR intake: posters, the published phone, a new QR code (issue 11).
       { path: 'qr', name: 'c-qr', component: () => import('@/apps/console/intake/QrPostersPage.vue') },
+      // Notices (居务公开) and emergency broadcasts: publish, and the chase list per grid (issue 13).
+      { path: 'notices', name: 'c-notices', component: () => import('@/apps/console/notices/NoticesPage.vue') },
+      {
+        path: 'notices/:id',
+        name: 'c-notice',
+        component: () => import('@/apps/console/notices/NoticeDetailPage.vue'),
+        props: (r) => ({ id: Number(r.params.id) }),
+      },
       // The workers' patrol logs, per worker and day (issue 10).
       { path: 'patrol', name: 'c-patrol', component: () => import('@/apps/console/patrol/PatrolLogPage.vue') },
       // Campaigns (专项排查), the points ranking and the points shop's desk (issue 14).
@@ -134,6 +144,12 @@ export const routes: RouteRecordRaw[] = [
     ],
   },
   {
+    // A building or unit lead's (楼栋长/单元长) or a volunteer's light app: their building only (issue 13).
+    path: '/lead',
+    name: 'lead',
+    component: () => import('@/apps/lead/LeadHome.vue'),
+  },
+  {
     path: '/dept',
     component: () => import('@/apps/department/DepartmentLayout.vue'),
     children: [
@@ -158,6 +174,14 @@ export const routes: RouteRecordRaw[] = [
         name: 'r-credit',
         component: () => import('@/apps/resident/CreditPage.vue'),
         props: (r) => ({ code: String(r.params.code) }),
+        meta: { public: true },
+      },
+      // A community's public notice board (居务公开), by the community's token (issue 13).
+      {
+        path: 'board/:token',
+        name: 'r-board',
+        component: () => import('@/apps/resident/IntakeHome.vue'),
+        props: (r) => ({ token: String(r.params.token), board: true }),
         meta: { public: true },
       },
       { path: 'track', name: 'r-track-enter', component: () => import('@/apps/resident/TrackPage.vue'), meta: { public: true } },

@@ -27,6 +27,7 @@ function cacheMe(me: Me | null) {
 export function homePath(home: Home | undefined): string {
   if (home === 'console') return '/console/cases'
   if (home === 'department') return '/dept'
+  if (home === 'lead') return '/lead'
   return '/m/round'
 }
 

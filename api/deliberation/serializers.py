@@ -286,3 +286,9 @@ class TopicStatsRowSerializer(serializers.Serializer):
 class TopicStatsSerializer(serializers.Serializer):
     grids = TopicStatsRowSerializer(many=True)
     total = serializers.DictField(child=serializers.IntegerField())
+
+
+class InvitableResidentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    place = serializers.CharField()

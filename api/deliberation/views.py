@@ -118,6 +118,17 @@ class TopicViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMod
         data = _valid(s.TopicPublishSerializer, request, self)
         return self.present(services.publish_decision(request.user, pk, data).pk)
 
+    @extend_schema(parameters=[OpenApiParameter("q", str, description="part of a name")],
+                   responses=s.InvitableResidentSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def residents(self, request, pk=None):
+        """Residents a consultation of this topic may invite (the building's, or the grid's): name and place only."""
+        from ..filters import check_query_params
+
+        check_query_params(request, self)
+        q = request.query_params.get("q") or ""
+        return Response(services.invitable_residents(request.user, pk, q[:60]))
+
     @extend_schema(parameters=[OpenApiParameter("within", int, description="count inside this grid's subtree")],
                    responses=s.TopicStatsSerializer)
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)

@@ -19,6 +19,7 @@ from gridcase.cases.choices import Status as CaseStatus
 from gridcase.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from gridcase.grids.accounts import display_name
 from gridcase.grids.choices import Level
+from gridcase.grids.models import Resident
 from gridcase.grids.scoping import scope_for
 
 from . import attendance, rules
@@ -573,3 +574,21 @@ def update_meeting(actor, meeting_id, data: dict) -> Consultation:
         if "place" in changes and not changes["place"]:
             raise ValidationFailed(fields={"place": [_("This field may not be blank.")]})
         return _cas(Consultation, meeting, v, **changes)
+
+
+def invitable_residents(actor, topic_id, q: str = "", limit: int = 200) -> list[dict]:
+    """The residents a consultation of the topic may invite: the building's at building level, else those of the
+    topic's grid subtree; inside the caller's scope, active, by building, unit and room. Name and place only."""
+    from gridcase.grids import scoping, tree
+
+    topic = load_topic(topic_id, actor)
+    qs = Resident.objects.restrict(actor).filter(is_active=True)
+    if topic.building_id:
+        qs = qs.filter(household__unit__building_id=topic.building_id)
+    else:
+        qs = scoping.within(qs, tree.span(topic.grid))
+    if q.strip():
+        qs = qs.filter(name__contains=q.strip())
+    rows = qs.select_related("household__unit__building").order_by(
+        "household__unit__building__name", "household__unit__name", "household__room", "id")[:limit]
+    return [{"id": r.pk, "name": r.name, "place": _resident_place(r)} for r in rows]

@@ -326,3 +326,14 @@ def test_attendance_feeds_the_points_ledger_once(city, sec, client_for):
     assert sorted(rows.values_list("rule", flat=True)) == ["consultation_attendance", "resident_consultation"]
     assert rows.get(rule="resident_consultation").resident_id == city.resident.pk
     assert rows.get(rule="consultation_attendance").user_id == city.worker.pk
+
+
+def test_invitable_residents_are_the_topics_area_with_name_and_place_only(city, sec, client_for):
+    b = post(sec, "/api/v1/topics/", {"title": "楼道堆物", "level": "building", "building": city.building.pk}, 201)
+    rows = sec.get(f"/api/v1/topics/{b['id']}/residents/").json()
+    ids = {r["id"] for r in rows}
+    assert city.resident.pk in ids and city.other_resident.pk not in ids
+    assert set(rows[0]) == {"id", "name", "place"}
+    assert sec.get(f"/api/v1/topics/{b['id']}/residents/", {"q": city.resident.name}).json()[0]["id"] == city.resident.pk
+    assert client_for(city.outsider).get(f"/api/v1/topics/{b['id']}/residents/").status_code == 404
+    assert sec.get(f"/api/v1/topics/{b['id']}/residents/", {"page": 2}).status_code == 400

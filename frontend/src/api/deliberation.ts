@@ -180,5 +180,6 @@ export const deliberationApi = {
   /** Pickers of the raise form: grids at community and grid level, buildings, residents to invite. */
   grids: () => http.get<Page<{ id: number; name: string; level: string }>>('grids/', { level: ['community', 'grid'], page_size: 200 }),
   buildings: (within?: number) => http.get<Page<{ id: number; name: string; grid: number; grid_name: string }>>('buildings/', { within, page_size: 200 }),
-  residents: (within: number) => http.get<Page<{ id: number; name: string; household_label: string }>>('residents/', { within, page_size: 100 }),
+  /** Residents a consultation of the topic may invite (the building's, or the grid's): name and place only. */
+  residents: (topic: number, q = '') => http.get<{ id: number; name: string; place: string }[]>(`topics/${topic}/residents/`, { q: q || undefined }),
 }

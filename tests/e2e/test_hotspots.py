@@ -24,7 +24,8 @@ def seed_story(city):
     wiring = Category.objects.get(code="safety_wiring")
     now = timezone.now()
     return [create_case(city.worker, {"category": wiring, "grid": city.micro, "building": city.building,
-                                      "title": f"{city.building.name}{title}", "description": "巡查发现"},
+                                      "title": f"{city.building.name}{title}", "description": "巡查发现",
+                                      "location": {"lat": 30.6601 + days / 1e5, "lng": 104.0801}},
                         now=now - timedelta(days=days)).case for days, title in STORY]
 
 
@@ -73,6 +74,16 @@ def test_a_hotspot_appears_after_seeding_its_story_and_opens_one_preventive_case
     link.click()
     wide.wait_for_url(re.compile(rf"/console/cases/{case.pk}$"))
     expect(wide.locator("body")).to_contain_text(case.number)
+
+    # the map shows it as a point
+    hotspot.status = "open"  # the map shows the open ones: as if it were still waiting for its case
+    hotspot.save(update_fields=["status"])
+    wide.goto("/console/map")
+    expect(wide.locator("[data-test=legend-hotspots]")).to_be_visible()
+    expect(wide.locator("path.gc-point")).to_have_count(1)
+    wide.screenshot(path=str(screenshots / "hotspots-map.png"), full_page=False)
+    hotspot.status = "handled"
+    hotspot.save(update_fields=["status"])
 
     # the list page shows it handled, with its case's number
     wide.goto("/console/hotspots?")

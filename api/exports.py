@@ -50,6 +50,7 @@ def export_response(view, request, kind: str):
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
     if reveal:
         exports.audit_reveal(request.user, export, params, client_ip(request))
+    exports.audit_sensitive(request.user, export, client_ip(request))
     response = FileResponse(exports.to_tempfile(export), content_type=spreadsheet.XLSX_TYPE, as_attachment=True,
                             filename=export.filename)
     response["Cache-Control"] = "private, no-store"

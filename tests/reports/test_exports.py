@@ -62,6 +62,16 @@ def test_case_export_keeps_the_scope_and_neutralises_formulas(city):
     assert api_client(None).get("/api/v1/cases/export/").status_code in (401, 403)
 
 
+def test_sensitive_cases_exported_are_audited_reads(city):
+    made = _cases(city, 2)
+    Case.objects.filter(pk=made[0].pk).update(sensitive=True)
+    rows = _sheet(api_client(city.secretary).get(f"/api/v1/cases/export/?within={city.grid.pk}"))
+    assert made[0].number in [r[0] for r in rows[1:]]
+    entries = list(AuditLog.objects.filter(action="read_sensitive"))
+    assert [(e.object_id, e.actor_id, e.extra.get("export")) for e in entries] == [
+        (str(made[0].pk), city.secretary.pk, True)]
+
+
 def test_export_refuses_what_the_list_refuses(city):
     client = api_client(city.secretary, "en")
     res = client.get("/api/v1/cases/export/?colour=red")

@@ -143,6 +143,10 @@ def main():
         out["database_index_median_us"] = us(times)
         times, _answers = timed(lambda lat, lng: geo.grid_at(lat, lng), db_points)
         out["database_grid_at_median_us"] = us(times)
+        # For scale: one primary-key query on the same connection (grid_at is the lookup plus one such query).
+        some = db_idx.ids[0]
+        times, _answers = timed(lambda lat, lng: Grid.objects.filter(pk=some).first(), db_points)
+        out["database_pk_query_median_us"] = us(times)
 
     width = max(len(k) for k in out)
     for k, v in out.items():

@@ -1,11 +1,15 @@
 """`/healthz`: the process answers. `/readyz`: the database and the Celery broker answer,
-and stored personal data decrypts with the configured field keys."""
+and stored personal data decrypts with the configured field keys. `/metrics`: Prometheus, for a scraper
+sending `Authorization: Bearer <METRICS_TOKEN>` (404 while no token is configured)."""
 
+import hmac
+
+from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 
 from gridcase.celery import app as celery_app
-from gridcase.core import crypto, replica
+from gridcase.core import crypto, metrics, replica
 
 
 def healthz(request):
@@ -44,3 +48,14 @@ def readyz(request):
         warnings += replica_warnings
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks, "warnings": warnings,
                          **({"details": details} if details else {})}, status=200 if ready else 503)
+
+
+def prometheus(request):
+    token = settings.METRICS_TOKEN
+    if not token:
+        return JsonResponse({"code": "not_found", "message": "metrics are off (set METRICS_TOKEN)"}, status=404)
+    given = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return JsonResponse({"code": "forbidden", "message": "a valid metrics token is required"}, status=403)
+    body, content_type = metrics.exposition()
+    return HttpResponse(body, content_type=content_type)

@@ -9,3 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gridcase.settings")
 app = Celery("gridcase")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Every task carries the id of the request that queued it into its log lines (gridcase/core/requestid.py).
+from gridcase.core.requestid import connect_celery_signals  # noqa: E402
+
+connect_celery_signals()

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gridcase.core.requestid.RequestIdMiddleware",
+    "gridcase.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "gridcase.spa.StaticFilesMiddleware",  # WhiteNoise
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -208,7 +210,7 @@ CSRF_COOKIE_HTTPONLY = False  # the single-page app sends it back in X-CSRFToken
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not GRIDCASE_DEV)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes talk plain HTTP to the container
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # probes and scrapers talk plain HTTP
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if GRIDCASE_DEV else 60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
@@ -429,13 +431,27 @@ REPORT_FONT = env_str("REPORT_FONT", "")
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "gridcase@localhost")
 
+# Logs (gridcase/core/requestid.py): JSON lines in production (LOG_FORMAT=json), readable text in development;
+# UTC everywhere, each line with the request id that caused it (carried into Celery tasks).
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if GRIDCASE_DEV else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ConfigError(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "gridcase.core.requestid.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "gridcase.core.requestid.JsonFormatter"},
+        "text": {"()": "gridcase.core.requestid.TextFormatter",
+                 "format": "%(asctime)s %(levelname)s %(name)s%(rid)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+# Prometheus (gridcase/core/metrics.py): /metrics answers a scraper sending this bearer token; off while unset.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING above (JSON, UTC, request ids)
 
 from .beat import BEAT_SCHEDULE  # noqa: E402
 

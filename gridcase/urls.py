@@ -16,6 +16,7 @@ urlpatterns = [
     path("sw.js", service_worker, name="service-worker"),
     path("healthz", health.healthz),
     path("readyz", health.readyz),
+    path("metrics", health.prometheus),
     # Uploads have no public URL: /media/ answers 404; files go out through the scoped views in api/files.py.
     # The single-page app answers every other path (history routing).
     re_path(r"^(?!api/|admin/|static/|media/|open311/|sw\.js$).*$", spa_index, name="spa"),

@@ -72,6 +72,16 @@ def test_sensitive_cases_exported_are_audited_reads(city):
         (str(made[0].pk), city.secretary.pk, True)]
 
 
+def test_an_export_takes_a_fixed_number_of_queries(city, django_assert_max_num_queries):
+    _cases(city, 6)
+    _residents(city)
+    client = api_client(city.secretary)
+    with django_assert_max_num_queries(8):  # scope, count, the rows (one cursor), sensitive ones, the session's
+        assert client.get(f"/api/v1/cases/export/?within={city.grid.pk}").status_code == 200
+    with django_assert_max_num_queries(9):
+        assert client.get(f"/api/v1/residents/export/?within={city.grid.pk}&reveal=true").status_code == 200
+
+
 def test_export_refuses_what_the_list_refuses(city):
     client = api_client(city.secretary, "en")
     res = client.get("/api/v1/cases/export/?colour=red")

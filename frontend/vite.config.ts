@@ -14,6 +14,8 @@ const backend = process.env.GRIDCASE_BACKEND ?? 'http://127.0.0.1:8000'
 // (left to the groups' dependency capture, it lands in whichever screen chunk comes first, e.g. the dashboard's,
 // and shared components land in the console's).
 const APP_SHARED = /[\\/]src[\\/](?!apps[\\/])|plugin-vue:export-helper/
+// The case detail (mobile and console): its actions, journey, timeline and store.
+const CASEWORK = /[\\/]src[\\/](components[\\/](Case(DetailView|Actions|Journey|Timeline))\.vue|stores[\\/]caseDetail\.ts|api[\\/]organisation\.ts)/
 const short = (name: string) => name.split('~')[0]
 export const LEGACY_TARGETS = ['chrome >= 53', 'android >= 5', 'ios >= 10', 'safari >= 10']
 const proxied = ['/api', '/admin', '/media', '/healthz']
@@ -77,7 +79,7 @@ export default defineConfig(({ command, isPreview }) => ({
             // so the first screen downloads only the round.
             // Vant split by who loads it: the components (and CSS) every screen needs in one chunk, those
             // only some routes use in chunks those routes share.
-            { name: 'vant', test: /[\\/]node_modules[\\/](vant|@vant)[\\/]/, priority: 29, entriesAware: true, entriesAwareMergeThreshold: 8000 },
+            { name: 'vant', test: /[\\/]node_modules[\\/](vant|@vant)[\\/]/, priority: 29, entriesAware: true, entriesAwareMergeThreshold: 3000 },
             { name: 'console', test: /[\\/]src[\\/]apps[\\/](console|department)[\\/]/, priority: 20 },
             // The shell every screen loads: the shared code the entry imports (API client, router, stores,
             // locales). Ranked above the screen groups so they do not pull it into themselves (Vant, ranked
@@ -86,7 +88,10 @@ export default defineConfig(({ command, isPreview }) => ({
             // Shared code only some screens use (components, their API modules, the offline queue): split by who
             // loads it, like Vant, so the round (the worker's first screen) never downloads the case detail's or
             // the console's parts.
-            { name: 'parts', test: APP_SHARED, priority: 27, entriesAware: true, entriesAwareMergeThreshold: 8000 },
+            // (Small sets are merged into a neighbour, which may be one the round loads: the case screens' parts
+            // are kept together apart from them.)
+            { name: 'parts', test: (id: string) => APP_SHARED.test(id) && !CASEWORK.test(id), priority: 27, entriesAware: true, entriesAwareMergeThreshold: 8000 },
+            { name: 'casework', test: CASEWORK, priority: 26 },
           ],
         },
       },

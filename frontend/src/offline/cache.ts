@@ -25,6 +25,10 @@ function database(): IdbTable<CacheEntry> | null {
   return table
 }
 
+function plain<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T
+}
+
 export async function cacheGet<T>(key: string): Promise<CacheEntry<T> | null> {
   // What this page kept last is the newest copy (a write to IndexedDB may still be under way).
   const kept = memory.get(key) as CacheEntry<T> | undefined

@@ -1,5 +1,5 @@
-import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import { useSessionStore } from '@/stores/session'
+import { createRouter, createWebHistory, type RouteLocationNormalized, type RouteRecordRaw } from 'vue-router'
+import { useSessionStore, wasSignedIn } from '@/stores/session'
 
 // Routes never start with /api, /admin, /static or /media: Django answers those itself and serves
 // index.html for every other path, so HTML5 history URLs work on reload.
@@ -75,8 +75,6 @@ export const routes: RouteRecordRaw[] = [
       { path: 'dashboard', name: 'c-dashboard', component: () => import('@/apps/console/DashboardPage.vue') },
       // The monthly report (月报) of a node, generated as a background job (issue 12).
       { path: 'reports', name: 'c-reports', component: () => import('@/apps/console/reports/MonthlyReportPage.vue') },
-      // The care plans behind a visit-coverage figure (the dashboard's drill-down).
-      { path: 'care-plans', name: 'c-care-plans', component: () => import('@/apps/console/dashboard/CarePlanListPage.vue') },
       // Hotspots (未诉先办): recurring problems found by the hotspot job, and one preventive case from each.
       // The grid map (boundaries, buildings, redrawing with the redistricting preview); Leaflet only in this chunk.
       { path: 'map', name: 'c-map', component: () => import('@/apps/console/map/MapPage.vue') },
@@ -87,6 +85,8 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/apps/console/hotspots/HotspotDetailPage.vue'),
         props: (r) => ({ id: Number(r.params.id) }),
       },
+      // The care plans behind a visit-coverage figure (the dashboard's drill-down).
+      { path: 'care-plans', name: 'c-care-plans', component: () => import('@/apps/console/dashboard/CarePlanListPage.vue') },
       // Moving places between grids and handing a worker's work over (grids.moves, grids.handover).
       { path: 'moves', name: 'c-moves', component: () => import('@/apps/console/moves/MovePage.vue') },
       { path: 'handover', name: 'c-handover', component: () => import('@/apps/console/moves/HandoverPage.vue') },
@@ -211,12 +211,24 @@ export const routes: RouteRecordRaw[] = [
   { path: '/:pathMatch(.*)*', redirect: '/' },
 ]
 
+type Lazy = () => Promise<unknown>
+function prefetchComponents(matched: RouteLocationNormalized['matched']) {
+  for (const record of matched) {
+    const component = record.components?.default
+    // Lazy route components are plain functions returning import(); loaded components are objects.
+    if (typeof component === 'function' && !('__vccOpts' in component)) void (component as Lazy)().catch(() => undefined)
+  }
+}
+
 export function createAppRouter() {
   const router = createRouter({ history: createWebHistory('/'), routes })
 
   router.beforeEach(async (to) => {
     if (to.meta.public) return true
+    // The screen's code is fetched while the session is checked, not after: one round trip less before the
+    // first screen on a slow line (the router reuses the same import when it resolves the route).
     const session = useSessionStore()
+    if (!session.loaded && wasSignedIn()) prefetchComponents(to.matched)
     const me = await session.ensureLoaded()
     if (!me) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
     if (to.name === 'root') return session.home

@@ -15,6 +15,11 @@ function cachedMe(): Me | null {
   }
 }
 
+/** This phone was signed in when last used (its profile is kept): the router fetches the screen's code early. */
+export function wasSignedIn(): boolean {
+  return cachedMe() !== null
+}
+
 function cacheMe(me: Me | null) {
   try {
     if (me) localStorage.setItem(ME_KEY, JSON.stringify(me))

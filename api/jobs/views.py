@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -55,7 +55,8 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         # The owner only, not `restrict()`: a global scope (administrators) must not read others' files either.
         return Job.objects.filter(owner_id=self.request.user.pk)
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY,
+                              409: OpenApiResponse(description="not_ready: the job is still running, or failed")})
     @action(detail=True, methods=["get"], content_negotiation_class=JSONErrors, pagination_class=None)
     def download(self, request, pk=None):
         """The finished job's file (XLSX, PDF); 409 `not_ready` while it runs, 404 once expired."""

@@ -9,8 +9,10 @@ threads = int(os.environ.get("GUNICORN_THREADS", 2))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30
 keepalive = 5
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
-max_requests_jitter = 200
+# Workers are not recycled by default: restarting every 2,000 requests cost about a quarter of the request
+# ceiling in one comparison here (deploy/SIZING.md). Set it only against a proven leak.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 0))
+max_requests_jitter = 200 if max_requests else 0
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

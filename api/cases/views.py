@@ -182,8 +182,11 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
     @extend_schema(methods=["POST"], request={"multipart/form-data": inline_serializer("AttachmentUpload", {
         "file": serializers.FileField(),
         "kind": serializers.ChoiceField(choices=AttachmentKind.choices, required=False, allow_blank=True,
-                                        help_text="before (the default) or after")})},
-        responses={201: AttachmentSerializer})
+                                        help_text="before (the default) or after"),
+        "client_key": serializers.UUIDField(required=False, help_text=(
+            "The phone's uuid for this upload (or the Idempotency-Key header): a repeat on the same case stores "
+            "nothing and answers 200 with the photo stored the first time"))})},
+        responses={201: AttachmentSerializer, 200: AttachmentSerializer})
     @action(detail=True, methods=["get", "post"], pagination_class=None,
             parser_classes=[parsers.MultiPartParser, parsers.FormParser, JSONParser])
     def attachments(self, request, pk=None):
@@ -194,8 +197,11 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
             return Response({"next": None, "previous": None,
                              "results": AttachmentSerializer(items, many=True, context={"request": request}).data})
         upload = request.FILES.get("file")
-        att = services.add_attachment(request.user, case, upload, request.data.get("kind") or "before")
-        return Response(AttachmentSerializer(att, context={"request": request}).data, status=status.HTTP_201_CREATED)
+        key = request.data.get("client_key") or request.headers.get("Idempotency-Key")
+        att, created = services.add_attachment(request.user, case, upload, request.data.get("kind") or "before",
+                                               client_key=key)
+        return Response(AttachmentSerializer(att, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(request=None, responses={200: inline_serializer("CaseContact", {
         "name": serializers.CharField(), "phone": serializers.CharField()})})

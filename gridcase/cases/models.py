@@ -380,9 +380,16 @@ class Attachment(models.Model):
     original_name = models.CharField(max_length=200, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The phone's key for this upload (a uuid it made): an upload retried from the offline queue after a lost
+    # answer is stored once per case and key, the retry answered with the photo stored the first time.
+    client_key = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "client_key"], name="attachment_client_key_once",
+                                    condition=Q(client_key__isnull=False)),
+        ]
 
     def __str__(self):
         return f"{self.case_id} {self.original_name}"

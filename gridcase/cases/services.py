@@ -2,6 +2,7 @@
 
 import io
 import os
+import uuid
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -248,15 +249,39 @@ def can_attach(case, scope) -> bool:
                 or overlap.dedicated_roles(case, scope))
 
 
-def add_attachment(actor, case, upload, kind=AttachmentKind.BEFORE) -> Attachment:
-    """Store a photo: the type is sniffed from the bytes (not the name), the size capped, a thumbnail made."""
+def add_attachment(actor, case, upload, kind=AttachmentKind.BEFORE, client_key=None) -> tuple[Attachment, bool]:
+    """Store a photo: the type is sniffed from the bytes (not the name), the size capped, a thumbnail made.
+    With the phone's `client_key` (a uuid), a repeat of the same upload on the same case stores nothing and
+    gives back the photo stored the first time: returns (attachment, created)."""
     scope = scope_for(actor)
     if not can_attach(case, scope):
         raise Forbidden()
-    return store_attachment(actor, case, upload, kind)
+    key = parse_client_key(client_key)
+    if key is not None:
+        stored = Attachment.objects.filter(case=case, client_key=key).first()
+        if stored is not None:
+            return stored, False
+    try:
+        return store_attachment(actor, case, upload, kind, client_key=key), True
+    except IntegrityError:
+        # The same upload arrived twice at once (a retry racing its original): the first one stored is the photo.
+        stored = Attachment.objects.filter(case=case, client_key=key).first() if key is not None else None
+        if stored is None:
+            raise
+        return stored, False
 
 
-def store_attachment(actor, case, upload, kind=AttachmentKind.BEFORE) -> Attachment:
+def parse_client_key(value):
+    """The phone's key for an upload: a uuid, or nothing."""
+    if value in (None, ""):
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise ValidationFailed(fields={"client_key": [_("Must be a valid UUID.")]}) from None
+
+
+def store_attachment(actor, case, upload, kind=AttachmentKind.BEFORE, client_key=None) -> Attachment:
     """`add_attachment` once the caller may attach (a resident's own report through its tracking code: actor None)."""
     if case.status in (Status.CLOSED, Status.REJECTED, Status.MERGED):
         raise InvalidTransition(_("Photos cannot be added to a finished case."))
@@ -287,7 +312,8 @@ def store_attachment(actor, case, upload, kind=AttachmentKind.BEFORE) -> Attachm
     base = os.urandom(8).hex()
     with transaction.atomic():
         att = Attachment(case=case, kind=kind, content_type=IMAGE_TYPES[fmt], size=len(raw), width=width,
-                         height=height, original_name=(getattr(upload, "name", "") or "")[:200], uploaded_by=actor)
+                         height=height, original_name=(getattr(upload, "name", "") or "")[:200], uploaded_by=actor,
+                         client_key=client_key)
         att.file.save(f"{base}.{ext}", ContentFile(raw), save=False)
         att.thumbnail.save(f"{base}_thumb.jpg", ContentFile(out.getvalue()), save=False)
         att.save()

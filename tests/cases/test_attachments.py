@@ -90,3 +90,32 @@ def test_who_may_attach(city, make_case, client_for):
     assert upload(client_for(city.viewer), case, image_bytes()).status_code == 403
     assert upload(client_for(city.outsider), case, image_bytes()).status_code == 404
     assert upload(client_for(city.grid_worker), case, image_bytes()).status_code == 201
+
+
+def test_a_retried_upload_with_the_same_client_key_is_stored_once(city, make_case, client_for, media):
+    """The offline queue resends a photo whose answer was lost: the same key on the same case answers 200 with
+    the photo stored the first time, one file and one `attach` event; another key (or no key) is a new photo."""
+    case = make_case()
+    worker = client_for(city.worker)
+    key = "6f1c2d3e-4b5a-4c6d-8e7f-8091a2b3c4d5"
+    url = f"/api/v1/cases/{case.pk}/attachments/"
+    first = worker.post(url, {"file": image_bytes("JPEG"), "client_key": key}, format="multipart")
+    assert first.status_code == 201, first.content
+    again = worker.post(url, {"file": image_bytes("JPEG"), "client_key": key}, format="multipart")
+    assert again.status_code == 200 and again.json() == first.json()
+    by_header = worker.post(url, {"file": image_bytes("JPEG")}, format="multipart", HTTP_IDEMPOTENCY_KEY=key)
+    assert by_header.status_code == 200 and by_header.json()["id"] == first.json()["id"]
+    assert Attachment.objects.filter(case=case).count() == 1
+    assert CaseEvent.objects.filter(case=case, action="attach").count() == 1
+    assert len(list(media.rglob("*_thumb.jpg"))) == 1
+
+    other = worker.post(url, {"file": image_bytes("JPEG"), "client_key": "0c0ffee0-0000-4000-8000-000000000001"},
+                        format="multipart")
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+    # The same key on another case is that case's own photo.
+    second_case = make_case(title="另一件")
+    elsewhere = worker.post(f"/api/v1/cases/{second_case.pk}/attachments/",
+                            {"file": image_bytes("JPEG"), "client_key": key}, format="multipart")
+    assert elsewhere.status_code == 201
+    bad = worker.post(url, {"file": image_bytes("JPEG"), "client_key": "not-a-uuid"}, format="multipart")
+    assert bad.status_code == 400 and "client_key" in bad.json()["fields"]

@@ -312,10 +312,14 @@ export const casesApi = {
     const data = await http.get<Page<Attachment> | Attachment[]>(`cases/${id}/attachments/`)
     return Array.isArray(data) ? data : data.results
   },
-  upload(id: number, file: Blob, kind: 'before' | 'after' = 'before', filename = 'photo.jpg', onProgress?: (f: number) => void) {
+  /** `clientKey`: a uuid for this upload; sent again (a retry), the server stores nothing new and answers with
+   *  the photo it stored the first time. */
+  upload(id: number, file: Blob, kind: 'before' | 'after' = 'before', filename = 'photo.jpg', onProgress?: (f: number) => void,
+    clientKey?: string) {
     const form = new FormData()
     form.append('file', file, filename)
     form.append('kind', kind)
+    if (clientKey) form.append('client_key', clientKey)
     return http.upload<Attachment>(`cases/${id}/attachments/`, form, onProgress)
   },
 }

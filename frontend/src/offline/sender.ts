@@ -71,7 +71,8 @@ export const apiSender: Sender = async (item: QueueItem) => {
     }
     case 'attachment': {
       const p = item.payload as AttachmentPayload
-      if (item.photo) await casesApi.upload(p.case, item.photo, 'before', item.photoName ?? 'photo.jpg', progress(item.id))
+      // The queue item's uuid is the upload's key: a retry after a lost answer never stores the photo twice.
+      if (item.photo) await casesApi.upload(p.case, item.photo, 'before', item.photoName ?? 'photo.jpg', progress(item.id), item.id)
       return null
     }
   }

@@ -69,6 +69,11 @@ def build(city) -> World:
                                                  "contact_phone": "13912345678", "name": "陈女士",
                                                  "client_key": "fuzz-1"}).ticket
     notes = list(Notification.objects.filter(recipient=worker).values_list("pk", flat=True))
+    from gridcase.deliberation import services as deliberation
+
+    topic = deliberation.raise_topic(sec, {"title": "楼道堆物", "level": "building", "building": city.building})
+    meeting = deliberation.schedule(sec, {"topic": topic, "starts_at": timezone.now(), "place": "楼栋门口",
+                                          "residents": [city.resident], "users": [worker]})
 
     tokens = {"micro_grid_worker": token_for(worker), "street_dispatcher": token_for(city.dispatcher)}
     ids = {
@@ -85,6 +90,8 @@ def build(city) -> World:
         "care-plans": list(CarePlan.objects.values_list("pk", flat=True)),
         "categories": [category.pk],
         "notifications": notes,
+        "topics": [topic.pk],
+        "meetings": [meeting.pk],
     }
     strings = {"qr_token": [city.micro.qr_token], "code": [ticket.code]}
     return World(tokens=tokens, ids={k: v for k, v in ids.items() if v}, strings=strings)

@@ -298,6 +298,12 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "DedicatedKindEnum": "gridcase.grids.choices.DedicatedKind",
         "NotificationKindEnum": "gridcase.notifications.models.Kind",
+        "NoticeKindEnum": "gridcase.notices.models.Kind",
+        "NoticeAudienceEnum": "gridcase.notices.models.Audience",
+        "NoticeStateEnum": "gridcase.notices.models.State",
+        "VolunteerRoleEnum": "gridcase.volunteers.models.VolunteerRole",
+        "RoleEnum": "gridcase.grids.choices.Role",
+        "CheckInWellbeingEnum": "gridcase.volunteers.models.Wellbeing",
         "ContactKindEnum": "gridcase.visits.choices.ContactKind",
         "AttachmentKindEnum": "gridcase.cases.choices.AttachmentKind",
         "ResidentStatusEnum": "gridcase.grids.choices.ResidentStatus",

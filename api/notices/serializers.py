@@ -8,7 +8,7 @@ from gridcase.notices.models import Audience, Kind, Notice, NoticeAttachment
 from ..base import ScopedPrimaryKeyField, StrictBooleanField, StrictCharField
 
 
-class AttachmentSerializer(serializers.ModelSerializer):
+class NoticeAttachmentSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -30,7 +30,7 @@ class MyReceiptSerializer(serializers.Serializer):
 class NoticeSerializer(serializers.ModelSerializer):
     grid_name = serializers.CharField(source="grid.name", read_only=True)
     created_by_name = serializers.SerializerMethodField()
-    attachments = AttachmentSerializer(many=True, read_only=True)
+    attachments = NoticeAttachmentSerializer(many=True, read_only=True)
     my_receipt = serializers.SerializerMethodField()
 
     class Meta:
@@ -106,7 +106,7 @@ class ChaseSerializer(serializers.Serializer):
 
 class PublicNoticeSerializer(serializers.ModelSerializer):
     grid_name = serializers.CharField(source="grid.name")
-    attachments = AttachmentSerializer(many=True)
+    attachments = NoticeAttachmentSerializer(many=True)
 
     class Meta:
         model = Notice

@@ -95,13 +95,13 @@ class NoticeViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return Response(self.get_serializer(self.get_queryset().get(pk=notice.pk)).data)
 
     @extend_schema(request={"multipart/form-data": inline_serializer("NoticeAttachmentUpload", {
-        "file": serializers.FileField()})}, responses={201: s.AttachmentSerializer, **error_responses(400, 403, 404)})
+        "file": serializers.FileField()})}, responses={201: s.NoticeAttachmentSerializer, **error_responses(400, 403, 404)})
     @action(detail=True, methods=["post"], url_path="attachments",
             parser_classes=[parsers.MultiPartParser, parsers.FormParser, JSONParser])
     def attach(self, request, pk=None):
         notice = self.get_object()
         att = attachments.add_attachment(request.user, notice, request.FILES.get("file"))
-        return Response(s.AttachmentSerializer(att).data, status=status.HTTP_201_CREATED)
+        return Response(s.NoticeAttachmentSerializer(att).data, status=status.HTTP_201_CREATED)
 
 
 class NoticeFileView(FileView):
@@ -122,7 +122,7 @@ class NoticeFileView(FileView):
 class BoardView(PublicView):
     """The public notice board of a community (its token) or the notices on a micro-grid's QR page."""
 
-    @extend_schema(responses={200: s.BoardSerializer, 404: s.PublicNoticeSerializer}, auth=[])
+    @extend_schema(responses={200: s.BoardSerializer, **error_responses(404)}, auth=[])
     def get(self, request, token):
         grid = board.board_grid(token)
         data = board.board(grid)

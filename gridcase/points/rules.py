@@ -120,6 +120,29 @@ def award(rule_code: str, source, person, *, grid=None, at=None, quantity=1, poi
     return entry
 
 
+def award_many(rule_code: str, rows) -> int:
+    """For seeders: `award` for many (source, account, grid, at) at once — the same points (overrides included)
+    and the same exactly-once constraint, written in one INSERT … ON CONFLICT DO NOTHING. Accounts only (a
+    resident's entry moves their balance: use `award`)."""
+    rule = RULES[rule_code]
+    if rule.earner != WORKER:
+        raise ValueError(f"rule {rule_code} is earned by a {rule.earner}")
+    value_of: dict = {}
+    entries = []
+    for source, person, grid, at in rows:
+        gid = getattr(grid, "pk", None)
+        if gid not in value_of:
+            value_of[gid] = points_for(rule, grid)
+        if not value_of[gid]:
+            continue
+        kind, sid, key = source_key(source)
+        entries.append(PointEntry(user=person, rule=rule_code, points=value_of[gid], source_type=kind, source_id=sid,
+                                  source_key=key, grid=grid, at=at, month=month_of(at)))
+    before = PointEntry.objects.filter(rule=rule_code).count()
+    PointEntry.objects.bulk_create(entries, batch_size=2000, ignore_conflicts=True)
+    return PointEntry.objects.filter(rule=rule_code).count() - before
+
+
 def _credit(resident, value: int) -> None:
     """The balance moves with the entry (a CHECK keeps it ≥ 0: a deduction beyond it fails the transaction)."""
     ResidentCredit.objects.get_or_create(resident=resident)

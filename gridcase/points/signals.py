@@ -43,5 +43,10 @@ def visit_saved(sender, instance, created, raw=False, **kwargs):
         return
     due = CarePlanItem.objects.filter(care_plan__resident_id=instance.resident_id, care_plan__active=True,
                                       kind=instance.kind, due_on__isnull=False).values_list("due_on", flat=True).first()
-    if due is not None and instance.visited_on <= due:
+    if on_time(instance.visited_on, due):
         award("visit_on_time", instance, instance.visitor, grid=instance.grid, at=instance.visited_at)
+
+
+def on_time(visited_on, due_on) -> bool:
+    """A visit is on time when its plan had it due on or after the visit's day."""
+    return due_on is not None and visited_on <= due_on

@@ -337,3 +337,19 @@ def test_invitable_residents_are_the_topics_area_with_name_and_place_only(city, 
     assert sec.get(f"/api/v1/topics/{b['id']}/residents/", {"q": city.resident.name}).json()[0]["id"] == city.resident.pk
     assert client_for(city.outsider).get(f"/api/v1/topics/{b['id']}/residents/").status_code == 404
     assert sec.get(f"/api/v1/topics/{b['id']}/residents/", {"page": 2}).status_code == 400
+
+
+def test_publish_the_decision_as_a_notice_once(city, sec, closed_meeting):
+    from gridcase.notices.models import Notice
+
+    topic, m, url = closed_meeting
+    r = sec.post(f"/api/v1/topics/{topic['id']}/publish/", {}, format="json")
+    assert r.status_code == 409 and r.json()["code"] == "not_decided"
+    t = sec.get(f"/api/v1/topics/{topic['id']}/").json()
+    post(sec, f"/api/v1/topics/{topic['id']}/decide/", {"version": t["version"], "decision": "错时停车"}, 200)
+    t = post(sec, f"/api/v1/topics/{topic['id']}/publish/", {"audience": "residents"}, 200)
+    notice = Notice.objects.get(pk=t["notice_id"])
+    assert notice.grid_id == city.grid.pk and "错时停车" in notice.body
+    r = sec.post(f"/api/v1/topics/{topic['id']}/publish/", {}, format="json")
+    assert r.status_code == 409 and r.json()["code"] == "already_published"
+    assert Notice.objects.count() == 1

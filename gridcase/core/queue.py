@@ -11,6 +11,7 @@ Use `enqueue_on_commit(task, *args)` instead of `transaction.on_commit(lambda: t
 """
 
 import logging
+from importlib import import_module
 
 from django.db import transaction
 
@@ -30,10 +31,15 @@ def enqueue(task, *args, **kwargs) -> bool:
 
 
 def resolve(task):
-    """The task object for a task or its registered name."""
+    """The task object for a task or its registered name.
+
+    A web process never runs Celery's autodiscovery (only a worker does), so a task whose module nothing has imported
+    yet is not registered there: its module (the name up to the last dot) is imported now, which registers it."""
     if isinstance(task, str):
         from celery import current_app
 
+        if task not in current_app.tasks:
+            import_module(task.rsplit(".", 1)[0])
         return current_app.tasks[task]
     return task
 

@@ -85,3 +85,18 @@ def test_sweep_requeues_lost_jobs_and_purges_old_files(city, fake_kind, settings
     done.refresh_from_db()
     assert not done.result and not __import__("os").path.exists(path)
     assert api_client(city.secretary).get(f"/api/v1/jobs/{done.pk}/download/").status_code == 404
+
+
+def test_a_task_queued_by_name_is_found_in_a_process_that_never_imported_it():
+    """A web process runs no autodiscovery: `core.queue` imports the task's module itself (else every job would wait
+    for the sweep). Checked in a fresh interpreter, where nothing has imported the task modules."""
+    import subprocess
+    import sys
+
+    code = ("import django; django.setup(); from celery import current_app; "
+            "assert 'gridcase.jobs.tasks.run_job' not in current_app.tasks; "
+            "from gridcase.core.queue import resolve; print(resolve('gridcase.jobs.tasks.run_job').name)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "gridcase.settings"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "gridcase.jobs.tasks.run_job"

@@ -2,7 +2,8 @@
 // axe-core's critical/serious findings on each page at 360×640, in normal and in large mode (长辈版).
 // Against a running GridCase with the demo city (`gridcase seed demo`):
 //   BASE_URL=http://127.0.0.1:8000 WORKER=micro0102 node scripts/worker-check.mjs [screenshot dir]
-// Prints one line per page and mode and a summary; screenshots of every page land in the folder.
+// Prints one line per page and mode and a summary; screenshots of every page land in the folder. Exits 1 when a
+// page has a tap target under 44 px (normal mode) or 60 px (large mode), or text under 18 px in large mode.
 // Needs Debian's chromium at /usr/bin/chromium (never `playwright install`).
 import { chromium } from 'playwright-core'
 import { mkdirSync, readFileSync } from 'node:fs'
@@ -91,6 +92,7 @@ const pages = [
   ['cases', '/m/cases', '.van-nav-bar'],
   ['inbox', '/m/inbox', '.van-nav-bar'],
   ['me', '/m/me', '.van-nav-bar'],
+  ['patrol', '/m/patrol', '.van-nav-bar'],
 ]
 const rows = []
 for (const mode of ['normal', 'large']) {
@@ -130,3 +132,8 @@ console.log(`axe critical ${rows.reduce((a, r) => a + r.critical, 0)}, serious $
 console.log(`large-mode invitation: ${(banner * 100).toFixed(1)}% of the screen height`)
 console.log(`screenshots in ${OUT}`)
 await browser.close()
+// The floors (issue 10): every tap target 44 px in normal mode and 60 px in large mode; 18 px text in large mode.
+const FLOOR = { normal: { tap: 44 }, large: { tap: 60, font: 18 } }
+const failures = rows.filter((r) => r.tap.height < FLOOR[r.mode].tap - 0.5 || (FLOOR[r.mode].font && r.font.size < FLOOR[r.mode].font))
+for (const r of failures) console.error(`BELOW THE FLOOR: ${r.mode} ${r.name}: tap ${r.tap.height.toFixed(1)}px (${r.tap.what}), font ${r.font.size}px (${r.font.what})`)
+if (failures.length) process.exitCode = 1

@@ -47,7 +47,21 @@ export function flattenCategoryTree(roots: CategoryNode[]): CategoryNode[] {
   return out
 }
 
+/** A canned reply (常用回复) for a category (null: any) and case status ('' : any). */
+export interface ResponseTemplate {
+  id: number
+  category: number | null
+  status: string
+  title: string
+  body: string
+  sort: number
+}
+
 export const categoriesApi = {
+  /** Every reply template (a few dozen): kept on the phone with the categories and filtered there. */
+  templates(): Promise<ResponseTemplate[]> {
+    return http.get<ResponseTemplate[]>('response-templates/')
+  },
   async list(): Promise<Category[]> {
     const data = await http.get<Page<Category> | Category[]>('categories/')
     const all = unwrap(data)

@@ -47,6 +47,9 @@ def link(notification) -> str:
     base = settings.PUBLIC_URL
     if notification.case_id:
         return f"{base}{app_path(notification.recipient_id)}/cases/{notification.case_id}"
+    notice = (notification.payload or {}).get("notice")
+    if notice and app_path(notification.recipient_id) == "/m":
+        return f"{base}/m/notices"  # a notice or broadcast: the worker's list with 确认收到
     return f"{base}/"
 
 

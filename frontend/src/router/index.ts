@@ -36,6 +36,8 @@ export const routes: RouteRecordRaw[] = [
       { path: 'inbox', name: 'm-inbox', component: () => import('@/apps/mobile/InboxPage.vue') },
       // Notices and emergency broadcasts sent to me, with 确认收到 (also offline) (issue 13).
       { path: 'notices', name: 'm-notices', component: () => import('@/apps/mobile/NoticesPage.vue') },
+      // Building leads' neighbour check-ins for the worker to confirm (issue 13).
+      { path: 'check-ins', name: 'm-check-ins', component: () => import('@/apps/mobile/CheckInsPage.vue') },
       // The patrol log (巡查日志): reached from the round and from 我的.
       { path: 'patrol', name: 'm-patrol', component: () => import('@/apps/mobile/PatrolPage.vue') },
       // Sign-in at a consultation (议事签到), offline too (issue 13).

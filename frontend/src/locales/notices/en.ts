@@ -55,6 +55,8 @@ const en: typeof zh = {
     read: 'Read',
     expires: 'Valid until {at}',
     pendingAcks: '{n} acknowledgements waiting for network',
+    checkIns: 'Neighbour check-ins',
+    confirm: 'Confirm',
     board: 'Community notices',
     boardEmpty: 'Nothing published',
     boardTitle: '{name} · community notices',

@@ -55,6 +55,8 @@ export default {
     read: '已读',
     expires: '有效期至 {at}',
     pendingAcks: '{n} 条确认等待网络',
+    checkIns: '邻里守望',
+    confirm: '确认',
     // the public board and the QR page
     board: '居务公开',
     boardEmpty: '暂无公开信息',

@@ -83,3 +83,65 @@ export const checkInsApi = {
   list: (confirmed?: boolean) => http.get<Page<CheckIn>>('check-ins/', { confirmed }),
   confirm: (id: number) => http.post<CheckIn>(`check-ins/${id}/confirm/`),
 }
+
+export interface Volunteer {
+  id: number
+  role: VolunteerRole
+  display_name: string
+  phone: string
+  building: number | null
+  building_name: string
+  unit: number | null
+  unit_name: string
+  grid: number
+  grid_name: string
+  is_active: boolean
+  service_hours: string | null
+}
+
+export interface VolunteerCreate {
+  role: VolunteerRole
+  building?: number | null
+  unit?: number | null
+  grid?: number | null
+  phone: string
+  display_name: string
+  password: string
+}
+
+export interface Activity {
+  id: number
+  grid: number
+  grid_name: string
+  title: string
+  description: string
+  place: string
+  starts_at: string
+  ends_at: string
+  capacity: number
+  hours: string
+  signed_up: number
+}
+
+export interface SignUp {
+  id: number
+  volunteer: number
+  display_name: string
+  role: VolunteerRole
+  attended: boolean | null
+  hours: string | null
+}
+
+/** Staff side: register leads and volunteers, activities and their attendance. */
+export const volunteersApi = {
+  list: () => http.get<Page<Volunteer>>('volunteers/', { page_size: 100 }),
+  register: (body: VolunteerCreate) => http.post<Volunteer>('volunteers/', body),
+  setActive: (id: number, active: boolean) => http.patch<Volunteer>(`volunteers/${id}/`, { is_active: active }),
+  buildings: (q?: string) => http.get<Page<{ id: number; name: string }>>('buildings/', { q: q || undefined, page_size: 50 }),
+  units: (building: number) => http.get<Page<{ id: number; name: string }>>('units/', { building, page_size: 100 }),
+  activities: () => http.get<Page<Activity>>('activities/', { page_size: 50 }),
+  createActivity: (body: Partial<Activity>) => http.post<Activity>('activities/', body),
+  signUps: (id: number) => http.get<SignUp[]>(`activities/${id}/sign-ups/`),
+  attendance: (id: number, signUp: number, attended: boolean) =>
+    http.post<SignUp>(`activities/${id}/attendance/`, { sign_up: signUp, attended }),
+}

@@ -117,6 +117,7 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/apps/console/notices/NoticeDetailPage.vue'),
         props: (r) => ({ id: Number(r.params.id) }),
       },
+      { path: 'volunteers', name: 'c-volunteers', component: () => import('@/apps/console/notices/VolunteersPage.vue') },
       // The workers' patrol logs, per worker and day (issue 10).
       { path: 'patrol', name: 'c-patrol', component: () => import('@/apps/console/patrol/PatrolLogPage.vue') },
       // Campaigns (专项排查), the points ranking and the points shop's desk (issue 14).

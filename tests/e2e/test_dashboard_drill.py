@@ -102,13 +102,15 @@ def test_figures_and_a_ranking_row_open_lists_with_the_same_count(city, wide, sc
     wide.go_back()
 
     # 5. Visit coverage opens the care plans behind it.
+    # (the persona city's elderly resident, visited by nobody yet but whose plan started today: on time).
     overall = wide.locator("[data-test=coverage-overall]")
-    if overall.count():
-        shown = wide.locator(".coverage__overall .gc-muted").inner_text()  # "(on time / residents)"
-        overall.click()
-        wide.wait_for_url(re.compile(r"/console/care-plans\?"))
-        assert list_count(wide) == number(shown)
-        wide.screenshot(path=str(screenshots / "dashboard-care-plans.png"))
+    expect(overall).to_be_visible()
+    shown = wide.locator(".coverage__overall .gc-muted").inner_text()  # "(on time / residents)"
+    overall.click()
+    wide.wait_for_url(re.compile(r"/console/care-plans\?"))
+    assert list_count(wide) == number(shown)
+    expect(wide.locator("[data-test=care-plans] tbody tr")).to_have_count(number(shown))
+    wide.screenshot(path=str(screenshots / "dashboard-care-plans.png"))
 
 
 def test_the_grid_picker_searches_the_whole_area(city, wide, screenshots):

@@ -5,7 +5,7 @@ case detail shows it, each hop with how long it held the case (until now for a h
 query that loads the case; `hops_of` reads one case's ledger with one query where no annotation was made.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef
@@ -29,7 +29,9 @@ HOPS = ArraySubquery(_rows(CaseHop.objects.filter(case_id=OuterRef("pk"))))
 def _when(value) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(value)
+    parsed = datetime.fromisoformat(value)
+    # PostgreSQL's JSON carries the offset; SQLite's is the stored UTC time without one.
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def present(rows, now=None) -> list[dict]:

@@ -5,7 +5,7 @@ ledger's), so the case detail lists them in the query that loads the case; only 
 see are listed. `duplicates_of` reads them with one query where no annotation was made.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import OuterRef
@@ -36,4 +36,5 @@ def duplicates_of(case_id: int, scope) -> list[dict]:
 def when(value) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
-    return datetime.fromisoformat(value)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)  # SQLite's JSON has no offset

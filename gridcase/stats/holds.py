@@ -5,6 +5,9 @@ One query: hops grouped by level with PostgreSQL's `percentile_cont`; the hops s
 period are counted beside (their wait is not over, so they are not in the median).
 """
 
+from statistics import median
+
+from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q
 
 from gridcase.cases.choices import HopKind
@@ -36,12 +39,15 @@ def hold_times(grid, period: Period) -> dict:
         qs = qs.filter(tree.subtree_q([tree.span(grid)], "case__grid__"))
     finished = Q(ended_at__gte=period.start, ended_at__lt=period.end)
     waiting = Q(started_at__lt=period.end) & (Q(ended_at__isnull=True) | Q(ended_at__gte=period.end))
-    rows = (qs.filter(finished | waiting)
-            .values("kind", "grid_level")
-            .annotate(held=Count("id", filter=finished),
-                      median=Median(Epoch(F("ended_at") - F("started_at")), filter=finished),
-                      waiting=Count("id", filter=waiting))
-            .order_by())
+    if connection.vendor == "postgresql":
+        rows = (qs.filter(finished | waiting)
+                .values("kind", "grid_level")
+                .annotate(held=Count("id", filter=finished),
+                          median=Median(Epoch(F("ended_at") - F("started_at")), filter=finished),
+                          waiting=Count("id", filter=waiting))
+                .order_by())
+    else:
+        rows = _rows_without_percentiles(qs, finished, waiting)
     by_level: dict[str, dict] = {}
     for r in rows:
         key = DEPARTMENT if r["kind"] == HopKind.DEPARTMENT else (r["grid_level"] or "")
@@ -50,3 +56,18 @@ def hold_times(grid, period: Period) -> dict:
     results = [by_level[k] for k in ORDER if k in by_level] + [v for k, v in by_level.items() if k not in ORDER]
     return {"grid": ({"id": grid.pk, "code": grid.code, "name": grid.name, "level": grid.level} if grid else None),
             "from": period.first, "to": period.last, "results": results}
+
+
+def _rows_without_percentiles(qs, finished, waiting) -> list[dict]:
+    """The same rows on a database without percentile_cont (SQLite, `make run`'s default): medians in Python."""
+    groups: dict[tuple, dict] = {}
+    for kind, level, started, ended, done in (qs.filter(finished | waiting).annotate(
+            done=Count("id", filter=finished)).values_list("kind", "grid_level", "started_at", "ended_at", "done")):
+        row = groups.setdefault((kind, level), {"kind": kind, "grid_level": level, "held": 0, "waiting": 0,
+                                                "spans": []})
+        if done:
+            row["held"] += 1
+            row["spans"].append((ended - started).total_seconds())
+        else:
+            row["waiting"] += 1
+    return [{**row, "median": median(row.pop("spans")) if row["spans"] else None} for row in groups.values()]

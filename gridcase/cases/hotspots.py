@@ -172,7 +172,7 @@ def _by_place(qs, by_category):
 
 
 def metres_apart(lat1, lng1, lat2, lng2) -> float:
-    """The distance the nearby rule's SQL computes (equirectangular at the first point's latitude; exact enough
+    """The distance the nearby rule measures (equirectangular at the first point's latitude; exact enough
     for a few hundred metres)."""
     dy = (lat2 - lat1) * M_PER_DEG
     dx = (lng2 - lng1) * M_PER_DEG * math.cos(math.radians(lat1))
@@ -197,50 +197,47 @@ def _around(cell):
 
 
 def _nearby(qs, by_category, held):
-    """Clusters of located cases: a case with at least `count` cases of its category (itself included) within
-    `metres` is a centre; the busiest centres take their neighbours first. A cluster a building or micro-grid
-    hotspot already holds is not reported again.
+    """Clusters of located cases: at least `count` cases of a category within `metres` of one of them (the centre).
+    A cluster a building or micro-grid hotspot already holds is not reported again.
 
-    Set-based first: one GROUP BY counts the cases per category and cell; only cells whose 3×3 neighbourhood
-    holds `count` cases can hold a centre, and only the cases of those neighbourhoods are read and measured."""
+    Set-based first: one GROUP BY counts the cases per category and cell; only a cell whose 3×3 neighbourhood holds
+    `count` cases can hold a cluster, and only the cases of those neighbourhoods are read. The busiest
+    neighbourhoods go first; each proposes as centre its cell's case nearest the mean of the neighbourhood's free
+    cases and takes the free cases within `metres` of it — linear in the cases read, however crowded a cell is."""
     located = _with_cells(qs.filter(lat__isnull=False, lng__isnull=False), by_category)
     cells = {(c, int(x), int(y)): n for c, x, y, n in located.values("category_id", "cx", "cy")
              .annotate(n=Count("id")).order_by().values_list("category_id", "cx", "cy", "n")}
-    dense = [cell for cell in cells
-             if sum(cells.get(a, 0) for a in _around(cell)) >= by_category[cell[0]].count]
+    around = {cell: sum(cells.get(a, 0) for a in _around(cell)) for cell in cells}
+    dense = sorted((cell for cell, n in around.items() if n >= by_category[cell[0]].count),
+                   key=lambda cell: (-around[cell], cell))
     if not dense:
         return []
     wanted = {a for cell in dense for a in _around(cell)} & set(cells)
-    rows = [r for r in located.filter(category_id__in={w[0] for w in wanted}, cx__in={w[1] for w in wanted},
-                                      cy__in={w[2] for w in wanted})
-            .values_list("id", "category_id", "lat", "lng", "grid_id", "created_at", "cx", "cy")
-            if (r[1], int(r[6]), int(r[7])) in wanted]
     by_cell = defaultdict(list)
-    for r in rows:
-        by_cell[(r[1], int(r[6]), int(r[7]))].append(r)
-
-    def neighbours(r):
-        metres = by_category[r[1]].metres
-        return [o for a in _around((r[1], int(r[6]), int(r[7]))) for o in by_cell.get(a, ())
-                if metres_apart(r[2], r[3], o[2], o[3]) <= metres]
-
-    near = {r[0]: neighbours(r) for r in rows if (r[1], int(r[6]), int(r[7])) in set(dense)}
-    centres = sorted((r for r in rows if len(near.get(r[0], ())) >= by_category[r[1]].count),
-                     key=lambda r: (-len(near[r[0]]), r[0]))
+    for r in (located.filter(category_id__in={w[0] for w in wanted}, cx__in={w[1] for w in wanted},
+                             cy__in={w[2] for w in wanted}).order_by("id")
+              .values_list("id", "category_id", "lat", "lng", "grid_id", "created_at", "cx", "cy")):
+        cell = (r[1], int(r[6]), int(r[7]))
+        if cell in wanted:
+            by_cell[cell].append(r)
     found, taken = [], set()
-    for centre in centres:
-        if centre[0] in taken:
+    for cell in dense:
+        rule = by_category[cell[0]]
+        own = [r for r in by_cell.get(cell, ()) if r[0] not in taken]
+        pool = [o for a in _around(cell) for o in by_cell.get(a, ()) if o[0] not in taken]
+        if not own or len(pool) < rule.count:
             continue
-        rule = by_category[centre[1]]
-        cluster = [o for o in near[centre[0]] if o[0] not in taken]
+        lat, lng = sum(o[2] for o in pool) / len(pool), sum(o[3] for o in pool) / len(pool)
+        centre = min(own, key=lambda r: (metres_apart(lat, lng, r[2], r[3]), r[0]))
+        cluster = [o for o in pool if metres_apart(centre[2], centre[3], o[2], o[3]) <= rule.metres]
         if len(cluster) < rule.count:
             continue
         ids = {o[0] for o in cluster}
         taken |= ids
-        if ids <= held[centre[1]]:
+        if ids <= held[cell[0]]:
             continue
         times = [o[5] for o in cluster]
-        found.append(Found(HotspotKind.NEARBY, centre[1], f"near:{min(ids)}", centre[4], len(ids), rule.count,
+        found.append(Found(HotspotKind.NEARBY, cell[0], f"near:{min(ids)}", centre[4], len(ids), rule.count,
                            rule.days, min(times), max(times), ids, metres=rule.metres,
                            lat=sum(o[2] for o in cluster) / len(cluster), lng=sum(o[3] for o in cluster) / len(cluster)))
     return found

@@ -160,3 +160,24 @@ def test_staff_pages_refuse_a_worker_and_lead_pages_refuse_staff(city, lead, cli
     assert client_for(city.worker).get("/api/v1/lead/neighbours/").status_code == 403
     f.member(lead.user, city.micro, "viewer")  # not a light account any more, but still a lead: pages work
     assert client_for(lead.user).get("/api/v1/lead/neighbours/").status_code == 200
+
+
+def test_a_lead_registered_after_a_notice_went_out_still_sees_it_and_her_reading_is_recorded(city, client_for):
+    earlier = publish_notice(city.secretary, grid=city.community, title="垃圾分类新规", audience="residents")
+    row = services.register(city.secretary, role="building_lead", building=city.building, phone="13900004321",
+                            display_name="新楼栋长", password=PASSWORD)
+    api = client_for(row.user)
+    listed = api.get("/api/v1/lead/notices/").json()["results"]
+    assert [n["title"] for n in listed] == ["垃圾分类新规"] and listed[0]["read_at"] is None
+    assert api.post(f"/api/v1/lead/notices/{earlier.pk}/read/").json()["read_at"] is not None
+    assert api.get("/api/v1/lead/notices/").json()["results"][0]["read_at"] is not None
+
+
+def test_a_notice_e_mail_links_the_worker_to_their_notices(city, settings):
+    from gridcase.notifications import rendering
+
+    settings.PUBLIC_URL = "https://grid.example.org"
+    notice = publish_notice(city.secretary, grid=city.micro, title="停水", kind="broadcast")
+    n = Notification.objects.get(recipient=city.worker, dedupe_key=f"notice-{notice.pk}")
+    out = rendering.outgoing(n)
+    assert out.link == "https://grid.example.org/m/notices" and "停水" in out.text

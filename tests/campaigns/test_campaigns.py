@@ -223,3 +223,20 @@ def test_a_closed_campaign_takes_no_answers(city, client_for, launched):
 def test_a_launched_campaign_is_not_edited(city, client_for, launched):
     r = client_for(city.dispatcher).patch(f"/api/v1/campaigns/{launched.pk}/", {"name": "改"}, format="json")
     assert r.status_code == 409 and r.json()["code"] == "not_a_draft"
+
+
+def test_refusals_speak_the_callers_language(city, client_for, launched):
+    task = task_of(launched, city.household)
+    zh = client_for(city.worker).post(f"/api/v1/campaign-tasks/{task.pk}/answer/", body({"exit": "畅通"}),
+                                      format="json")
+    assert zh.json()["message"] == "问题 charging 必须回答。"
+    client = client_for(city.worker)
+    client.credentials(HTTP_ACCEPT_LANGUAGE="en")
+    en = client.post(f"/api/v1/campaign-tasks/{task.pk}/answer/", body({"exit": "畅通"}), format="json")
+    assert en.json()["message"] == "Answer charging is required."
+
+
+def test_progress_takes_a_fixed_number_of_queries(city, client_for, launched, django_assert_max_num_queries):
+    client = client_for(city.dispatcher)
+    with django_assert_max_num_queries(10):
+        assert client.get(f"/api/v1/campaigns/{launched.pk}/progress/").status_code == 200

@@ -24,7 +24,7 @@ export function toChecklist(draft: DraftQuestion[]): Question[] {
     if (d.category) q.category = d.category
     if (d.problem !== '') {
       if (d.type === 'yes_no') q.problem = { equals: d.problem === 'yes' }
-      else if (d.type === 'choice') q.problem = { equals: d.problem }
+      else if (d.type === 'choice' && q.choices?.includes(d.problem)) q.problem = { equals: d.problem }
       else if (d.type === 'number' && d.problem.trim() !== '' && !Number.isNaN(Number(d.problem))) q.problem = { gt: Number(d.problem) }
     }
     return q

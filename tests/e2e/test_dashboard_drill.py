@@ -188,6 +188,8 @@ def test_bulk_accept_and_assign_20_cases(city, wide, screenshots):
     results = answer.value.json()["results"]
     assert len(results) == 20 and all(r["ok"] for r in results), results
     expect(wide.locator("[data-test=bulk-results]")).to_contain_text("成功 20 件，失败 0 件")
+    expect(wide.locator("table.cases tbody tr")).to_have_count(20)  # the list reloaded with the new states
+    expect(wide.locator("table.cases tbody")).to_contain_text("已派遣")
     wide.screenshot(path=str(screenshots / "console-bulk-assign.png"), full_page=True)
     assigned = Case.objects.filter(pk__in=[c.pk for c in cases], status="assigned")
     assert assigned.count() == 20 and len(set(assigned.values_list("assignee_id", flat=True))) == 1

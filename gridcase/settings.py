@@ -310,6 +310,8 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "gridcase.cases.choices.Status",  # the case's status keeps its name beside the resident's
         "HotspotKindEnum": "gridcase.cases.choices.HotspotKind",
         "HotspotStatusEnum": "gridcase.cases.choices.HotspotStatus",
+        "TopicLevelEnum": "gridcase.deliberation.models.TopicLevel",
+        "DecisionMethodEnum": "gridcase.deliberation.models.DecisionMethod",
     },
 }
 

@@ -77,11 +77,29 @@ def concrete(endpoint, city, case):
     path = endpoint.path
     if "(?P<pk>" not in path:
         return path
-    obj = {"grid": city.micro, "case": case, "user": city.worker}[endpoint.basename]
+    makers = {"grid": lambda: city.micro, "case": lambda: case, "user": lambda: city.worker,
+              "notice": lambda: _notice(city), "activity": lambda: _activity(city)}
+    obj = makers[endpoint.basename]()
     start = path.index("(?P<pk>")
     end = path.index(")", start) + 1
     return path[:start] + str(obj.pk) + path[end:]
 
+
+
+def _notice(city):
+    from gridcase.notices.publishing import publish_notice
+
+    return publish_notice(city.secretary, grid=city.micro, title="停水通知")
+
+
+def _activity(city):
+    from datetime import timedelta
+
+    from gridcase.volunteers.models import Activity
+
+    now = timezone.now()
+    return Activity.objects.create(grid=city.micro, title="义诊", starts_at=now + timedelta(days=1),
+                                   ends_at=now + timedelta(days=1, hours=2))
 
 @pytest.fixture
 def case(city):

@@ -18,8 +18,8 @@ class NoticeAttachmentSerializer(serializers.ModelSerializer):
     def get_url(self, obj) -> str:
         board = self.context.get("board_token")
         if board:
-            return reverse("public-notice-file", args=[board, obj.pk])
-        return reverse("notice-file", args=[obj.notice_id, obj.pk])
+            return reverse("file-public-notice", args=[board, obj.pk])
+        return reverse("file-notice", args=[obj.notice_id, obj.pk])
 
 
 class MyReceiptSerializer(serializers.Serializer):

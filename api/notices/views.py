@@ -17,6 +17,7 @@ from gridcase.notices.models import Notice, NoticeAttachment, Receipt
 
 from ..base import ScopedViewSetMixin
 from ..files import FileView
+from ..filters import check_query_params
 from ..intake.views import PublicView
 from ..pagination import IdCursorPagination
 from ..schema import error_responses
@@ -109,6 +110,7 @@ class NoticeFileView(FileView):
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes}, operation_id="notices_file")
     def get(self, request, notice_id, pk):
+        check_query_params(request, self)
         visible = Notice.objects.restrict(request.user).filter(pk=notice_id)
         att = NoticeAttachment.objects.filter(pk=pk, notice__in=visible).first()
         if att is None:
@@ -124,6 +126,7 @@ class BoardView(PublicView):
 
     @extend_schema(responses={200: s.BoardSerializer, **error_responses(404)}, auth=[])
     def get(self, request, token):
+        check_query_params(request, self)
         grid = board.board_grid(token)
         data = board.board(grid)
         return Response(s.BoardSerializer(data, context={"board_token": token}).data)
@@ -134,5 +137,6 @@ class BoardFileView(PublicView):
 
     @extend_schema(responses={(200, "application/octet-stream"): bytes}, auth=[], operation_id="public_notice_file")
     def get(self, request, token, pk):
+        check_query_params(request, self)
         att = board.public_attachment(board.board_grid(token), pk)
         return files.send(att.file, att.content_type)

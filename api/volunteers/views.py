@@ -160,6 +160,7 @@ def _page(rows):
 class LeadMeView(LeadView):
     @extend_schema(responses={200: s.LeadMeSerializer, **error_responses(403)})
     def get(self, request):
+        check_query_params(request, self)
         roles = self.roles(request)
         first = roles[0]
         micro = first.unit.micro_grid if first.unit_id else (
@@ -185,8 +186,8 @@ class LeadNoticesView(LeadView):
 
     @extend_schema(responses={200: s.LeadNoticeSerializer(many=True)})
     def get(self, request):
-        roles = self.roles(request)
         check_query_params(request, self)
+        roles = self.roles(request)
         rows = list(places.visible_notices(request.user, roles).select_related("grid")
                     .order_by("-published_at", "-id")[:50])
         read = dict(Receipt.objects.filter(user=request.user, notice__in=[n.pk for n in rows])
@@ -220,8 +221,8 @@ class NeighboursView(LeadView):
     @extend_schema(parameters=[OpenApiParameter("q", str, description="part of a name or a room number")],
                    responses={200: s.NeighbourSerializer(many=True), **error_responses(403)})
     def get(self, request):
-        self.roles(request)
         check_query_params(request, self)
+        self.roles(request)
         q = (request.query_params.get("q") or "").strip()[:30]
         rows = list(places.neighbours(request.user, q)[:500])
         return Response(_page(s.NeighbourSerializer(rows, many=True).data))
@@ -230,6 +231,7 @@ class NeighboursView(LeadView):
 class NeighbourView(LeadView):
     @extend_schema(responses={200: s.NeighbourSerializer, **error_responses(403, 404)})
     def get(self, request, pk):
+        check_query_params(request, self)
         self.roles(request)
         return Response(s.NeighbourSerializer(places.neighbour(request.user, pk)).data)
 
@@ -240,8 +242,8 @@ class LeadCheckInsView(LeadView):
 
     @extend_schema(responses={200: s.CheckInSerializer(many=True)})
     def get(self, request):
-        self.roles(request)
         check_query_params(request, self)
+        self.roles(request)
         rows = (CheckIn.objects.filter(volunteer__user=request.user)
                 .select_related("resident__household", "volunteer__user", "confirmed_by").order_by("-id")[:50])
         return Response(_page(s.CheckInSerializer(rows, many=True).data))
@@ -265,8 +267,8 @@ class LeadActivitiesView(LeadView):
 
     @extend_schema(responses={200: s.LeadActivitySerializer(many=True)})
     def get(self, request):
-        roles = self.roles(request)
         check_query_params(request, self)
+        roles = self.roles(request)
         community = Grid.objects.filter(tree.ancestors_q(roles[0].grid, include_self=True),
                                         level=Level.COMMUNITY).first()
         where = tree.covering_q([tree.span(roles[0].grid)], "grid__")

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := frontend/node_modules/.installed-stamp
 FRONTEND_SRC := $(shell find frontend/src frontend/public frontend/scripts frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
 
-.PHONY: run test install frontend migrate demo lint bench bench-web fuzz clean messages faults smoke
+.PHONY: run test install frontend migrate demo lint bench bench-web fuzz clean messages faults smoke image
 
 install: $(STAMP)
 
@@ -64,6 +64,16 @@ bench-web: install frontend
 
 clean:
 	rm -rf var frontend/dist
+
+# The production image from Debian packages only, built by podman (deploy/README.md, "Containers with podman"):
+# the debootstrap'd base is made once (root), the frontend is built here on the host. Not part of CI.
+PODMAN ?= podman
+IMAGE ?= localhost/gridcase:debian
+PODMAN_BUILD_OPTS ?=
+image: frontend
+	$(PODMAN) image exists localhost/gridcase-base:bookworm || deploy/base-image.sh
+	$(PODMAN) build $(PODMAN_BUILD_OPTS) -f deploy/Containerfile.debian --ignorefile deploy/Containerfile.debian.ignore \
+		-t $(IMAGE) .
 
 # Extract translatable strings into gridcase/locale and compile them (needs gettext's msgfmt).
 messages: install

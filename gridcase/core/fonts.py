@@ -1,4 +1,5 @@
-"""A CJK font for PDFs, embedded as a subset: REPORT_FONT / POSTER_FONT if set, else the first usable system font.
+"""The one CJK font finder for every PDF (monthly report, QR posters, meeting minutes), embedded as a subset:
+REPORT_FONT / POSTER_FONT if set, else the first usable system font.
 
 reportlab embeds TrueType outlines only: the Noto CJK collections Debian ships (`fonts-noto-cjk`) are OpenType/CFF
 and are refused ("postscript outlines are not supported"), so each candidate is tried and skipped when refused.
@@ -15,7 +16,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
-logger = logging.getLogger("gridcase.reports")
+logger = logging.getLogger("gridcase.fonts")
 
 CANDIDATES = [
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",

@@ -1,25 +1,20 @@
 """The minutes of a consultation (议事会议纪要) as a printable A4 PDF, in Chinese, with the CJK font the QR posters
-use (`intake.posters.font_name`): topic, time and place, attendance, agenda, positions, options and votes or the
+use (`core.fonts.cjk_font`): topic, time and place, attendance, agenda, positions, options and votes or the
 consensus, and the topic's decision with its actions and their cases.
 
 Residents are listed by name and building (no phone or ID number: the minutes are posted and handed round).
 """
 
 import io
-from functools import lru_cache
-from pathlib import Path
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from gridcase.intake.posters import FONT_CANDIDATES
+from gridcase.core import fonts
 
 from .models import DecisionMethod, PlaceKind, Stance, TopicStatus
 
@@ -32,31 +27,12 @@ CASE_STATES = {"reported": "待受理", "accepted": "已受理", "assigned": "�
                "resolved": "已处置", "verified": "已核查", "closed": "已结案", "rejected": "不予受理", "merged": "已合并"}
 
 
-@lru_cache(maxsize=1)
-def font_name() -> str:
-    """The posters' CJK font candidates (POSTER_FONT first), skipping those reportlab cannot embed (OpenType with
-    PostScript outlines, e.g. the Noto CJK .ttc files); the built-in STSong-Light when none will do."""
-    from django.conf import settings
-
-    configured = getattr(settings, "POSTER_FONT", "") or ""
-    for path in ([configured] if configured else []) + FONT_CANDIDATES:
-        if path and Path(path).is_file():
-            try:
-                kwargs = {"subfontIndex": 0} if path.endswith(".ttc") else {}
-                pdfmetrics.registerFont(TTFont("MinutesCJK", path, **kwargs))
-                return "MinutesCJK"
-            except TTFError:
-                continue
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
-
-
 def _t(value):
     return value.astimezone(TZ).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 def render(meeting, attendees, positions, tally, actions) -> bytes:
-    font = font_name()
+    font = fonts.cjk_font()
     body = ParagraphStyle("body", fontName=font, fontSize=11, leading=16, wordWrap="CJK")
     head = ParagraphStyle("head", parent=body, fontSize=18, leading=26, alignment=1, spaceAfter=6)
     h2 = ParagraphStyle("h2", parent=body, fontSize=13, leading=20, spaceBefore=8, spaceAfter=2)

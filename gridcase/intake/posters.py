@@ -1,15 +1,12 @@
 """Printable QR posters (A4 PDF) for the stairwells: one page per micro-grid, in Chinese, fonts embedded.
 
 The QR code (segno) is drawn as vector squares, so it prints sharp at any size; it opens
-`PUBLIC_URL/intake/<qr_token>`. Text uses a CJK TrueType font embedded as a subset: POSTER_FONT (a .ttf/.ttc/.otf
-path) or the first of the usual system fonts that exists (Noto Sans/Serif CJK, WenQuanYi). Without any, the
-built-in CID font STSong-Light is used — it is not embedded (the reader's viewer supplies it), so deployments
-should install `fonts-noto-cjk` or set POSTER_FONT.
+`PUBLIC_URL/intake/<qr_token>`. Text uses the CJK TrueType font `gridcase.core.fonts` finds (POSTER_FONT, else
+WenQuanYi Micro Hei where installed), embedded as a subset; without one, the built-in STSong-Light, not embedded,
+so deployments should install `fonts-wqy-microhei` or set POSTER_FONT.
 """
 
 import io
-from functools import lru_cache
-from pathlib import Path
 
 import segno
 from django.conf import settings
@@ -17,35 +14,15 @@ from reportlab.lib.colors import HexColor, black, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from gridcase.core import fonts
 from gridcase.grids import tree
 
 from . import services
 
-FONT_CANDIDATES = [
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-    "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
-    "/usr/share/fonts/truetype/noto/NotoSansSC-Regular.ttf",
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-]
 ACCENT = HexColor("#c8161d")  # the red of community notices
 MAX_PAGES = 2000
-
-
-@lru_cache(maxsize=1)
-def font_name() -> str:
-    configured = getattr(settings, "POSTER_FONT", "") or ""
-    for path in ([configured] if configured else []) + FONT_CANDIDATES:
-        if path and Path(path).is_file():
-            kwargs = {"subfontIndex": 0} if path.endswith(".ttc") else {}
-            pdfmetrics.registerFont(TTFont("PosterCJK", path, **kwargs))
-            return "PosterCJK"
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
 
 
 def intake_url(grid) -> str:
@@ -88,7 +65,7 @@ def _qr(c, url, x, y, side):
 
 
 def page(c, grid, path, worker_name):
-    font = font_name()
+    font = fonts.cjk_font()
     width, height = A4
     c.setFillColor(ACCENT)
     c.rect(0, height - 52 * mm, width, 52 * mm, stroke=0, fill=1)

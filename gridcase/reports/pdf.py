@@ -1,4 +1,4 @@
-"""The monthly report drawn as an A4 PDF (reportlab), Chinese text in an embedded TrueType subset (fonts.py).
+"""The monthly report drawn as an A4 PDF (reportlab), Chinese text in an embedded TrueType subset (core/fonts.py).
 
 Sections in the order a street office reads them: the rates with their change on the month before, the child grids
 ranked, the departments' response (应哨), the top categories, hotspots (only when the hotspot module is installed),
@@ -17,7 +17,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from . import fonts
+from gridcase.core import fonts
 
 WORDS = {  # the report's words, msgctxt "monthly report" (its "Status" is not the case list's)
     "rates_note":

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from gridcase.cases import services
 from gridcase.cases.models import Case, Category
+from gridcase.core import fonts
 from gridcase.jobs import services as jobs
-from gridcase.reports import fonts, monthly
+from gridcase.reports import monthly
 from gridcase.stats import rollup
 from gridcase.stats.params import TZ
 

@@ -14,7 +14,7 @@ describe('ExportButton', () => {
   })
 
   it('asks for the list with its filters and saves a short list at once', async () => {
-    const fetchMock = vi.fn(async () => new Response(new Blob(['xlsx']), {
+    const fetchMock = vi.fn(async (_url: unknown) => new Response(new Blob(['xlsx']), {
       status: 200, headers: { 'Content-Disposition': "attachment; filename=\"cases.xlsx\"; filename*=UTF-8''%E4%BA%8B%E4%BB%B6.xlsx" } }))
     vi.stubGlobal('fetch', fetchMock)
     URL.createObjectURL = vi.fn(() => 'blob:x')

@@ -105,3 +105,19 @@ def test_k8s_references(k8s_docs):
         if doc["kind"] == "Service":
             selector = doc["spec"]["selector"]
             assert any(selector.items() <= labels.items() for labels in pod_labels), selector
+
+
+def test_podman_variants_follow_compose(compose):
+    """deploy/podman-up.sh and compose.podman.yaml (no registry, deploy/README.md) run compose's app services."""
+    apps = {name: svc for name, svc in compose["services"].items() if "build" in svc}
+    override = yaml.safe_load((DEPLOY / "compose.podman.yaml").read_text(encoding="utf-8"))
+    assert set(override["services"]) == set(apps)
+    for svc in override["services"].values():
+        assert svc["build"]["dockerfile"] == "deploy/Containerfile.debian"
+        assert "command" not in svc, "commands come from compose.yaml"
+    script = (DEPLOY / "podman-up.sh").read_text(encoding="utf-8")
+    for name, svc in apps.items():
+        assert f"\nrun {name} " in script, f"podman-up.sh does not start {name}"
+        for queue in _queues(svc.get("command") or []):
+            assert queue in script, (name, queue)
+    assert script.count("\nrun beat ") == 1

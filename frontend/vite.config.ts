@@ -79,7 +79,7 @@ export default defineConfig(({ command, isPreview }) => ({
             // so the first screen downloads only the round.
             // Vant split by who loads it: the components (and CSS) every screen needs in one chunk, those
             // only some routes use in chunks those routes share.
-            { name: 'vant', test: /[\\/]node_modules[\\/](vant|@vant)[\\/]/, priority: 29, entriesAware: true, entriesAwareMergeThreshold: 3000 },
+            { name: 'vant', test: /[\\/]node_modules[\\/](vant|@vant)[\\/]/, priority: 29, entriesAware: true, entriesAwareMergeThreshold: 0 },
             { name: 'console', test: /[\\/]src[\\/]apps[\\/](console|department)[\\/]/, priority: 20 },
             // The shell every screen loads: the shared code the entry imports (API client, router, stores,
             // locales). Ranked above the screen groups so they do not pull it into themselves (Vant, ranked

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db.models import BooleanField, OuterRef, Subquery, Value, When
+from django.db import connection
+from django.db.models import Aggregate, BooleanField, CharField, F, OuterRef, Subquery, Value, When
 from django.db.models import Case as SqlCase
 from django.http import QueryDict
 from django.utils import timezone, translation
@@ -186,9 +187,12 @@ def resident_export(user, params, reveal: bool = False) -> Export:
 
     scope = scope_for(user)
     qs = _filtered(ResidentFilter, Resident.objects.restrict(user), user, params)
+    if connection.vendor == "postgresql":
+        joined = StringAgg("tag__name", "、", order_by="tag_id")
+    else:  # SQLite (`make run`'s default): group_concat, in the order SQLite reads them
+        joined = Aggregate(F("tag__name"), Value("、"), function="GROUP_CONCAT", output_field=CharField())
     tags = Subquery(Resident.tags.through.objects.filter(resident_id=OuterRef("pk")).order_by()
-                    .values("resident_id").annotate(names=StringAgg("tag__name", "、", order_by="tag_id"))
-                    .values("names")[:1])
+                    .values("resident_id").annotate(names=joined).values("names")[:1])
     annotations = {"tag_names": tags}
     fields = ["name", "gender", "birth_date", "phone_masked", "id_number_masked", "household__unit__building__name",
               "household__unit__name", "household__room", "grid__name", "relation", "tag_names", "status"]

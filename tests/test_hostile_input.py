@@ -77,8 +77,12 @@ def concrete(endpoint, city, case):
     path = endpoint.path
     if "(?P<pk>" not in path:
         return path
+    from .test_resources import _campaign, _meeting, _topic
+
     makers = {"grid": lambda: city.micro, "case": lambda: case, "user": lambda: city.worker,
-              "notice": lambda: _notice(city), "activity": lambda: _activity(city)}
+              "notice": lambda: _notice(city), "activity": lambda: _activity(city),
+              "campaign": lambda: _campaign(city, 1), "meeting": lambda: _meeting(city, 1),
+              "topic": lambda: _topic(city, 1), "job": lambda: _job(city)}
     obj = makers[endpoint.basename]()
     start = path.index("(?P<pk>")
     end = path.index(")", start) + 1
@@ -90,6 +94,12 @@ def _notice(city):
     from gridcase.notices.publishing import publish_notice
 
     return publish_notice(city.secretary, grid=city.micro, title="停水通知")
+
+
+def _job(city):
+    from gridcase.jobs.models import Job
+
+    return Job.objects.create(kind="export", owner=city.dispatcher)
 
 
 def _activity(city):

@@ -243,6 +243,9 @@ class MeetingViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveM
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def minutes(self, request, pk=None):
         """The minutes (议事会议纪要) as a printable A4 PDF."""
+        from ..filters import check_query_params
+
+        check_query_params(request, self)
         meeting = self.load(int(pk))
         actions = list(TopicAction.objects.filter(topic=meeting.topic_id).select_related("case").order_by("id"))
         pdf = minutes.render(meeting, meeting.attendee_rows, meeting.position_rows, meeting.option_rows, actions)

@@ -20,6 +20,7 @@ from gridcase.core.errors import Conflict, NotFound
 from gridcase.jobs.models import Job
 
 from ..files import JSONErrors
+from ..filters import check_query_params
 from ..pagination import IdCursorPagination
 
 
@@ -60,6 +61,7 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @action(detail=True, methods=["get"], content_negotiation_class=JSONErrors, pagination_class=None)
     def download(self, request, pk=None):
         """The finished job's file (XLSX, PDF); 409 `not_ready` while it runs, 404 once expired."""
+        check_query_params(request, self)
         job = self.get_queryset().filter(pk=pk).first()
         if job is None:
             raise NotFound()

@@ -99,6 +99,7 @@ class PointEntryViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def ranking(self, request):
         """The month's ranking of workers whose entries count inside the grid (competition ranks: 1, 2, 2, 4)."""
+        check_query_params(request, self)
         node, month = self._node(request), ranking.parse_month(request.query_params.get("month"))
         return Response({"month": month.strftime("%Y-%m"),
                          "grid": {"id": node.pk, "name": node.name, "level": node.level},
@@ -108,6 +109,7 @@ class PointEntryViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
                    responses={(200, XLSX_TYPE): OpenApiResponse(description="the ranking as XLSX (表彰)")})
     @action(detail=False, methods=["get"], url_path="ranking/export", pagination_class=None, filterset_class=None)
     def ranking_export(self, request):
+        check_query_params(request, self)
         node, month = self._node(request), ranking.parse_month(request.query_params.get("month"))
         rows = [[r["rank"], r["name"], r["points"]] for r in ranking.totals(node, month)]
         body = xlsx_bytes([gettext_now("rank"), gettext_now("name"), gettext_now("points")], rows,
@@ -120,6 +122,7 @@ class PointEntryViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def me(self, request):
         """The caller's points this month and their place in their community ("本月积分 128，全社区第 5")."""
+        check_query_params(request, self)
         month = ranking.parse_month(request.query_params.get("month"))
         return Response(ranking.standing(request.user, month))
 

@@ -63,6 +63,9 @@ def test_boundary_redrawn_on_the_map_with_preview(mapped, desktop, screenshots):
     expect(desktop.locator("[data-test=grid-workers]")).not_to_contain_text("未配备")
     desktop.locator("[data-test=redraw]").click()
     expect(desktop.locator(f"[data-vertex='{city.micro.pk}:1']")).to_be_visible()
+    # The mouse works in the viewport: bring the map's corners into it (the console's menu takes three rows).
+    desktop.locator(f"[data-vertex='{city.micro.pk}:1']").scroll_into_view_if_needed()
+    desktop.locator(f"[data-mid='{city.micro.pk}:0']").scroll_into_view_if_needed()
 
     # Corners 1 and 2 (south-east, north-east) are shared with the neighbour; the dots in the middle of the south
     # and north edges are at longitude 104.1005.

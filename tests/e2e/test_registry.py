@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_resident_moved_out_and_back(city, desktop, screenshots):
     login(desktop, "secretary")
     desktop.wait_for_url(re.compile(r"/console"))
-    desktop.get_by_role("link", name="居民").first.click()
+    desktop.get_by_role("link", name="居民", exact=True).click()  # not 居民议事
     desktop.locator("input[name=q]").fill("wxy")  # pinyin initials of 王秀英
     desktop.get_by_role("button", name="搜索").click()
     rows = desktop.locator("[data-test=residents] tbody tr")

@@ -100,6 +100,7 @@ export default defineConfig(({ command, isPreview }) => ({
   test: {
     environment: 'happy-dom',
     include: ['src/**/*.test.ts'],
+    setupFiles: ['src/test-setup.ts'], // the console's messages, as its layout merges them in the app
     css: false,
     server: { deps: { inline: ['vant'] } },
   },

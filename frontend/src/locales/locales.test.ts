@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import zhCN from './zh-CN'
+import zhBase from './zh-CN'
+import { consoleZhCN } from './console'
+
+const zhCN = { ...zhBase, ...consoleZhCN }
 import en from './en'
 
 function keys(obj: Record<string, unknown>, prefix = ''): string[] {

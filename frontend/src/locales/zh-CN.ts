@@ -1,18 +1,11 @@
+import type { consoleZhCN } from './console'
 // The zh-CN messages are the schema: en.ts must have exactly the same keys (checked by a test and by its type).
-import interop from './interop/zh-CN'
-import drill from './drill/zh-CN'
 import deliberation from './deliberation/zh-CN'
 import journey from './journey/zh-CN'
-import moves from './moves/zh-CN'
 import patrol from './patrol/zh-CN'
 import campaigns from './campaigns/zh-CN'
-import queues from './queues/zh-CN'
-import hotspots from './hotspots/zh-CN'
-import map from './map/zh-CN'
 import resident from './resident/zh-CN'
-import registry from './registry/zh-CN'
 import notices from './notices/zh-CN'
-import reports from './reports/zh-CN'
 
 const zhCN = {
   app: {
@@ -421,21 +414,14 @@ const zhCN = {
     open: '待办',
     all: '全部',
   },
-  registry,
-  ...moves,
-  ...interop,
   ...journey,
-  ...drill,
   ...deliberation,
   ...patrol,
   ...campaigns,
-  ...queues,
-  ...hotspots,
-  ...map,
   ...resident,
-  ...reports,
   ...notices,
 }
 
 export default zhCN
-export type MessageSchema = typeof zhCN
+// The console's own messages (locales/console.ts) are merged when the console loads: part of the schema.
+export type MessageSchema = typeof zhCN & typeof consoleZhCN

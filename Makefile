@@ -75,7 +75,9 @@ image: frontend
 	$(PODMAN) build $(PODMAN_BUILD_OPTS) -f deploy/Containerfile.debian --ignorefile deploy/Containerfile.debian.ignore \
 		-t $(IMAGE) .
 
-# Extract translatable strings into gridcase/locale and compile them (needs gettext's msgfmt).
+# Extract translatable strings into gridcase/locale and compile them (needs gettext's msgfmt). The export
+# columns and some report words are looked up by variable (`column(text)`, pgettext with a fixed context): after
+# extracting, check that no `#~ msgctxt "export column"` / "monthly report" entry was marked obsolete.
 messages: install
 	$(PY) manage.py makemessages -l zh_Hans -i ".venv/*" -i "frontend/*" -i "tests/*" -i "var/*"
 	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv

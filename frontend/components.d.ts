@@ -17,6 +17,7 @@ declare module 'vue' {
     CaseJourney: typeof import('./src/components/CaseJourney.vue')['default']
     CaseTimeline: typeof import('./src/components/CaseTimeline.vue')['default']
     CategoryPicker: typeof import('./src/components/CategoryPicker.vue')['default']
+    GridMap: typeof import('./src/components/map/GridMap.vue')['default']
     LangSwitch: typeof import('./src/components/LangSwitch.vue')['default']
     LargeModeBanner: typeof import('./src/components/LargeModeBanner.vue')['default']
     ListFooter: typeof import('./src/components/ListFooter.vue')['default']

@@ -18,7 +18,7 @@ from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from gridcase.core import spreadsheet
+from gridcase.core import replica, spreadsheet
 from gridcase.core.audit import client_ip
 from gridcase.core.errors import Forbidden, ValidationFailed
 from gridcase.jobs import services as jobs
@@ -38,20 +38,25 @@ def export_response(view, request, kind: str):
     params.pop("format", None)
     if reveal and not exports.may_reveal(request.user):
         raise Forbidden(_("Your role does not reveal phone or ID numbers: export them masked."))
-    export = exports.build(kind, request.user, params, reveal=reveal)
-    if export.count > exports.max_rows():
+    # The list's rows are read from the replica when one is configured (the audit rows are written to the primary).
+    with replica.reads_from_replica():
+        export = exports.build(kind, request.user, params, reveal=reveal)
+        count = export.count
+    if count > exports.max_rows():
         raise ValidationFailed(_("The list has %(count)d rows; an export holds at most %(max)d. Narrow the filters.")
-                               % {"count": export.count, "max": exports.max_rows()}, code="too_large")
-    if export.count > exports.sync_max_rows():
+                               % {"count": count, "max": exports.max_rows()}, code="too_large")
+    if count > exports.sync_max_rows():
         job = jobs.create(request.user, f"export_{kind}", {"query": exports.params_of(params), "reveal": reveal,
-                                                           "language": get_language()}, total=export.count)
+                                                           "language": get_language()}, total=count)
         if reveal:
             exports.audit_reveal(request.user, export, params, client_ip(request), job.pk)
         return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
     if reveal:
         exports.audit_reveal(request.user, export, params, client_ip(request))
-    exports.audit_sensitive(request.user, export, client_ip(request))
-    response = FileResponse(exports.to_tempfile(export), content_type=spreadsheet.XLSX_TYPE, as_attachment=True,
+    with replica.reads_from_replica():
+        exports.audit_sensitive(request.user, export, client_ip(request))
+        out = exports.to_tempfile(export)
+    response = FileResponse(out, content_type=spreadsheet.XLSX_TYPE, as_attachment=True,
                             filename=export.filename)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

@@ -24,7 +24,7 @@ from django.http import QueryDict
 from django.utils import timezone, translation
 from django.utils.translation import pgettext
 
-from gridcase.core import spreadsheet
+from gridcase.core import replica, spreadsheet
 from gridcase.core.errors import ValidationFailed
 from gridcase.core.models import AuditLog
 from gridcase.grids import tree
@@ -263,7 +263,8 @@ def audit_sensitive(user, export: Export, ip=None, job_id=None) -> int:
 def _run(job, progress, kind):
     from gridcase.jobs.services import Output
 
-    with translation.override(job.params.get("language") or settings.LANGUAGE_CODE):
+    # The rows come from the replica when one is configured; the job's progress and the audit rows are writes (primary).
+    with translation.override(job.params.get("language") or settings.LANGUAGE_CODE), replica.reads_from_replica():
         export = build(kind, job.owner, job.params.get("query", {}), reveal=bool(job.params.get("reveal")))
         progress(0, export.count, force=True)
         out = to_tempfile(export, progress)

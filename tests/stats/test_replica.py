@@ -147,9 +147,37 @@ def test_the_dashboard_reads_from_the_streaming_replica_and_writes_stay_on_the_p
 def test_readyz_reports_the_replica_lag_and_warns_past_the_threshold(client, settings):
     caught_up()
     body = client.get("/readyz").json()
-    assert body["details"]["replica_lag_seconds"] == 0 and not [w for w in body["warnings"]
-                                                                 if w["code"].startswith("replica")]
+    # Caught up: no lag, or the fraction of a second it takes to replay what other writers (other test processes,
+    # other databases of the cluster) committed meanwhile; well under the 30 s threshold, so no warning.
+    assert 0 <= body["details"]["replica_lag_seconds"] < 5
+    assert not [w for w in body["warnings"] if w["code"].startswith("replica")]
     settings.REPLICA_LAG_WARN_SECONDS = -1  # any lag, even none, is "too much": the warning shows
     body = client.get("/readyz").json()
     assert [w["code"] for w in body["warnings"] if w["code"].startswith("replica")] == ["replica_lag"]
-    assert replica.lag() == 0
+    assert 0 <= replica.lag() < 5
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+def test_exports_and_the_monthly_report_read_their_rows_from_the_replica(city, client_for):
+    from gridcase.jobs.models import Job  # noqa: PLC0415
+    from gridcase.reports import monthly  # noqa: PLC0415
+
+    fixture(city)
+    rollup.rebuild()
+    caught_up()
+    client = client_for(city.secretary)
+    with CaptureQueriesContext(connection) as on_primary, \
+            CaptureQueriesContext(connections["replica"]) as on_replica:
+        r = client.get("/api/v1/cases/export/", {"within": city.community.pk})
+    assert r.status_code == 200, r.content
+    assert r["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "FROM \"cases_case\"" in " ".join(q["sql"] for q in on_replica.captured_queries)
+    assert "FROM \"cases_case\"" not in " ".join(q["sql"] for q in on_primary.captured_queries)
+    # The monthly report's figures too; the job's own bookkeeping (a write) stays on the primary.
+    job = Job.objects.create(owner=city.secretary, kind="monthly_report",
+                             params={"grid": city.community.pk, "month": "2026-03"})
+    with CaptureQueriesContext(connection) as on_primary, \
+            CaptureQueriesContext(connections["replica"]) as on_replica:
+        monthly.run_job(job, lambda *a, **k: None)
+    assert "stats_casedailyrollup" in " ".join(q["sql"] for q in on_replica.captured_queries)
+    assert "stats_casedailyrollup" not in " ".join(q["sql"] for q in on_primary.captured_queries)

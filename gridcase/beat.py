@@ -40,6 +40,9 @@ BEAT_SCHEDULE: dict = {
     # Points: overdue visits cost their worker once per due date (the ledger's constraint decides).
     "points-overdue-visits": {"task": "gridcase.points.tasks.deduct_overdue_visits", "schedule": 3600.0,
                               "options": {"expires": 3500}},
+    # Monthly partitions (case events, hops, visits, notifications): the next months exist before they start.
+    "ensure-partitions": {"task": "gridcase.core.tasks.ensure_partitions", "schedule": 86400.0,
+                          "options": {"expires": 86000}},
     "refresh-stats-rollups": {"task": "gridcase.stats.tasks.refresh_rollups", "schedule": 300.0,
                               "options": {"expires": 290}},
 }

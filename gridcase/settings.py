@@ -374,6 +374,7 @@ CELERY_TASK_ROUTES = {
     "gridcase.interop.tasks.*": {"queue": "notifications"},  # 12345 callbacks go out through the outbox
     "gridcase.cases.tasks.sla_sweep": {"queue": "sla"},
     "gridcase.stats.tasks.*": {"queue": "rollups"},
+    "gridcase.core.tasks.ensure_partitions": {"queue": "rollups"},  # daily upkeep, never urgent
     "gridcase.visits.tasks.compute_due_visits": {"queue": "rollups"},
     "gridcase.grids.tasks.*": {"queue": "imports"},
     "gridcase.jobs.tasks.*": {"queue": "exports"},

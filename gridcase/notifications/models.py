@@ -61,7 +61,11 @@ class Delivery(models.Model):
         SENT = "sent"
         FAILED = "failed"
 
-    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    # No database constraint: notifications are partitioned by month, and PostgreSQL can only reference a
+    # partitioned table's full primary key (id, created_at). The ORM still deletes deliveries with their
+    # notification (gridcase/core/partitions.py).
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries",
+                                     db_constraint=False)
     channel = models.CharField(max_length=20)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -1,0 +1,11 @@
+from celery import shared_task
+from django.db import connection
+
+from . import partitions
+
+
+@shared_task(ignore_result=True)
+def ensure_partitions():
+    """The next months' partitions of the partitioned tables (daily; idempotent, PostgreSQL only)."""
+    made = partitions.ensure(connection)
+    return [f"{m.partition} (+{m.moved} moved)" for m in made]

@@ -10,7 +10,7 @@ from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -205,3 +205,24 @@ def test_converting_a_plain_table_keeps_rows_ids_constraints_indexes_and_unique_
     assert sql("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s", [f"{table}_pkey"]) == [
         ("PRIMARY KEY (id, at)",)]
     assert date(2005, 4, 1) in partitions.months(connection.cursor(), table)
+
+
+@pytest.mark.django_db
+def test_a_table_held_by_a_long_reader_is_left_for_the_next_run(monkeypatch):
+    """The daily job waits a little for a busy table, then leaves it (requests must not queue behind it)."""
+    import psycopg
+
+    monkeypatch.setattr(partitions, "LOCK_TIMEOUT", "200ms")
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k not in ("cursor_factory", "context")}) as other:
+        other.execute("LOCK TABLE cases_casehop IN ACCESS SHARE MODE")  # an export reading hops
+        out = StringIO()
+        with pytest.raises(CommandError, match="busy"):
+            call_command("partitions", ahead=5, stdout=out)
+        month = partitions.add_months(partitions.month_of(timezone.now()), 5)
+        assert f"cases_casehop_p{month:%Y%m}: not created, the table was busy (run again)" in out.getvalue()
+        assert f"visits_visit_p{month:%Y%m}: created" in out.getvalue()  # the other tables went on
+    out = StringIO()
+    call_command("partitions", ahead=5, stdout=out)
+    assert out.getvalue().splitlines()[:2] == [f"cases_casehop_p{partitions.add_months(month, -1):%Y%m}: created",
+                                               f"cases_casehop_p{month:%Y%m}: created"]

@@ -34,7 +34,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 # table → its time column (the partition key)
@@ -45,6 +45,7 @@ TABLES = {
     "notifications_notification": "created_at",
 }
 MONTHS_AHEAD = 3  # partitions that exist ahead of today (the daily job keeps it so)
+LOCK_TIMEOUT = "5s"  # the daily job's wait for a table (then it retries the next day)
 MOVING = "gridcase.partition_move"  # transaction setting: rows are being moved, the key triggers stand aside
 
 
@@ -135,15 +136,19 @@ class Made:
     table: str
     partition: str
     moved: int  # rows moved out of the default partition
+    busy: bool = False  # not made: the table stayed locked by others past LOCK_TIMEOUT (the next run retries)
 
 
 def create_month(cursor, table: str, month: date) -> Made:
     """Create one month's partition; rows of that month waiting in the default partition move into it.
-    Call inside a transaction: the default partition stays locked until commit, so no row of the month
-    can land there in between."""
+    Call inside a transaction: the table stays locked until commit (as creating a partition needs anyway), so
+    no row of the month can land in the default partition in between. The lock is taken on the table first,
+    in the order queries take theirs (no deadlock), and waits at most LOCK_TIMEOUT: a long export holding the
+    table must not queue every request behind the daily job."""
     column, name, default = TABLES[table], partition_name(table, month), default_name(table)
     lo, hi = bound(month), bound(add_months(month, 1))
-    cursor.execute(f"LOCK TABLE {_q(default)} IN ACCESS EXCLUSIVE MODE")
+    cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+    cursor.execute(f"LOCK TABLE {_q(table)} IN ACCESS EXCLUSIVE MODE")
     cursor.execute(f"SELECT count(*) FROM {_q(default)} WHERE {_q(column)} >= %s AND {_q(column)} < %s", [lo, hi])
     waiting = cursor.fetchone()[0]
     if not waiting:
@@ -178,8 +183,13 @@ def ensure(connection, ahead: int = MONTHS_AHEAD, now: datetime | None = None) -
             stray = {m for (m,) in cursor.fetchall()}
         wanted = sorted(({add_months(current, n) for n in range(ahead + 1)} | stray) - have)
         for month in wanted:
-            with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-                made.append(create_month(cursor, table, month))
+            try:
+                with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+                    made.append(create_month(cursor, table, month))
+            except OperationalError as exc:
+                if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available
+                    raise
+                made.append(Made(table, partition_name(table, month), 0, busy=True))
     return made
 
 

@@ -8,4 +8,4 @@ from . import partitions
 def ensure_partitions():
     """The next months' partitions of the partitioned tables (daily; idempotent, PostgreSQL only)."""
     made = partitions.ensure(connection)
-    return [f"{m.partition} (+{m.moved} moved)" for m in made]
+    return [f"{m.partition} ({'busy, retried tomorrow' if m.busy else f'+{m.moved} moved'})" for m in made]

@@ -31,6 +31,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{table}: not partitioned (run migrate)")
         made = partitions.ensure(connection, ahead=ahead)
         for m in made:
+            if m.busy:
+                self.stdout.write(f"{m.partition}: not created, the table was busy (run again)")
+                continue
             self.stdout.write(f"{m.partition}: created" + (f", {m.moved} row(s) moved from the default partition"
                                                           if m.moved else ""))
-        self.stdout.write(f"partitions: {len(made)} created" if made else "partitions: all in place")
+        created = [m for m in made if not m.busy]
+        self.stdout.write(f"partitions: {len(created)} created" if made else "partitions: all in place")
+        if len(created) < len(made):
+            raise CommandError(f"{len(made) - len(created)} partition(s) not created: their table was busy")

@@ -18,6 +18,10 @@ BEAT_SCHEDULE: dict = {
     # Today's round and overdue visits; hourly so a missed run is caught up within the hour.
     "compute-due-visits": {"task": "gridcase.visits.tasks.compute_due_visits", "schedule": 3600.0,
                            "options": {"expires": 3500}},
+    # Visit coverage's rollup: residents with a visit stored or a plan changed since the last run (visit writes
+    # already rewrite theirs; this catches bulk loads and late commits).
+    "refresh-visit-coverage": {"task": "gridcase.stats.tasks.refresh_visit_coverage", "schedule": 3600.0,
+                               "options": {"expires": 3500}},
     # Dashboard rollups: the days whose cases changed since the last run, and today (figures lag ≤ 5 min).
     # Import jobs whose task was lost while the broker was down (claiming is a compare-and-set).
     "requeue-pending-imports": {"task": "gridcase.grids.tasks.requeue_pending_imports", "schedule": 300.0,

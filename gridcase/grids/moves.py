@@ -143,6 +143,7 @@ def saving(instance):
 def carry_people(unit_ids, micro_id) -> dict:
     """The households and residents of `unit_ids` now live in micro-grid `micro_id`; a care plan whose worker
     has no role there goes back to the micro-grid's own workers (worker empty)."""
+    from gridcase.visits import coverage
     from gridcase.visits.models import CarePlan
 
     from .models import Grid, Household, Membership, Resident
@@ -150,6 +151,7 @@ def carry_people(unit_ids, micro_id) -> dict:
     now = timezone.now()
     households = Household.objects.filter(unit_id__in=unit_ids).update(grid_id=micro_id, updated_at=now)
     residents = Resident.objects.filter(household__unit_id__in=unit_ids).update(grid_id=micro_id, updated_at=now)
+    coverage.moved(Resident.objects.filter(household__unit_id__in=unit_ids).values("pk"), micro_id)
     plans = CarePlan.objects.filter(resident__household__unit_id__in=unit_ids)
     micro = Grid.objects.get(pk=micro_id)
     workers = set(plans.filter(worker__isnull=False).values_list("worker_id", flat=True))

@@ -65,6 +65,10 @@ def change_status(actor, resident: Resident, status: str, *, on: date | None = N
             current.household, current.grid_id = household, household.grid_id
             fields += ["household", "grid"]
         current.save(update_fields=fields)
+        if moving:
+            from gridcase.visits import coverage  # noqa: PLC0415 (visits builds on grids)
+
+            coverage.moved([current.pk], current.grid_id)
         audit.record(actor, AUDIT_ACTION, [current], fields[:-1], request, before=before,
                      after={"status": status, "household": current.household_id}, on=on.isoformat(),
                      note=note[:200])

@@ -174,3 +174,35 @@ class RollupState(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.last_run_at}"
+
+
+class VisitCoverageGap(models.Model):
+    """Visit coverage's rollup: the days a care-plan item went without a contact beyond its cadence.
+
+    For each item with a cadence, every stretch between the plan's start or a contact that counts for it and the
+    next such contact that lasted longer than the item allows is one row: overdue from `late_from` (the first day
+    past the cadence) to `late_to` (the day of the contact that ended it; null while none has). Every item has its
+    open row after its last contact, so a resident with a counted item always has rows. A resident was visited on
+    time over [from, to] when none of their rows has `late_from <= to` and (`late_to` null or after `from`):
+    gridcase.visits.coverage reads the figures from here; visit writes (`services.refresh_plan`) and the hourly
+    job keep it true, `rebuild` recomputes it all in one statement.
+
+    Each row carries what the figures filter on, copied from the resident and the plan, so a street's figures
+    read only its own rows (by `grid`, the resident's micro-grid, inside the street's tree range): `grid` (kept
+    by the registry's moves, `grids.moves.carry_people`), the plan's `active` and `started_on` (rewritten with
+    the rows by every plan change).
+    """
+
+    resident_id = models.IntegerField()
+    item_id = models.IntegerField()
+    grid = models.ForeignKey(Grid, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    active = models.BooleanField()
+    started_on = models.DateField()
+    late_from = models.DateField()
+    late_to = models.DateField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["resident_id", "late_from"], name="coverage_gap_resident_idx")]
+
+    def __str__(self):
+        return f"{self.resident_id}/{self.item_id}: {self.late_from}–{self.late_to or '…'}"

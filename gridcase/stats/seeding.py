@@ -4,8 +4,11 @@ from . import rollup
 
 
 def _rebuild(ctx):
+    from gridcase.visits import coverage  # noqa: PLC0415 (stats seeds after visits)
+
     result = rollup.rebuild()
     ctx.log(f"stats: rollups rebuilt ({result['days']} days, {result['rows']} rows)")
+    ctx.log(f"stats: visit coverage rollup rebuilt ({coverage.rebuild()} rows)")
 
 
 def seed_demo(ctx):

@@ -7,3 +7,11 @@ from . import rollup
 def refresh_rollups():
     """Recompute the rollup days touched since the last run and today. Idempotent; one run at a time."""
     return rollup.refresh()
+
+
+@shared_task(ignore_result=True)
+def refresh_visit_coverage():
+    """Visit coverage's rollup for the residents touched since the last run (gridcase.visits.coverage.refresh)."""
+    from gridcase.visits import coverage  # noqa: PLC0415
+
+    return coverage.refresh()

@@ -7,19 +7,29 @@ on or before `from` (or the plan's start) is within the cadence, each following 
 cadence of the previous one, and `to` is within the cadence of the last. A monthly cadence (30 days)
 allows 31 days between contacts. Only residents whose plan is active and started by `to` are counted.
 
-Everything is computed in the database (one statement with window functions); no resident is loaded into
-Python. Figures come overall, per key-population tag (a resident with two tags counts under both) and per
-sub-grid of the requested grid.
+Everything is computed in the database; no resident is loaded into Python. Figures come overall, per
+key-population tag (a resident with two tags counts under both) and per sub-grid of the requested grid.
+
+The figures read a rollup (`stats.VisitCoverageGap`): each item's stretches overdue, which do not depend on the
+period asked, so any period is one indexed read of the residents' rows. A resident is late over [from, to] when
+one of their stretches starts by `to` and has not ended by `from` (its contact came after `from`): the same test
+as the raw computation's (`raw=True`, one statement with window functions over the visits, kept for the tests
+that prove the two agree). `recompute(resident_ids)` rewrites some residents' rows (called by
+`services.refresh_plan`, which every visit, plan and cadence change goes through), `refresh()` those touched
+since its last run (the hourly job), `rebuild()` all of them.
 """
 
 from datetime import date
 from urllib.parse import urlencode
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
 
+from gridcase.core.bulk import analyze as analyze_tables
 from gridcase.grids import tree
 from gridcase.grids.models import Grid, Resident, Tag
+from gridcase.stats.models import RollupState, VisitCoverageGap
 from gridcase.stats.params import Period
 
 from .choices import SATISFIED_BY
@@ -147,17 +157,161 @@ res_ok AS (
 """
 
 
+def _allow(days: str) -> str:
+    """Days allowed between two contacts for a cadence of `days`: a monthly cadence (30 days) allows 31."""
+    return f"CASE WHEN {days} >= 30 AND {days} %% 30 = 0 THEN {days} / 30 * 31 ELSE {days} END"
+
+
+def _gaps_sql(residents: bool) -> str:
+    """INSERT of the overdue stretches of every item with a cadence (of the residents `= ANY(%s)` when
+    `residents`): the plan's start and the contacts after it in order, a row where the next contact (or none yet)
+    came later than the item allows."""
+    pg = connection.vendor == "postgresql"
+    sat = ", ".join(f"('{k}', '{v}')" for k, kinds in SATISFIED_BY.items() for v in sorted(kinds))
+    item, plan, visit = CarePlanItem._meta.db_table, CarePlan._meta.db_table, Visit._meta.db_table
+    resident = Resident._meta.db_table
+    if pg:
+        which = "AND p.resident_id = ANY(%s)" if residents else ""
+        start, gap = "p + gaps.allow + 1", "n - p"
+    else:
+        which = "AND p.resident_id IN (SELECT value FROM json_each(%s))" if residents else ""
+        start, gap = "date(p, '+' || (gaps.allow + 1) || ' days')", "CAST(julianday(n) - julianday(p) AS INTEGER)"
+    return f"""
+WITH it AS (
+  SELECT i.id, p.resident_id, r.grid_id, p.active, i.kind, p.started_on,
+         {_allow("COALESCE(i.custom_days, i.rule_days)")} AS allow
+  FROM {item} i JOIN {plan} p ON p.id = i.care_plan_id JOIN {resident} r ON r.id = p.resident_id
+  WHERE COALESCE(i.custom_days, i.rule_days) IS NOT NULL {which}
+),
+sat(item_kind, visit_kind) AS (VALUES {sat}),
+pts AS (
+  SELECT id AS item_id, allow, started_on AS p FROM it
+  UNION ALL
+  SELECT it.id, it.allow, v.visited_on FROM it JOIN sat ON sat.item_kind = it.kind
+  JOIN {visit} v ON v.resident_id = it.resident_id AND v.kind = sat.visit_kind AND v.visited_on > it.started_on
+),
+gaps AS (
+  SELECT item_id, allow, p, LEAD(p) OVER (PARTITION BY item_id ORDER BY p) AS n FROM pts
+)
+INSERT INTO {VisitCoverageGap._meta.db_table} (resident_id, item_id, grid_id, active, started_on, late_from, late_to)
+SELECT it.resident_id, it.id, it.grid_id, it.active, it.started_on, {start}, n
+FROM gaps JOIN it ON it.id = gaps.item_id WHERE n IS NULL OR {gap} > gaps.allow
+"""
+
+
+def recompute(resident_ids) -> None:
+    """Rewrite the rollup rows of these residents from their plans and visits (two statements)."""
+    ids = sorted({int(i) for i in resident_ids})
+    if not ids:
+        return
+    param = ids if connection.vendor == "postgresql" else __import__("json").dumps(ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        VisitCoverageGap.objects.filter(resident_id__in=ids).delete()
+        cursor.execute(_gaps_sql(True), [param])
+
+
+def moved(residents, grid_id: int) -> int:
+    """The residents (ids or a queryset of ids) now live in micro-grid `grid_id`: their rows follow (the registry's
+    moves call this; the rows' overdue stretches do not change)."""
+    return VisitCoverageGap.objects.filter(resident_id__in=residents).update(grid_id=grid_id)
+
+
+def rebuild() -> int:
+    """Every row again, in one statement (the seeders and a lost state); returns the rows written."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        started = timezone.now()
+        VisitCoverageGap.objects.all().delete()
+        cursor.execute(_gaps_sql(False), [])
+        written = cursor.rowcount
+        RollupState.objects.update_or_create(key=REFRESH_KEY, defaults={"last_run_at": started})
+    analyze_tables([VisitCoverageGap])
+    return written
+
+
+REFRESH_KEY = "visit_coverage"
+
+
+def refresh(now=None) -> dict:
+    """The hourly job: recompute the residents with a visit stored, or a plan changed, since the previous run
+    (minus the rollups' lookback, for transactions that committed late). A first run rebuilds everything."""
+    from gridcase.stats.rollup import LOOKBACK  # noqa: PLC0415 (stats.rollup imports the cases app)
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        RollupState.objects.get_or_create(key=REFRESH_KEY)
+        state = RollupState.objects.select_for_update(skip_locked=True).filter(key=REFRESH_KEY).first()
+        if state is None:
+            return {"residents": 0, "skipped": True}
+        if state.last_run_at is None:
+            return {"residents": None, "rows": rebuild()}
+        since = state.last_run_at - LOOKBACK
+        ids = set(Visit.objects.filter(created_at__gte=since, resident__isnull=False)
+                  .values_list("resident_id", flat=True).distinct())
+        ids |= set(CarePlan.objects.filter(updated_at__gte=since).values_list("resident_id", flat=True))
+        for i in range(0, len(ids), 5000):
+            recompute(sorted(ids)[i:i + 5000])
+        state.last_run_at = now
+        state.save(update_fields=["last_run_at"])
+    return {"residents": len(ids)}
+
+
+def _gap_rows_sql(scope, grid, to: date):
+    """The rollup rows of the residents counted (plan active, started by `to`, in the scope and `grid`'s subtree),
+    each with its bucket: an ORM query, compiled. One tree-range condition (the scope cut down to the subtree)."""
+    qs = VisitCoverageGap.objects.filter(active=True, started_on__lte=to)
+    if scope.user_id is None and not scope.is_global:
+        qs = qs.none()
+    if grid is not None:
+        spans = [tree.span(grid)] if scope.is_global else tree.intersect(scope.spans, tree.span(grid))
+        qs = qs.filter(tree.subtree_q(spans, "grid__"))
+        children = list(Grid.objects.filter(parent=grid).order_by("id"))
+    else:
+        if not scope.is_global:
+            qs = qs.filter(Resident.scope_q(scope))
+        children = list(Grid.objects.filter(parent__isnull=True).order_by("id"))
+    if children:
+        bucket = Case(*[When(tree.subtree_q([tree.span(c)], "grid__"), then=Value(c.pk)) for c in children],
+                      default=Value(grid.pk if grid is not None else None), output_field=IntegerField())
+    else:
+        bucket = Value(grid.pk if grid is not None else None, output_field=IntegerField())
+    qs = qs.annotate(bucket=bucket).values("resident_id", "late_from", "late_to", "bucket").order_by()
+    sql, params = qs.query.sql_with_params()
+    return sql, list(params), children
+
+
+def _rollup_sql(rows_sql: str, final: str | None = None) -> str:
+    """The figures' statement over the rollup's rows (`_gap_rows_sql`): `res` (resident, bucket) and `res_ok`
+    (resident, 1 when on time), then `final`; placeholders after the rows' query: `to`, `from`."""
+    final = final or FIGURES.format(tags=Resident.tags.through._meta.db_table)
+    return f"""
+WITH g(resident_id, late_from, late_to, bucket) AS ({rows_sql}),
+res AS (SELECT DISTINCT resident_id AS id, bucket FROM g),
+res_ok AS (
+  SELECT resident_id, MIN(CASE WHEN late_from <= %s AND (late_to IS NULL OR late_to > %s) THEN 0 ELSE 1 END) AS ok
+  FROM g GROUP BY resident_id
+)
+{final}
+"""
+
+
+def _rollup_params(period: Period) -> list:
+    return [period.last.isoformat(), period.first.isoformat()]
+
+
 def _period_params(period: Period) -> list:
     """Placeholders after the residents' query, in order: it.f0 (from), c (to), gaps' LEAD default (to)."""
     return [period.first.isoformat(), period.last.isoformat(), period.last.isoformat()]
 
 
-def visit_coverage(scope, grid, period: Period) -> dict:
+def visit_coverage(scope, grid, period: Period, raw: bool = False) -> dict:
     """The figures of `grid`'s subtree (None: everywhere) over `period` (parsed and checked by
-    gridcase.stats.params, like every dashboard figure)."""
-    residents_sql, params, children = _residents_sql(scope, grid, period.last)
-    sql = _sql(residents_sql)
-    params = params + _period_params(period)
+    gridcase.stats.params, like every dashboard figure), from the rollup (`raw`: from the visits)."""
+    if raw:
+        residents_sql, params, children = _residents_sql(scope, grid, period.last)
+        sql, params = _sql(residents_sql), params + _period_params(period)
+    else:
+        rows_sql, params, children = _gap_rows_sql(scope, grid, period.last)
+        sql, params = _rollup_sql(rows_sql), params + _rollup_params(period)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -188,9 +342,12 @@ def visit_coverage(scope, grid, period: Period) -> dict:
     }
 
 
-def residents_sql(scope, grid, period: Period, on_time: bool):
+def residents_sql(scope, grid, period: Period, on_time: bool, raw: bool = False):
     """(sql, params) selecting the ids of the residents counted on time (or late): the drill-down list
     behind every figure (used by the care-plans list's `coverage` filter)."""
-    residents, params, _children = _residents_sql(scope, grid, period.last)
-    sql = _sql(residents, final=f"SELECT resident_id FROM res_ok WHERE ok = {1 if on_time else 0}")
-    return sql, params + _period_params(period)
+    final = f"SELECT resident_id FROM res_ok WHERE ok = {1 if on_time else 0}"
+    if raw:
+        residents, params, _children = _residents_sql(scope, grid, period.last)
+        return _sql(residents, final=final), params + _period_params(period)
+    rows, params, _children = _gap_rows_sql(scope, grid, period.last)
+    return _rollup_sql(rows, final=final), params + _rollup_params(period)

@@ -24,6 +24,7 @@ from gridcase.grids.models import Grid, Membership, Resident
 from gridcase.grids.roles import PLAN_EDIT_ROLES, URGENT_VISIT_ROLES, VISIT_ROLES
 from gridcase.grids.scoping import scope_for
 
+from . import coverage
 from .cadence import next_due
 from .choices import (
     ESCALATED_EVERY_N_DAYS,
@@ -97,6 +98,7 @@ def sync_care_plan(resident: Resident) -> CarePlan | None:
         plan.active, plan.ended_on = False, today()
         plan.save(update_fields=["active", "ended_on", "updated_at"])
         plan.items.update(due_on=None)
+        coverage.recompute([plan.resident_id])
     return plan
 
 
@@ -142,6 +144,7 @@ def refresh_plan(plan: CarePlan, tag_ids=None) -> CarePlan:
             item.save(update_fields=list(values))
     if to_create:
         CarePlanItem.objects.bulk_create(to_create)
+    coverage.recompute([plan.resident_id])  # the coverage rollup's rows of this resident (visits, cadences, start)
     return plan
 
 

@@ -6,13 +6,21 @@ A trivial endpoint (the tag list) is measured in the same run as the ceiling; ea
 given as a multiple of it. Nothing here asserts: it prints figures.
 
     DATABASE_URL=postgres://…/gridcase_city python -m tests.benchmarks.run [--repeat 30] [--json out.json]
+
+Each endpoint also shows the size of its SQL (the largest statement, KB: a scope sent as id lists shows here) and
+the time PostgreSQL spends planning its statements (`EXPLAIN (SUMMARY)` of each SELECT of the last request, summed).
+`--growth postgres://…/gridcase_small` runs the same benchmark first against that (smaller) database in a
+child process, then here, and prints each endpoint's median here over its median there: seed the small one
+with `--scale 0.1` and this one with `--scale 1` for the growth ratio at 10× the data.
 """
 
 import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
 import django
@@ -40,8 +48,27 @@ def first_user(role, level=None):
     return (m.user, m.grid) if m else (None, None)
 
 
+def planning(captured):
+    """(largest statement in KB, planning time in ms summed over the SELECTs) of one request's statements."""
+    sizes = [len(q["sql"].encode()) for q in captured]
+    planned = 0.0
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for q in captured:
+                sql = q["sql"]
+                if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+                    continue
+                try:
+                    cursor.execute("EXPLAIN (SUMMARY, FORMAT JSON) " + sql)
+                    planned += cursor.fetchone()[0][0]["Planning Time"]
+                except Exception:  # noqa: BLE001 (a statement that cannot be explained alone: not counted)
+                    pass
+    return round(max(sizes, default=0) / 1024, 1), round(planned, 1)
+
+
 def measure(client, user, url, repeat, method="get", data_fn=None):
     timings, queries, status = [], [], None
+    captured = []
     for i in range(repeat):
         forget_scope(user)
         reset_queries()
@@ -54,13 +81,17 @@ def measure(client, user, url, repeat, method="get", data_fn=None):
                 response = client.post(target, body, format="json")
             timings.append((time.perf_counter() - start) * 1000)
         queries.append(len(ctx.captured_queries))
+        captured = ctx.captured_queries
         status = response.status_code
     timings.sort()
+    statement_kb, plan_ms = planning(captured)
     return {
         "status": status,
         "median_ms": round(statistics.median(timings), 1),
         "p95_ms": round(timings[int(len(timings) * 0.95) - 1 if len(timings) > 1 else 0], 1),
         "queries": max(queries),
+        "statement_kb": statement_kb,
+        "plan_ms": plan_ms,
         "response": response,
     }
 
@@ -101,7 +132,19 @@ def main():
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--json", help="also write the figures to this file")
     parser.add_argument("--export-rows", type=int, default=100_000, help="rows of the timed XLSX export (at most)")
+    parser.add_argument("--growth", metavar="DATABASE_URL",
+                        help="a smaller database (e.g. --scale 0.1): run there first, print each median here over there")
     args = parser.parse_args()
+    smaller = None
+    if args.growth:
+        with tempfile.NamedTemporaryFile(suffix=".json") as fh:
+            child = [sys.executable, "-m", "tests.benchmarks.run", "--repeat", str(args.repeat), "--json", fh.name,
+                     "--export-rows", "1000"]
+            print("the smaller database first:")
+            subprocess.run(child, check=True, env={**os.environ, "DATABASE_URL": args.growth})
+            with open(fh.name) as small:
+                smaller = json.load(small)
+        print("\nthis database:")
     settings.DEBUG = False
     from gridcase.cases.models import Case  # noqa: PLC0415
 
@@ -135,6 +178,8 @@ def main():
     run("ceiling: tag list (trivial)", worker, "/api/v1/tags/")
     run("residents within community & tag", secretary, f"/api/v1/residents/?within={community.id}&tag={tag.code}")
     run("residents within street & tag", street_user, f"/api/v1/residents/?within={street.id}&tag={tag.code}")
+    run("care plans within community & tag", secretary, f"/api/v1/care-plans/?within={community.id}&tag={tag.code}")
+    run("care plans within street & tag", street_user, f"/api/v1/care-plans/?within={street.id}&tag={tag.code}")
     run("worker's case queue", worker, "/api/v1/cases/?assignee=me")
     run("cases in my micro-grid", worker, f"/api/v1/cases/?within={micro.id}")
     c = APIClient()
@@ -178,11 +223,13 @@ def main():
     exported = export_rate(street_user, {"within": [str(street.id)]}, args.export_rows)
 
     ceiling = rows[0][2]["median_ms"] or 1
-    print(f"\n{'endpoint':<38} {'status':>6} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'× ceiling':>10}")
+    print(f"\n{'endpoint':<38} {'status':>6} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'× ceiling':>10} "
+          f"{'max stmt KB':>12} {'plan ms':>8}")
     out = []
     for label, url, r in rows:
         ratio = r["median_ms"] / ceiling
-        print(f"{label:<38} {r['status']:>6} {r['median_ms']:>10} {r['p95_ms']:>8} {r['queries']:>8} {ratio:>10.1f}")
+        print(f"{label:<38} {r['status']:>6} {r['median_ms']:>10} {r['p95_ms']:>8} {r['queries']:>8} {ratio:>10.1f} "
+              f"{r['statement_kb']:>12} {r['plan_ms']:>8}")
         out.append({"endpoint": label, "url": url, **{k: v for k, v in r.items() if k != "response"},
                     "x_ceiling": round(ratio, 2)})
     medians = [r["median_ms"] for r in dashboard]
@@ -191,6 +238,16 @@ def main():
     print(f"export (cases within the street, XLSX): {exported['rows']:,} rows in {exported['seconds']} s = "
           f"{exported['rows_per_s']:,} rows/s ({exported['rows_per_cpu_s']:,} rows per CPU second of the process), "
           f"{exported['mb']} MB")
+    if smaller is not None:
+        there = {r["endpoint"]: r for r in smaller["results"]}
+        print(f"\ngrowth: this database ({counts.get('cases', 0):,} cases) against the smaller one "
+              f"({smaller['counts'].get('cases', 0):,} cases), median here / median there")
+        print(f"{'endpoint':<38} {'there ms':>9} {'here ms':>8} {'ratio':>6}")
+        for r in out:
+            small = there.get(r["endpoint"])
+            if small and small["median_ms"]:
+                print(f"{r['endpoint']:<38} {small['median_ms']:>9} {r['median_ms']:>8} "
+                      f"{r['median_ms'] / small['median_ms']:>6.2f}")
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"counts": counts, "results": out, "export": exported,

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import pytest
 
 from gridcase.grids.services import set_resident_tags
+from gridcase.visits import coverage
 from gridcase.visits.models import CarePlan
 
 from .. import factories as f
@@ -48,6 +49,8 @@ def build_history(city):
     set_resident_tags(city.sibling_resident, [tag("low_income")])
     set_resident_tags(city.other_resident, [tag("low_income")])
     CarePlan.objects.update(started_on=date(2026, 10, 1))
+    # A bulk update bypasses the plan's service: the coverage rollup's rows are rewritten as the hourly job would.
+    coverage.recompute(CarePlan.objects.values_list("resident_id", flat=True))
     for day in every(date(2026, 10, 31), date(2026, 11, 14), 2):
         log_visit(city.worker, city.resident, "phone", at(day))
         log_visit(city.worker, e, "phone", at(day))
@@ -158,3 +161,63 @@ def test_every_figure_carries_its_drilldown_with_the_same_count(city, history, c
             assert on_time.status_code == 200 and late.status_code == 200, (on_time.data, late.data)
             assert on_time.data["count"] == row["on_time"] == len(on_time.data["results"]), row
             assert late.data["count"] == row["residents"] - row["on_time"], row
+
+
+# --- the rollup the figures are read from ---------------------------------------------------------------------------
+
+PERIODS = [(date(2026, 11, 1), date(2026, 11, 14)), (date(2026, 11, 1), date(2026, 11, 2)), (date(2026, 11, 5),
+           date(2026, 11, 5)), (date(2026, 10, 1), date(2026, 11, 16)), (date(2026, 10, 20), date(2026, 11, 3))]
+
+
+def same_as_raw(city):
+    """Every figure from the rollup equals the raw computation from the visits, for the street, a community, a
+    micro-grid and everywhere, over periods long, short and one day."""
+    from gridcase.grids.scoping import Scope
+    from gridcase.stats.params import Period
+
+    everyone = Scope(user_id=None, is_global=True)
+    for grid in (city.street, city.community, city.micro, None):
+        for first, last in PERIODS:
+            period = Period(first, last)
+            assert coverage.visit_coverage(everyone, grid, period) == \
+                coverage.visit_coverage(everyone, grid, period, raw=True), (grid, first, last)
+
+
+def test_rollup_figures_equal_the_raw_computation_after_visit_writes(city, history, client_for):
+    same_as_raw(city)
+    overall = client_for(city.dispatcher).get(URL, {"grid": city.street.pk, **PERIOD}).data["overall"]
+    assert (overall["residents"], overall["on_time"]) == (5, 2)
+    # D (never visited since 1 October, monthly) gets a home visit logged for 31 October: 30 days after the plan's
+    # start, 14 before the period's end, so D is on time at once, without waiting for the hourly job. C's extra
+    # call on 31 October does not close C's later gap (3 → 12 November, 9 days > 7): still late.
+    log_visit(city.sibling_worker, history["C"], "phone", at(date(2026, 10, 31)))
+    log_visit(city.admin, city.other_resident, "home", at(date(2026, 10, 31)))
+    same_as_raw(city)
+    overall = client_for(city.dispatcher).get(URL, {"grid": city.street.pk, **PERIOD}).data["overall"]
+    assert (overall["residents"], overall["on_time"]) == (5, 3)
+
+
+def test_the_hourly_refresh_catches_visits_stored_around_the_service(city, history, client_for, today):
+    from gridcase.visits.models import Visit
+
+    today.days(1)
+    coverage.refresh()
+    today.days(1)  # a day later: only what was stored since the last run is recomputed
+    # A visit written straight to the table (an import, a bulk load): the figures lag until the hourly job.
+    d = city.other_resident
+    Visit.objects.create(visitor=city.admin, resident=d, household=d.household, grid=d.grid, kind="home",
+                         visited_at=at(date(2026, 10, 31)), wellbeing="good")
+    stale = client_for(city.dispatcher).get(URL, {"grid": city.street.pk, **PERIOD}).data["overall"]["on_time"]
+    assert coverage.refresh() == {"residents": 1}
+    fresh = client_for(city.dispatcher).get(URL, {"grid": city.street.pk, **PERIOD}).data["overall"]["on_time"]
+    assert (stale, fresh) == (2, 3)
+    same_as_raw(city)
+
+
+def test_rollup_rows_follow_a_unit_moved_to_another_micro_grid(city, history, client_for):
+    response = client_for(city.secretary).post(f"/api/v1/units/{city.unit.pk}/move/",
+                                               {"to": city.sibling_micro.pk}, format="json")
+    assert response.status_code == 200, response.data
+    moved = client_for(city.secretary).get(URL, {"grid": city.sibling_micro.pk, **PERIOD}).data["overall"]
+    assert moved["residents"] == 4  # 李建国 and 陈伯 were there already; 王秀英 and 钱叔 came with their unit
+    same_as_raw(city)

@@ -221,6 +221,8 @@ class Case(models.Model):
                          condition=Q(sla_state="ok") & ~Q(sla_stage="")),
             models.Index(fields=["sla_red_at"], name="case_sla_red_due",
                          condition=Q(sla_state__in=["ok", "yellow"]) & ~Q(sla_stage="")),
+            # The dashboards' rollup refresh reads the cases changed since its last run (stats.rollup.touched_days).
+            models.Index(fields=["updated_at"], name="case_updated_idx"),
         ]
 
     def __str__(self):

@@ -22,8 +22,10 @@ since its last run (the hourly job), `rebuild()` all of them.
 from datetime import date
 from urllib.parse import urlencode
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Case, IntegerField, Value, When
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from gridcase.core.bulk import analyze as analyze_tables
@@ -72,9 +74,8 @@ def _residents_sql(scope, grid, to: date):
                       default=Value(grid.pk if grid is not None else None), output_field=IntegerField())
     else:
         bucket = Value(grid.pk if grid is not None else None, output_field=IntegerField())
-    qs = qs.annotate(bucket=bucket).values("id", "bucket").order_by()
-    sql, params = qs.query.sql_with_params()
-    return sql, list(params), children
+    sql, params = _compiled(qs.annotate(bucket=bucket), ("id", "bucket"))
+    return sql, params, children
 
 
 FIGURES = """SELECT 'all', 0, COUNT(*), COALESCE(SUM(ok), 0) FROM res_ok
@@ -274,9 +275,19 @@ def _gap_rows_sql(scope, grid, to: date):
                       default=Value(grid.pk if grid is not None else None), output_field=IntegerField())
     else:
         bucket = Value(grid.pk if grid is not None else None, output_field=IntegerField())
-    qs = qs.annotate(bucket=bucket).values("resident_id", "late_from", "late_to", "bucket").order_by()
-    sql, params = qs.query.sql_with_params()
-    return sql, list(params), children
+    sql, params = _compiled(qs.annotate(bucket=bucket), ("resident_id", "late_from", "late_to", "bucket"))
+    return sql, params, children
+
+
+def _compiled(qs, columns) -> tuple[str, list]:
+    """`qs`'s columns as SQL to embed. A scope or subtree that matches nothing (an empty span list) cannot be
+    compiled (Django raises EmptyResultSet): then the same columns with no row, so the figures read zero."""
+    try:
+        sql, params = qs.values(*columns).order_by().query.sql_with_params()
+    except EmptyResultSet:
+        empty = qs.model.objects.filter(pk__isnull=True).annotate(bucket=Cast(Value(None), IntegerField()))
+        sql, params = empty.values(*columns).order_by().query.sql_with_params()
+    return sql, list(params)
 
 
 def _rollup_sql(rows_sql: str, final: str | None = None) -> str:

@@ -16,6 +16,7 @@ micro-grid worker), then the hotspot job. `seed_city(ctx)`: 1,000,000 cases
 """
 
 import math
+import random
 from bisect import bisect_left
 from collections import defaultdict
 from datetime import timedelta
@@ -27,7 +28,16 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 from django.db.models import Max
 
-from gridcase.core.bulk import analyze, bulk_mode, copy_rows, next_id, reset_sequence, restore_indexes
+from gridcase.core.bulk import (
+    CopyPipeline,
+    CopyTable,
+    analyze,
+    bulk_mode,
+    ensure_months,
+    next_id,
+    reset_sequence,
+    restore_indexes,
+)
 from gridcase.grids import tree
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Building, Department, DepartmentMember, Grid, Household, Membership
@@ -35,6 +45,7 @@ from gridcase.grids.models import Building, Department, DepartmentMember, Grid, 
 from . import hotspots, rules
 from .choices import Rating, SlaState, Source, Status
 from .models import Case, CaseDepartment, CaseEvent, CaseHop, CaseNumberSequence, Category, ExtensionRequest
+from .replicas import Replicas
 from .services import code_suffix
 from .simulation import (
     CASE_COLUMNS,
@@ -240,6 +251,7 @@ class Simulator:
         self.sequences = defaultdict(int)  # (community, year) -> last number
         self.last_in_grid = {}  # micro-grid -> an earlier case still counted (merge target)
         self.extension_ids = count(first_extension_id)
+        self.complete = True
 
     def case(self, case_id, created_at, story=None):
         """One case's rows: (case, events, hops, department links, extension requests). A story may fix the
@@ -272,11 +284,9 @@ class Simulator:
         lat, lng = w.centroid.get(micro, (None, None))
         if lat is not None:
             lat, lng = lat + rng.uniform(-0.0008, 0.0008), lng + rng.uniform(-0.0008, 0.0008)
-        year = created_at.astimezone(TZ).year
-        self.sequences[(community, year)] += 1
         c = {
             "id": case_id,
-            "number": f"{year}-{w.suffix(community)}-{self.sequences[(community, year)]:06d}",
+            "number": self.number(community, created_at),
             "title": story.get("title") or rng.choice(titles),
             "description": story.get("description") or rng.choice(descriptions), "category_id": category.pk,
             "scope": scope, "priority": priority, "sensitive": category.sensitive, "grid_id": micro,
@@ -301,12 +311,14 @@ class Simulator:
         merge_target = self.last_in_grid.get(micro)
         delays = list(story.get("delays") or [])
         t = created_at
+        self.complete = True  # False when "now" cut the story short (the case is still open)
         while path:
             name = path.pop(0)
             if name == "merge" and merge_target is None:
                 name = "reject"
             t += timedelta(hours=delays.pop(0)) if delays else _delay(rng, name)
             if t > self.now:
+                self.complete = False
                 break
             play.sweep(t)
             for _ in FORWARD:  # back on the usual path first (an escalated case is assigned again)
@@ -315,6 +327,7 @@ class Simulator:
                     break
                 t += _delay(rng, steps[1])
                 if t > self.now:
+                    self.complete = False
                     path.clear()
                     break
                 play.sweep(t)
@@ -323,6 +336,12 @@ class Simulator:
             self.last_in_grid[micro] = SimpleNamespace(pk=case_id, number=row.number)
         return (row.values(), play.events, [tuple(h) for h in ledger.hops], [tuple(r) for r in ledger.links.values()],
                 [tuple(e) for e in ledger.extensions])
+
+    def number(self, community, created_at) -> str:
+        """The next case number of the community in the year of `created_at` (cases are played in time order)."""
+        year = created_at.astimezone(TZ).year
+        self.sequences[(community, year)] += 1
+        return f"{year}-{self.w.suffix(community)}-{self.sequences[(community, year)]:06d}"
 
     def act(self, play, name, t, p, merge_target):
         """Choose who runs `name` and with what, as people do; refrain where the live rules would refuse."""
@@ -468,34 +487,45 @@ def load(ctx, root, total, label):
     stories = _stories(world, rng) if ctx.kind == "demo" else []
     story_at = [(now - timedelta(days=s["days_ago"], hours=rng.randint(1, 6)), s) for s in stories]
     progress = ctx.progress(label, total + len(stories))
-    case_rows, events, hops, depts, extensions = [], [], [], [], []
-    counts = {"cases": 0, "events": 0, "hops": 0, "departments": 0, "extensions": 0}
+    tables = {"cases": CopyTable(Case, CASE_COLUMNS, now), "events": CopyTable(CaseEvent, EVENT_COLUMNS, now),
+              "hops": CopyTable(CaseHop, HOP_COLUMNS, now), "departments": CopyTable(CaseDepartment, DEPT_COLUMNS, now),
+              "extensions": CopyTable(ExtensionRequest, EXTENSION_COLUMNS, now)}
+    batch = {key: [] for key in tables}
 
-    def flush():
-        counts["cases"] += copy_rows(Case, CASE_COLUMNS, case_rows)
-        counts["events"] += copy_rows(CaseEvent, EVENT_COLUMNS, events)
-        counts["hops"] += copy_rows(CaseHop, HOP_COLUMNS, hops)
-        counts["departments"] += copy_rows(CaseDepartment, DEPT_COLUMNS, depts)
-        counts["extensions"] += copy_rows(ExtensionRequest, EXTENSION_COLUMNS, extensions)
-        progress.advance(len(case_rows))
-        for bucket in (case_rows, events, hops, depts, extensions):
-            bucket.clear()
-
-    merged = sorted([(t, None) for t in times] + story_at, key=lambda x: x[0])
+    if ctx.kind == "city" and total >= REPLICATE_FROM:
+        cases = _replicated(ctx, sim, times, first_id)
+    else:
+        merged = sorted([(t, None) for t in times] + story_at, key=lambda x: x[0])
+        cases = (sim.case(case_id, created_at, story)
+                 for case_id, (created_at, story) in enumerate(merged, start=first_id))
+    # Events and hops go to monthly partitions: each month of the year loaded gets its own first.
+    ensure_months(["cases_caseevent", "cases_casehop"], min([times[0], *(t for t, _ in story_at)]), now)
     with transaction.atomic():
         dropped = bulk_mode([Case, CaseEvent, CaseHop, CaseDepartment]) if total >= BULK_MODE_FROM else []
-        case_id = first_id
-        for created_at, story in merged:
-            row, ev, hp, dp, ex = sim.case(case_id, created_at, story)
-            case_rows.append(row)
-            events.extend(ev)
-            hops.extend(hp)
-            depts.extend(dp)
-            extensions.extend(ex)
-            case_id += 1
-            if len(case_rows) >= 20_000:
-                flush()
-        flush()
+        # The server stores one batch (COPY, in a thread on the same connection) while the next is played.
+        pipeline = CopyPipeline()
+        try:
+            cases_in_batch = batch["cases"]
+            for row, ev, hp, dp, ex in cases:
+                cases_in_batch.append(row)
+                batch["events"] += ev
+                if hp:
+                    batch["hops"] += hp
+                if dp:
+                    batch["departments"] += dp
+                if ex:
+                    batch["extensions"] += ex
+                if len(cases_in_batch) >= 20_000:
+                    for key, table in tables.items():
+                        pipeline.put(key, table, batch[key])
+                    progress.advance(len(cases_in_batch))
+                    batch = {key: [] for key in tables}
+                    cases_in_batch = batch["cases"]
+            for key, table in tables.items():
+                pipeline.put(key, table, batch[key])
+            progress.advance(len(cases_in_batch))
+        finally:
+            counts = {key: 0 for key in tables} | pipeline.close()
         restore_indexes(dropped)
         for model in (Case, CaseEvent, CaseHop, CaseDepartment, ExtensionRequest):
             reset_sequence(model)
@@ -504,12 +534,38 @@ def load(ctx, root, total, label):
             current = CaseNumberSequence.objects.filter(pk=seq.pk).aggregate(m=Max("last"))["m"] or 0
             CaseNumberSequence.objects.filter(pk=seq.pk).update(last=max(current, last))
     progress.finish()
-    analyze()
+    analyze([Case, CaseEvent, CaseHop, CaseDepartment, ExtensionRequest])
     ctx.log("cases: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    for key in ("cases", "events", "hops"):
+        ctx.count(key, counts[key])
     return counts["cases"]
 
 
 BULK_MODE_FROM = 100_000
+# A city of at least this many cases plays part of them and tells each played story again whole days earlier or
+# later (replicas.py): up to REPLICAS more times within REPLICA_WEEKS weeks; the last FRESH_DAYS are all played.
+REPLICATE_FROM = 20_000
+REPLICAS = 40
+REPLICA_WEEKS = 44
+FRESH_DAYS = 14
+VERIFY_EVERY = 500  # one replica in this many is played in full and compared
+
+
+def _replicated(ctx, sim, times, first_id):
+    """The city's cases in time order, played or replicas of played ones (replicas.py): planned first, then
+    written with their ids, numbers and references."""
+    rng, now = ctx.rng, ctx.now
+    player = Simulator(sim.w, random.Random(rng.getrandbits(64)), now)
+    reps = Replicas(sim, player, CASE_COLUMNS, REPLICAS, REPLICA_WEEKS, now - timedelta(days=FRESH_DAYS), VERIFY_EVERY)
+    schedule = reps.plan(times, lambda t: t.astimezone(TZ).date(), rng)
+    ctx.log(f"cases: {reps.played:,} stories played with the live rules for {len(schedule):,} cases")
+    for case_id, (at, _, tpl, days) in enumerate(schedule, start=first_id):
+        yield reps.rows(tpl, case_id, at, days)
+    ctx.log(f"cases: {reps.made - reps.replicas + reps.replayed:,} played with the live rules, "
+            f"{reps.replicas:,} replicas of them whole days away "
+            f"({reps.verified:,} written cases played in full again and found equal)")
+
+
 def _has_cases(root) -> bool:
     qs = Case.objects.all()
     if root is not None:

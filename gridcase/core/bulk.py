@@ -80,8 +80,8 @@ class CopyTable:
         self.extra = ()
         extra_values = []
         for f in model._meta.concrete_fields:
-            if f.attname in attnames:
-                continue
+            if f.attname in attnames or (f.primary_key and f.get_internal_type() in ("AutoField", "BigAutoField")):
+                continue  # computed by the caller, or numbered by the database
             if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
                 value = now
             elif getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED and not f.has_default():
@@ -203,19 +203,46 @@ def bulk_mode(models) -> list:
             "AND indexname NOT IN (SELECT conname FROM pg_constraint)", [tables])
         defs = cursor.fetchall()
         for name, _ in defs:
+            # On a partitioned table this drops the index of every partition with it.
             cursor.execute(f'DROP INDEX "{name}"')
     return defs
 
 
 def restore_indexes(defs) -> None:
-    """Rebuild the indexes `bulk_mode` dropped and turn the foreign-key triggers back on."""
+    """Rebuild the indexes `bulk_mode` dropped and turn the foreign-key triggers back on.
+
+    A partitioned table's index reads `CREATE INDEX … ON ONLY table` (the parent's index alone, invalid until
+    each partition's is attached); without ONLY it is built on every partition and attached at once."""
     if not defs:
         return
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for _, definition in defs:
-            cursor.execute(definition)
+            cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
         cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+def ensure_months(tables, first, last) -> int:
+    """Before loading rows of `first`..`last` into monthly-partitioned tables (gridcase.core.partitions): each
+    month's partition, so the rows land in their month and not in the default partition. Returns those made."""
+    from gridcase.core import partitions  # noqa: PLC0415 (partitions imports settings-dependent modules)
+
+    if connection.vendor != "postgresql":
+        return 0
+    made = 0
+    month, stop = partitions.month_of(first), partitions.month_of(last)
+    with connection.cursor() as cursor:
+        for table in tables:
+            if not partitions.is_partitioned(cursor, table):
+                continue
+            have, m = partitions.months(cursor, table), month
+            while m <= stop:
+                if m not in have:
+                    with transaction.atomic():
+                        partitions.create_month(cursor, table, m)
+                    made += 1
+                m = partitions.add_months(m, 1)
+    return made
 
 
 def analyze(models=None) -> None:

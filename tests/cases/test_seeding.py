@@ -213,3 +213,71 @@ def test_a_seeded_and_a_live_case_end_alike_when_merged_or_rejected(city, catego
     assert merged["case"]["merged_into_id"] == target.pk and merged["events"][-1][6]["into_number"] == target.number
     rejected = _same(city, _story(world, "env_drain", ["reject"], [0.5], grid=city.micro.pk, reporter=city.worker.pk))
     assert rejected["case"]["status"] == "rejected"
+
+
+# --- the city seeder's replicas: the rows a full play gives at the replica's instant ------------------------
+
+def _planned(city, count, per_case=40, verify_every=1):
+    from gridcase.cases.replicas import Replicas
+
+    world = seeding.World(city.street)
+    now = timezone.now()
+    sim = seeding.Simulator(world, random.Random(5), now)
+    player = seeding.Simulator(world, random.Random(6), now)
+    reps = Replicas(sim, player, CASE_COLUMNS, per_case, seeding.REPLICA_WEEKS,
+                    now - timedelta(days=seeding.FRESH_DAYS), verify_every)
+    times = seeding._created_times(sim.rng, now, count)
+    schedule = reps.plan(times, lambda t: t.astimezone(seeding.TZ).date(), sim.rng)
+    return reps, times, schedule
+
+
+def test_every_replica_equals_its_story_played_in_full_at_its_instant(city, category):
+    reps, times, schedule = _planned(city, 1500)
+    written = [reps.rows(tpl, case_id, at, days) for case_id, (at, _, tpl, days) in enumerate(schedule, start=1)]
+    # verify() played each written case's story in full at its instant, with the same merge target and extension
+    # ids, and found the same rows (it raises on any difference)
+    assert reps.verified == reps.made == len(written) - reps.replayed
+    assert reps.replicas > 2 * reps.played  # most cases are replicas, all of them checked above
+    # one case per drawn report time, per day as many as were drawn; written in time order, numbers following it
+    day = lambda t: t.astimezone(seeding.TZ).date()  # noqa: E731
+    assert sorted(day(at) for at, *_ in schedule) == sorted(day(t) for t in times)
+    created = [dict(zip(CASE_COLUMNS, w[0], strict=True)) for w in written]
+    assert [c["created_at"] for c in created] == sorted(c["created_at"] for c in created)
+    numbers = [c["number"] for c in created]
+    assert len(set(numbers)) == len(numbers)
+    # replicas name other rows anew: extension ids unique, merges into an earlier case of the same micro-grid
+    extension_ids = [e[0] for w in written for e in w[4]]
+    assert len(set(extension_ids)) == len(extension_ids)
+    by_id = {c["id"]: c for c in created}
+    for c in created:
+        if c["merged_into_id"]:
+            target = by_id[c["merged_into_id"]]
+            assert target["grid_id"] == c["grid_id"] and target["created_at"] <= c["created_at"]
+
+
+def test_a_replica_whose_rows_differ_from_the_full_play_stops_the_seed(city, category):
+    import pytest
+
+    reps, _, schedule = _planned(city, 600, verify_every=0)
+    at, _, tpl, days = next(s for s in schedule if s[3] and not s[2].merged and not s[2].extensions)
+    rows = reps.rows(tpl, 1, at, days)
+    reps.verify(tpl, at, rows)  # as written: equal
+    broken = list(rows[1])
+    broken[-1] = (*broken[-1][:8], broken[-1][8] + timedelta(hours=1))  # one event an hour off
+    with pytest.raises(RuntimeError, match="differs from its story played in full"):
+        reps.verify(tpl, at, (rows[0], broken, *rows[2:]))
+
+
+def test_city_cases_load_with_replicas_keeps_the_replay_property(city, category, monkeypatch):
+    monkeypatch.setattr(seeding, "REPLICATE_FROM", 1000)
+    monkeypatch.setattr(seeding, "VERIFY_EVERY", 1)
+    ctx = SeedContext(kind="city", scale=0.0012)
+    ctx.root = city.street
+    seeding.seed_city(ctx)
+    cases = list(Case.objects.all())
+    assert len(cases) == 1200 and ctx.rows["cases"] == 1200
+    assert ctx.rows["events"] == CaseEvent.objects.count() and ctx.rows["hops"] == CaseHop.objects.count()
+    for case in cases[::7]:
+        assert_replays(case)
+    numbers = [c.number for c in cases]
+    assert len(set(numbers)) == len(numbers)

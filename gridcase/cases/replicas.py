@@ -1,0 +1,277 @@
+"""City seeding at scale: a played case told again whole days earlier or later, without playing it again.
+
+Playing a case with the live rules (simulation.py) costs about a millisecond; a city has a million cases. So
+the city seeder plays a fraction of them and tells each played story again on other days of the year in the
+same micro-grid: every instant of the case (its columns, events, hops, department links, extension requests,
+the instants inside its event payloads) moves by the same whole number of days (whole weeks where one fits).
+Those are exactly the rows the live rules give for the same story reported that much earlier or later, because:
+
+- the rules see time only through the working calendar (`workcalendar`: Monday–Friday plus the CalendarDay
+  exceptions, in Asia/Shanghai, which keeps no daylight saving), and a replica is made only when every day from
+  the case's first instant to its last (its furthest deadline included) is a working day exactly when the day
+  as many days away is;
+- the story was played to its end and left no SLA timer running, and its replicas end before the last
+  FRESH days too, so nothing depends on when the seed runs (the cases of the last days are all played);
+- what names another row is named when the rows are written, in time order, for played cases and replicas
+  alike: the case's id and number, an extension request's id (the events naming it too), and the case a merge
+  goes into — the micro-grid's latest counted case at that instant, as the seeder picks it when it plays a
+  merge (without one, that slot is played again there, where the merge becomes a rejection).
+
+So the seed runs in two passes: `plan` plays the slots no replica fills (in any order: nothing a play reads
+depends on the other cases) and schedules each played story's replicas into other days' slots; `rows` writes
+every scheduled case in time order. What the seeder chose and no rule reads — the title and description among
+the topic's words, the household among the micro-grid's, the exact point — is drawn again for each replica.
+`verify` plays a written case's story in full at its instant, with the same references, and compares (the seed
+stops on any difference); the seed checks a sample, and tests/cases/test_seeding.py checks it too.
+"""
+
+import json
+import random
+import re
+from datetime import datetime, timedelta
+
+from gridcase.grids.choices import Level
+
+from . import workcalendar
+
+ISO = re.compile(r'"(\d{4}-\d{2}-\d{2}T[0-9:.]+(?:[+-]\d{2}:\d{2})?)"')
+# Columns a replica draws again (the seeder's choices, read by no rule), by position in CASE_COLUMNS.
+REDRAWN = ("title", "description", "building_id", "unit_id", "household_id", "lat", "lng")
+DAY = timedelta(days=1)
+
+
+def _shift_iso(match, shift):
+    return '"' + (datetime.fromisoformat(match.group(1)) + shift).isoformat() + '"'
+
+
+class _Target:
+    """The case a merge goes into, as the merge plan reads it."""
+
+    __slots__ = ("pk", "number")
+
+    def __init__(self, pk, number):
+        self.pk, self.number = pk, number
+
+
+PLACEHOLDER = _Target(0, "")  # the merge target while planning: named when the rows are written
+
+
+class Template:
+    """One played case kept for writing it and its replicas: its rows, with where their instants and references
+    are."""
+
+    __slots__ = ("row", "events", "hops", "links", "extensions", "merged", "micro", "community", "counted", "first",
+                 "last", "state", "topic", "at")
+
+    def __init__(self, rows, columns, state, topic, at):
+        row, events, hops, links, extensions = rows
+        self.row, self.state, self.topic, self.at = row, state, topic, at
+        col = {name: i for i, name in enumerate(columns)}
+        self.micro = row[col["grid_id"]]
+        self.counted = row[col["status"]] not in ("merged", "rejected")
+        self.merged = row[col["merged_into_id"]] is not None
+        instants = [v for v in row if type(v) is datetime]
+        self.events = []
+        for e in events:
+            payload = e[7]
+            stamped = [datetime.fromisoformat(m) for m in ISO.findall(payload)]
+            instants += stamped
+            instants.append(e[8])
+            # Payloads naming another row are rewritten each time the case is written.
+            names = e[1] == "merge" or '"extension"' in payload
+            self.events.append((e[1:7], payload, bool(stamped), e[8], names))
+        self.hops = [tuple(h[1:]) for h in hops]
+        self.links = [tuple(d[1:]) for d in links]
+        self.extensions = [(e[0], tuple(e[2:])) for e in extensions]
+        for r in (*self.hops, *self.links, *(x for _, x in self.extensions)):
+            instants += [v for v in r if type(v) is datetime]
+        local = [i.astimezone(workcalendar.TZ).date() for i in instants]
+        self.first, self.last = min(local), max(local)
+        self.community = None
+
+
+class Replicas:
+    """Plans which slots are played and which are replicas (`plan`), then writes them in time order (`rows`)."""
+
+    def __init__(self, sim, player, columns, per_case: int, weeks: int, fresh_until, verify_every: int = 0):
+        # `sim` names the rows (numbers, latest case per micro-grid, extension ids) as they are written;
+        # `player` plays the slots while planning, with placeholders for those names.
+        self.sim, self.player, self.w, self.columns = sim, player, sim.w, columns
+        self.per_case, self.weeks, self.fresh_until = per_case, weeks, fresh_until
+        self.verify_every, self.made, self.verified, self.played, self.replayed = verify_every, 0, 0, 0, 0
+        self.replicas = 0
+        self.col = {name: i for i, name in enumerate(columns)}
+        self.calendar = workcalendar.current_calendar()
+        self.topics = {t[0].pk: t for t in self.w.topics}
+
+    def play(self, at):
+        """Play one slot with the live rules (a merge goes into a placeholder, named when written)."""
+        player, c = self.player, self.col
+        state = player.rng.getstate()
+        rows = player.case(0, at)
+        self.played += 1
+        tpl = Template(rows, self.columns, state, self.topics.get(rows[0][c["category_id"]]), at)
+        tpl.community = (self.w.ancestor(tpl.micro, Level.COMMUNITY) or self.w.ancestor(tpl.micro, Level.STREET)
+                         or tpl.micro)
+        replicable = player.complete and not rows[0][c["sla_stage"]]
+        return tpl, replicable
+
+    def plan(self, times, local_day, rng) -> list:
+        """[(instant, order, template, days)]: each day gets as many cases as report times were drawn in it.
+
+        The last days' slots are played; of the others, one in `per_case` + 1 (drawn at random) is played, and
+        each remaining slot takes a replica of a played story from up to `weeks` weeks away (the same weekday
+        first) whose working calendar matches there (each story told at most `per_case` more times), or is
+        played when none fits."""
+        first, fresh_day = local_day(times[0]), local_day(self.fresh_until)
+        origin = first - timedelta(days=7 * self.weeks + 40)
+        span = (fresh_day - origin).days + 7 * self.weeks + 80
+        # The calendar as one byte per day: a story fits k days away when its window's bytes are the same there.
+        calendar = bytes(self.calendar.is_workday(origin + timedelta(days=i)) for i in range(span))
+        self.player.last_in_grid = _AlwaysPlaceholder()
+        slots = list(times)
+        rng.shuffle(slots)
+        fresh = [t for t in slots if local_day(t) >= fresh_day]
+        others = [t for t in slots if local_day(t) < fresh_day]
+        seeds = len(others) // (self.per_case + 1)
+        schedule, by_day, uses = [], {}, {}
+
+        def played(t):
+            tpl, replicable = self.play(t)
+            schedule.append((t, len(schedule), tpl, 0))
+            if replicable:
+                a, b = (tpl.first - origin).days, (tpl.last - origin).days + 1
+                tpl_window = (a, b, calendar[a:b])
+                by_day.setdefault((local_day(t) - origin).days, []).append((tpl, tpl_window))
+                uses[id(tpl)] = 0
+
+        for t in fresh + others[:seeds]:
+            played(t)
+        weeks, fresh = self.weeks, (fresh_day - origin).days
+        for t in others[seeds:]:
+            d = (local_day(t) - origin).days
+            found = None
+            for attempt in range(4 * weeks):
+                # Whole weeks first (the weekdays' rhythm kept); any whole number of days when none fits.
+                k = rng.randint(1, weeks) * 7 if attempt < 2 * weeks else rng.randint(1, 7 * weeks)
+                k = k if attempt % 2 else -k
+                candidates = by_day.get(d - k)
+                if not candidates:
+                    continue
+                tpl, (a, b, pattern) = candidates[rng.randrange(len(candidates))]
+                at = tpl.at + k * DAY
+                if (uses[id(tpl)] >= self.per_case or at >= self.fresh_until or at < times[0]
+                        or fresh <= b + k or calendar[a + k:b + k] != pattern):
+                    continue
+                found = (at, tpl, k)
+                break
+            if found is None:
+                played(t)
+                continue
+            at, tpl, k = found
+            uses[id(tpl)] += 1
+            schedule.append((at, len(schedule), tpl, k))
+        schedule.sort(key=lambda s: (s[0], s[1]))
+        return schedule
+
+    def rows(self, tpl, case_id, at, days):
+        """The case's rows: numbered now (cases are written in time order), instants moved, a replica's choices
+        drawn again, references named. A merge with no case to merge into is played again at its slot."""
+        sim, c = self.sim, self.col
+        target = sim.last_in_grid.get(tpl.micro) if tpl.merged else None
+        if tpl.merged and target is None:
+            self.replayed += 1
+            return sim.case(case_id, at)
+        shift = days * DAY
+        row = [v + shift if type(v) is datetime else v for v in tpl.row] if days else list(tpl.row)
+        row[c["id"]] = case_id
+        row[c["number"]] = sim.number(tpl.community, at)
+        if target is not None:
+            row[c["merged_into_id"]] = target.pk
+        if days:
+            self._redraw(tpl, row)
+        ids = {}
+        for old_id, _ in tpl.extensions:
+            ids[old_id] = next(sim.extension_ids)
+        events = []
+        for head, payload, stamped, instant, names in tpl.events:
+            if stamped and days:
+                payload = ISO.sub(lambda m: _shift_iso(m, shift), payload)
+            if names:
+                payload = _renamed(payload, ids, target)
+            events.append((case_id, *head, payload, instant + shift))
+        if days:
+            hops = [(case_id, *(v + shift if type(v) is datetime else v for v in h)) for h in tpl.hops]
+            links = [(case_id, *(v + shift if type(v) is datetime else v for v in d)) for d in tpl.links]
+            extensions = [(ids[old], case_id, *(v + shift if type(v) is datetime else v for v in x))
+                          for old, x in tpl.extensions]
+        else:
+            hops = [(case_id, *h) for h in tpl.hops]
+            links = [(case_id, *d) for d in tpl.links]
+            extensions = [(ids[old], case_id, *x) for old, x in tpl.extensions]
+        self.made += 1
+        self.replicas += bool(days)
+        if tpl.counted:
+            sim.last_in_grid[tpl.micro] = _Target(case_id, row[c["number"]])
+        rows = (tuple(row), events, hops, links, extensions)
+        if self.verify_every and (self.made - 1) % self.verify_every == 0:
+            self.verify(tpl, at, rows, target, ids[tpl.extensions[0][0]] if tpl.extensions else None)
+        return rows
+
+    def _redraw(self, tpl, row):
+        c, rng = self.col, self.sim.rng
+        if tpl.topic is not None:
+            row[c["title"]] = rng.choice(tpl.topic[2])
+            row[c["description"]] = rng.choice(tpl.topic[3])
+        if row[c["building_id"]] is not None and self.w.households.get(tpl.micro):
+            household, unit, building = rng.choice(self.w.households[tpl.micro])
+            row[c["building_id"]], row[c["unit_id"]] = building, unit
+            if row[c["household_id"]] is not None:
+                row[c["household_id"]] = household
+        centre = self.w.centroid.get(tpl.micro)
+        if row[c["lat"]] is not None and centre and centre[0] is not None:
+            row[c["lat"]] = centre[0] + rng.uniform(-0.0008, 0.0008)
+            row[c["lng"]] = centre[1] + rng.uniform(-0.0008, 0.0008)
+
+    def verify(self, tpl, at, rows, target=None, first_extension=None):
+        """Play the written case's story in full at its instant (the same merge target, the same next extension
+        id) and compare; any difference but the id, the number and the redrawn columns stops the seed."""
+        from .seeding import Simulator
+
+        player = Simulator(self.w, random.Random(), self.sim.now, first_extension or 1)
+        player.rng.setstate(tpl.state)
+        player.last_in_grid[tpl.micro] = target or PLACEHOLDER
+        played = _comparable(self.columns, player.case(rows[0][self.col["id"]], at))
+        told = _comparable(self.columns, rows)
+        if played != told:
+            diff = next((p, t) for p, t in zip(played, told, strict=True) if p != t)
+            raise RuntimeError(f"seed: the case written at {at} differs from its story played in full there: {diff}")
+        self.verified += 1
+
+
+class _AlwaysPlaceholder(dict):
+    """While planning, every micro-grid has a latest case to merge into (named when the rows are written)."""
+
+    def get(self, key, default=None):
+        return PLACEHOLDER
+
+    def __setitem__(self, key, value):
+        pass
+
+
+def _renamed(payload, extension_ids, target):
+    """An event's payload with the extension requests and the merge target of the case as written."""
+    data = json.loads(payload)
+    if "extension" in data:
+        data["extension"] = extension_ids[data["extension"]]
+    if target is not None and "merged_into" in data:
+        data["merged_into"], data["into_number"] = target.pk, target.number
+    return json.dumps(data)
+
+
+def _comparable(columns, rows):
+    row, events, hops, links, extensions = rows
+    skip = {"id", "number", *REDRAWN}
+    case = {k: v for k, v in zip(columns, row, strict=True) if k not in skip}
+    return (case, [tuple(e[1:]) for e in events], [tuple(h[1:]) for h in hops], [tuple(d[1:]) for d in links],
+            [tuple(e) for e in extensions])

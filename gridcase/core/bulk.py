@@ -14,6 +14,7 @@ No model `save()` or signal runs for rows written here: the caller computes ever
 import json
 import queue
 import threading
+from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED, Max
@@ -243,6 +244,29 @@ def ensure_months(tables, first, last) -> int:
                     made += 1
                 m = partitions.add_months(m, 1)
     return made
+
+
+@contextmanager
+def keys_after(model, first_id):
+    """A monthly-partitioned table's unique key kept in its key table (gridcase.core.partitions.KEYS) by one
+    INSERT … SELECT after the load instead of a trigger per row: inside, rows are written with the key trigger
+    standing aside; on leaving, the keys of the rows from `first_id` on are added (a duplicate fails as the
+    trigger would). Call inside the load's transaction."""
+    from gridcase.core import partitions  # noqa: PLC0415
+
+    table = model._meta.db_table
+    key = partitions.KEYS.get(table)
+    if connection.vendor != "postgresql" or key is None:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'on', true)", [partitions.MOVING])
+    yield
+    cols = ", ".join(f'"{c}"' for c in key.columns)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'off', true)", [partitions.MOVING])
+        cursor.execute(f'INSERT INTO "{key.table}" ({cols}, "{key.ref}") SELECT {cols}, id FROM "{table}" '
+                       f"WHERE id >= %s", [first_id])
 
 
 def analyze(models=None) -> None:

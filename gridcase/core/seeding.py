@@ -54,14 +54,18 @@ class SeedContext:
     stdout: object = None
     now: datetime = field(default_factory=timezone.now)
     timings: dict = field(default_factory=dict)
-    rows: dict = field(default_factory=dict)  # phase -> rows written (the command's timing table)
+    rows: dict = field(default_factory=dict)  # what -> rows written (cases, events, residents, …)
+    phase: str = ""  # the seeder running now (the command sets it)
+    phase_rows: dict = field(default_factory=dict)  # phase -> {what: rows}, for the command's timing table
 
     def __post_init__(self):
         self.rng = random.Random(self.seed)
 
     def count(self, what: str, n: int) -> None:
-        """Rows written by a phase, for the command's table (rows and rows per second)."""
+        """Rows written by the running phase, for the command's table (rows and rows per second)."""
         self.rows[what] = self.rows.get(what, 0) + n
+        detail = self.phase_rows.setdefault(self.phase, {})
+        detail[what] = detail.get(what, 0) + n
 
     def log(self, message: str) -> None:
         stream = self.stdout or sys.stdout

@@ -7,8 +7,11 @@ def _rebuild(ctx):
     from gridcase.visits import coverage  # noqa: PLC0415 (stats seeds after visits)
 
     result = rollup.rebuild()
+    ctx.count("case rollups", result["rows"])
     ctx.log(f"stats: rollups rebuilt ({result['days']} days, {result['rows']} rows)")
-    ctx.log(f"stats: visit coverage rollup rebuilt ({coverage.rebuild()} rows)")
+    gaps = coverage.rebuild()
+    ctx.count("visit coverage", gaps)
+    ctx.log(f"stats: visit coverage rollup rebuilt ({gaps} rows)")
 
 
 def seed_demo(ctx):

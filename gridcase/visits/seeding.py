@@ -18,7 +18,15 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 
-from gridcase.core.bulk import copy_rows, next_id, reset_sequence
+from gridcase.core.bulk import (
+    bulk_mode,
+    copy_rows,
+    ensure_months,
+    keys_after,
+    next_id,
+    reset_sequence,
+    restore_indexes,
+)
 from gridcase.grids import tree
 from gridcase.grids.choices import Role
 from gridcase.grids.models import Grid, Membership, Resident
@@ -30,6 +38,7 @@ from .models import CadenceRule, CarePlan, CarePlanItem, Visit
 
 TZ = ZoneInfo("Asia/Shanghai")
 CITY_VISITS = 2_000_000
+BULK_MODE_FROM = 100_000  # visits: from this many, indexes are dropped during the load and rebuilt after
 FINDINGS = {
     Wellbeing.GOOD: ["精神状态良好，生活能自理", "身体无异常，家中整洁", "老人情绪稳定，按时服药", "已提醒注意用电安全",
                      "子女近期来探望过", "询问近况，一切正常", "已告知社区活动安排"],
@@ -59,6 +68,10 @@ def _db_json(value):
     import json
 
     return json.dumps(value, ensure_ascii=False)
+
+
+# The needs as stored (JSON), computed once per list rather than per visit.
+NEEDS_JSON = {w: [(needs, _db_json(needs)) for needs in lists] for w, lists in NEEDS.items()}
 
 
 def _residents_without_plan(root):
@@ -149,22 +162,26 @@ class History:
             moment = datetime.combine(day, time(hour, rng.randint(0, 59)), tzinfo=TZ)
             if moment > self.now:
                 continue
-            needs = rng.choice(NEEDS[wellbeing])
+            needs = rng.choice(NEEDS_JSON[wellbeing])
             self.visit_id += 1
             yield from self._row(resident, visitor_id, day, kind, moment, wellbeing, needs)
             if story is None and wellbeing == Wellbeing.ATTENTION and day + timedelta(days=1) < self.today:
                 # A worrying visit by chance is followed by a call the next day that finds things better.
                 nxt = datetime.combine(day + timedelta(days=1), time(10, rng.randint(0, 59)), tzinfo=TZ)
                 self.visit_id += 1
-                yield from self._row(resident, visitor_id, nxt.date(), ContactKind.PHONE, nxt, Wellbeing.GOOD, [])
+                yield from self._row(resident, visitor_id, nxt.date(), ContactKind.PHONE, nxt, Wellbeing.GOOD,
+                                     NEEDS_JSON[Wellbeing.GOOD][0])
 
     def _row(self, resident, visitor_id, day, kind, moment, wellbeing, needs):
+        """`needs`: (list, its JSON) from NEEDS_JSON."""
         rng = self.rng
         resident_id, household_id, grid_id, _tags = resident
-        # Seeded facts are never resent by a phone: no content hash, a random client_uuid.
-        yield (self.visit_id - 1, uuid.UUID(int=rng.getrandbits(128), version=4), "", visitor_id, resident_id,
+        # Seeded facts are never resent by a phone: no content hash, a random client_uuid (version 4, as
+        # uuid.UUID(int=…, version=4) sets it).
+        bits = (rng.getrandbits(128) & ~(0xc000 << 48 | 0xf000 << 64)) | (0x8000 << 48 | 0x4000 << 64)
+        yield (self.visit_id - 1, uuid.UUID(int=bits), "", visitor_id, resident_id,
                household_id, grid_id, kind, _db_dt(moment), day, wellbeing, rng.choice(FINDINGS[wellbeing]),
-               _db_json(needs), kind == ContactKind.HOME and rng.random() < 0.02, "", None, _db_dt(moment))
+               needs[1], kind == ContactKind.HOME and rng.random() < 0.02, "", None, _db_dt(moment))
 
 
 def _plan_state(cadences, contacts_by_kind, latest, start):
@@ -276,8 +293,13 @@ def seed_plans_and_visits(ctx, *, history_days=None, target_visits=None, stories
                 item_id += 1
             plan_id += 1
 
+    ensure_months(["visits_visit"], datetime.combine(start, time(0), tzinfo=TZ), now)
     with transaction.atomic():
-        visits = copy_rows(Visit, VISIT_COLUMNS, stream())
+        # A big load drops the visits' indexes and rebuilds them once, and adds the client_uuid keys in one go.
+        dropped = bulk_mode([Visit]) if expected >= BULK_MODE_FROM else []
+        with keys_after(Visit, first_visit_id):
+            visits = copy_rows(Visit, VISIT_COLUMNS, stream())
+        restore_indexes(dropped)
         progress.finish()
         copy_rows(CarePlan, PLAN_COLUMNS, plans)
         copy_rows(CarePlanItem, ITEM_COLUMNS, items)
@@ -289,6 +311,9 @@ def seed_plans_and_visits(ctx, *, history_days=None, target_visits=None, stories
                 cursor.execute(f'ANALYZE "{model._meta.db_table}"')
     if stories:
         _open_cases_for_urgent(ctx, first_visit_id)
+    ctx.count("visits", visits)
+    ctx.count("care plans", len(plans))
+    ctx.count("cadences", len(items))
     ctx.log(f"{label}: {len(plans):,} care plans, {len(items):,} cadences, {visits:,} visits "
             f"over {history_days} days")
     return {"plans": len(plans), "visits": visits, "days": history_days}

@@ -64,3 +64,38 @@ def test_city_seed_reaches_its_visit_target(city, monkeypatch):
     ctx.kind, ctx.scale = "city", 1.0
     result = seeding.seed_city(ctx)
     assert result["visits"] >= 3000
+
+
+def test_city_seed_in_bulk_mode_keeps_the_client_uuid_keys_and_the_indexes(city, monkeypatch):
+    import uuid
+
+    import pytest
+    from django.db import IntegrityError, connection, transaction
+
+    from gridcase.core import partitions
+
+    bulk_tagged(city, 20)
+    monkeypatch.setattr(seeding, "CITY_VISITS", 3000)
+    monkeypatch.setattr(seeding, "BULK_MODE_FROM", 0)  # drop the indexes, keys added after the load
+    ctx = context(city)
+    ctx.kind, ctx.scale = "city", 1.0
+    result = seeding.seed_city(ctx)
+    assert ctx.rows["visits"] == result["visits"] == Visit.objects.count() >= 3000
+    if not partitions.applies(connection):
+        return
+    key = partitions.KEYS["visits_visit"]
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM "{key.table}" k JOIN visits_visit v ON v.id = k.visit_id '
+                       f"AND v.client_uuid = k.client_uuid")
+        assert cursor.fetchone()[0] == result["visits"]
+        # every index is back, valid, on the table and its partitions
+        cursor.execute("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+                       "WHERE c.relname LIKE 'visits_visit%%' AND NOT i.indisvalid")
+        assert cursor.fetchone()[0] == 0
+    # a phone resending a seeded visit's uuid is still refused
+    seeded = Visit.objects.first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Visit.objects.create(client_uuid=seeded.client_uuid, resident=seeded.resident, grid_id=seeded.grid_id,
+                             kind=seeded.kind, visited_at=seeded.visited_at, visited_on=seeded.visited_on,
+                             wellbeing="good")
+    assert uuid.UUID(str(seeded.client_uuid)).version == 4

@@ -43,6 +43,7 @@ class Loader:
 
     def count(self, key, n):
         self.counts[key] = self.counts.get(key, 0) + n
+        self.ctx.count(key, n)
 
     def run(self):
         with transaction.atomic():

@@ -43,6 +43,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind, logins, scale, force, seed, grids_only, apps_only, only, **options):
         ctx = SeedContext(kind=kind, scale=scale, seed=seed, stdout=self.stdout)
+        ctx.phase = "grids"
         started = time.monotonic()
         try:
             if kind == "city" and apps_only:
@@ -60,6 +61,7 @@ class Command(BaseCommand):
         self.stdout.write(f"grids: {ctx.timings['grids']:.1f}s")
         failed = [] if grids_only else self.run_app_seeders(ctx, {a.strip() for a in only.split(",") if a.strip()})
         total = time.monotonic() - started
+        self.print_table(ctx, total)
         if logins and kind == "demo":
             self.print_logins()
         if failed:
@@ -91,6 +93,7 @@ class Command(BaseCommand):
             if seeder is None:
                 continue
             t0 = time.monotonic()
+            ctx.phase = app
             try:
                 seeder(ctx)
             except Exception:
@@ -100,6 +103,24 @@ class Command(BaseCommand):
             ctx.timings[app] = time.monotonic() - t0
             self.stdout.write(f"{app}: {ctx.timings[app]:.1f}s")
         return failed
+
+    def print_table(self, ctx, total):
+        """Each phase's wall time, the rows it wrote and rows per second (what it wrote, in detail)."""
+        lines = [("phase", "seconds", "rows", "rows/s", "of which")]
+        for phase, seconds in ctx.timings.items():
+            detail = ctx.phase_rows.get(phase, {})
+            rows = sum(detail.values())
+            lines.append((phase, f"{seconds:.1f}", f"{rows:,}", f"{rows / seconds:,.0f}" if seconds and rows else "",
+                          ", ".join(f"{k} {v:,}" for k, v in detail.items())))
+        rows = sum(sum(d.values()) for d in ctx.phase_rows.values())
+        lines.append(("total", f"{total:.1f}", f"{rows:,}", f"{rows / total:,.0f}" if total else "", ""))
+        widths = [max(len(line[i]) for line in lines) for i in range(4)]
+        self.stdout.write("")
+        for i, line in enumerate(lines):
+            cells = [line[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(line[1:4], widths[1:], strict=True))]
+            self.stdout.write("  ".join(cells) + ("  " + line[4] if line[4] else ""))
+            if i == 0 or i == len(lines) - 2:
+                self.stdout.write("-" * (sum(widths) + 6))
 
     def print_logins(self):
         rows = seeding.demo_logins()

@@ -226,3 +226,50 @@ def test_a_table_held_by_a_long_reader_is_left_for_the_next_run(monkeypatch):
     call_command("partitions", ahead=5, stdout=out)
     assert out.getvalue().splitlines()[:2] == [f"cases_casehop_p{partitions.add_months(month, -1):%Y%m}: created",
                                                f"cases_casehop_p{month:%Y%m}: created"]
+
+
+def schema_of(table):
+    """What a table promises: its columns, constraints (by definition) and indexes (by name and columns)."""
+    columns = sql("SELECT column_name, data_type, is_nullable, is_identity FROM information_schema.columns "
+                  "WHERE table_name = %s ORDER BY ordinal_position", [table])
+    constraints = sorted(sql("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                             "WHERE conrelid = %s::regclass", [table]))
+    indexes = sorted(sql("SELECT indexname, regexp_replace(indexdef, ' ON (ONLY )?\\S+ ', ' ON t ') "
+                         "FROM pg_indexes WHERE tablename = %s", [table]))
+    return columns, constraints, indexes
+
+
+@pytest.mark.django_db
+def test_the_migrations_way_back_gives_plain_tables_and_forward_again_the_same_partitioned_ones(city, make_case):
+    """`migrate` backwards (unconvert) and forwards (convert) on the real tables: rows and ids kept, the plain
+    tables' keys back (a resent visit still refused, a notification still stored once), then the partitioned
+    schema exactly as before."""
+    case = make_case()
+    event(case, timezone.now())
+    notify([city.worker], "case_assigned", "x", dedupe_key="round-trip")
+    before = {t: schema_of(t) for t in partitions.TABLES}
+    counts = {t: sql(f'SELECT count(*), max(id) FROM "{t}"')[0] for t in partitions.TABLES}
+    sql("SET CONSTRAINTS ALL IMMEDIATE")  # as a migration starts: no deferred check pending on the tables
+
+    assert [r["table"] for r in partitions.unconvert_all(connection)] == list(partitions.TABLES)
+    for table in partitions.TABLES:
+        assert not partitions.is_partitioned(connection.cursor(), table)
+        assert sql(f'SELECT count(*), max(id) FROM "{table}"')[0] == counts[table]
+    assert sql("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'cases_caseevent_pkey'") == [
+        ("PRIMARY KEY (id)",)]
+    assert not sql("SELECT 1 FROM pg_class WHERE relname IN ('visits_visit_key', 'notifications_notification_key')")
+    # The plain tables hold their keys as constraints again.
+    assert notify([city.worker], "case_assigned", "x", dedupe_key="round-trip") == 0
+    first, _ = visits.record_visit(city.worker, visit_data(city.resident, timezone.now()))
+    copy = Visit(client_uuid=first.client_uuid, content_hash="x", visitor=city.worker, resident=city.resident,
+                 household=city.resident.household, grid=first.grid, kind="phone",
+                 visited_at=datetime(2002, 1, 1, tzinfo=SH), wellbeing="good")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy.save(force_insert=True)
+    new_event = event(case, timezone.now())
+    assert new_event.pk > counts["cases_caseevent"][1]  # the id sequence went on
+
+    sql("SET CONSTRAINTS ALL IMMEDIATE")
+    partitions.convert_all(connection)
+    after = {t: schema_of(t) for t in partitions.TABLES}
+    assert after == before

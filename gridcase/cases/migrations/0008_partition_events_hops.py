@@ -9,7 +9,13 @@ def partition(apps, schema_editor):
     partitions.convert_all(schema_editor.connection, ["cases_caseevent", "cases_casehop"])
 
 
+def unpartition(apps, schema_editor):
+    from gridcase.core import partitions
+
+    partitions.unconvert_all(schema_editor.connection, ["cases_caseevent", "cases_casehop"])
+
+
 class Migration(migrations.Migration):
     dependencies = [("cases", "0007_attachment_client_key")]
 
-    operations = [migrations.RunPython(partition, migrations.RunPython.noop, elidable=False)]
+    operations = [migrations.RunPython(partition, unpartition, elidable=False)]

@@ -13,6 +13,12 @@ def partition(apps, schema_editor):
     partitions.convert_all(schema_editor.connection, ["notifications_notification"])
 
 
+def unpartition(apps, schema_editor):
+    from gridcase.core import partitions
+
+    partitions.unconvert_all(schema_editor.connection, ["notifications_notification"])
+
+
 class Migration(migrations.Migration):
     dependencies = [("notifications", "0003_alter_notification_kind")]
 
@@ -22,5 +28,5 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE,
                                     related_name="deliveries", to="notifications.notification"),
         ),
-        migrations.RunPython(partition, migrations.RunPython.noop, elidable=False),
+        migrations.RunPython(partition, unpartition, elidable=False),
     ]

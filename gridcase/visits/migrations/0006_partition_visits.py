@@ -10,7 +10,13 @@ def partition(apps, schema_editor):
     partitions.convert_all(schema_editor.connection, ["visits_visit"])
 
 
+def unpartition(apps, schema_editor):
+    from gridcase.core import partitions
+
+    partitions.unconvert_all(schema_editor.connection, ["visits_visit"])
+
+
 class Migration(migrations.Migration):
     dependencies = [("visits", "0005_patrol_photo")]
 
-    operations = [migrations.RunPython(partition, migrations.RunPython.noop, elidable=False)]
+    operations = [migrations.RunPython(partition, unpartition, elidable=False)]

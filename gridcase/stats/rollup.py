@@ -10,9 +10,24 @@ import logging
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
-from django.db.models import Max, Min, Sum
-from django.db.models.functions import TruncDate
+from django.db import connection, transaction
+from django.db.models import Case as SqlCase
+from django.db.models import (
+    Count,
+    DateField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    Min,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
 from gridcase.cases import categories
@@ -115,16 +130,91 @@ def _compute_department_rows(first: date, last: date):
     return rows, hist
 
 
+# --- in the database (PostgreSQL): INSERT … SELECT … GROUP BY, the counters' flags compiled from kpis.py ------
+
+def _hours(start: str, end: str):
+    """SQL: hours from `start` to `end` as a double, as buckets.hours_between computes them."""
+    return ExpressionWrapper(Func(F(end) - F(start), template="EXTRACT(EPOCH FROM %(expressions)s)::float8")
+                             / Value(3600.0), output_field=FloatField())
+
+
+def _bucket(hours):
+    """SQL: buckets.bucket_of(hours) (the last edge at or below; 0 for none or a negative duration)."""
+    edges = "ARRAY[" + ",".join(repr(float(e)) for e in buckets.EDGES) + "]::float8[]"
+    return Func(hours, template=f"GREATEST(width_bucket(%(expressions)s, {edges}) - 1, 0)",
+                output_field=IntegerField())
+
+
+def _insert_select(model, columns, qs, names=None) -> int:
+    """INSERT INTO model's table (columns) SELECT names FROM (qs) (the names qs selects, by default the columns')."""
+    sql, params = qs.query.sql_with_params()
+    cols = ", ".join(f'"{c}"' for c in columns)
+    picked = ", ".join(f'"{c}"' for c in (names or columns))
+    with connection.cursor() as cursor:
+        cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({cols}) SELECT {picked} FROM ({sql}) AS rows', params)
+        return cursor.rowcount
+
+
+def _recompute_range_sql(first: date, last: date, tops: dict) -> int:
+    start, end = day_bounds(first, last)
+    median = kpis.MEDIAN
+    cases = Case.objects.filter(created_at__gte=start, created_at__lt=end).annotate(
+        day=TruncDate("created_at", tzinfo=TZ),
+        top=SqlCase(*(When(category_id=c, then=Value(t)) for c, t in tops.items() if c != t),
+                    default=F("category_id"), output_field=IntegerField()),
+    ).values("day", "grid_id", "dedicated_grid_id", "top", "source", "sensitive").order_by()
+    timed = Q(**{f"{median.end}__isnull": False}) & (kpis.COUNTER[median.over].where or Q())
+    hours = _hours(median.start, median.end)
+    counters = {name: Sum(kpis.COUNTER[name].flag()) for name in kpis.COUNTER_NAMES}
+    dims = ("day", "grid_id", "dedicated_grid_id", "top", "source", "sensitive")  # DIM_COLUMNS, top as category
+    made = _insert_select(CaseDailyRollup, [*DIM_COLUMNS, *COUNTER_FIELDS], cases.annotate(
+        **counters, resolve_hours_sum=Coalesce(Sum(Greatest(hours, Value(0.0)), filter=timed), Value(0.0)),
+    ), [*dims, *COUNTER_FIELDS])
+    _insert_select(CaseRollupBucket, [*DIM_COLUMNS, "bucket", "count"], cases.filter(timed).annotate(
+        bucket=_bucket(hours)).values(*dims, "bucket").annotate(count=Count("id")), [*dims, "bucket", "count"])
+    links = CaseDepartment.objects.filter(case__created_at__gte=start, case__created_at__lt=end).annotate(
+        day=TruncDate("case__created_at", tzinfo=TZ), grid_id=F("case__grid_id"),
+        dedicated_grid_id=F("case__dedicated_grid_id"), sensitive=F("case__sensitive"),
+    ).values("day", "department_id", "grid_id", "dedicated_grid_id", "sensitive").order_by()
+    dmade = _insert_select(DepartmentDailyRollup, [*DEPT_DIMS, *DEPT_COUNTERS], links.annotate(
+        whistled=Count("id"), reported_in=Count("id", filter=Q(reported_in_at__isnull=False)),
+        reported_in_on_time=Count("id", filter=Q(reported_in_at__isnull=False, reported_in_at__lte=F("report_by"))),
+        replied=Count("id", filter=Q(replied_at__isnull=False)), scored=Count("id", filter=Q(score__isnull=False)),
+        score_sum=Coalesce(Sum("score"), Value(0))))
+    for metric, stamp in ((DepartmentRollupBucket.REPORT_IN, "reported_in_at"),
+                          (DepartmentRollupBucket.HANDLE, "replied_at")):
+        sql, params = links.filter(**{f"{stamp}__isnull": False}).annotate(
+            bucket=_bucket(_hours("whistled_at", stamp))).values(*DEPT_DIMS, "bucket").annotate(
+            count=Count("id")).query.sql_with_params()
+        match = " AND ".join(f'r."{c}" IS NOT DISTINCT FROM h."{c}"' for c in DEPT_DIMS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO "{DepartmentRollupBucket._meta.db_table}" (rollup_id, metric, bucket, count) '
+                f'SELECT r.id, %s, h.bucket, h.count FROM ({sql}) AS h JOIN "{DepartmentDailyRollup._meta.db_table}" '
+                f"r ON {match} WHERE r.day >= %s AND r.day <= %s", [metric, *params, first, last])
+    return made + dmade
+
+
+DEPT_DIMS = ("day", "department_id", "grid_id", "dedicated_grid_id", "sensitive")
+DEPT_COUNTERS = ("whistled", "reported_in", "reported_in_on_time", "replied", "scored", "score_sum")
+
+
 def recompute_range(first: date, last: date, tops: dict | None = None) -> int:
-    """Replace the rollup rows of the days `first`..`last` (inclusive) with fresh ones. Returns rows written."""
+    """Replace the rollup rows of the days `first`..`last` (inclusive) with fresh ones. Returns rows written.
+    On PostgreSQL the database computes them (INSERT … SELECT … GROUP BY); elsewhere Python does."""
     tops = tops if tops is not None else top_categories()
+    if connection.vendor == "postgresql":
+        with transaction.atomic():
+            _delete_days(first, last)
+            return _recompute_range_sql(first, last, tops)
+    return _recompute_range_python(first, last, tops)
+
+
+def _recompute_range_python(first: date, last: date, tops: dict) -> int:
     case_rows, case_hist = _compute_case_rows(first, last, tops)
     dept_rows, dept_hist = _compute_department_rows(first, last)
     with transaction.atomic():
-        CaseRollupBucket.objects.filter(day__gte=first, day__lte=last).delete()
-        CaseDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
-        DepartmentRollupBucket.objects.filter(rollup__day__gte=first, rollup__day__lte=last).delete()
-        DepartmentDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
+        _delete_days(first, last)
         # COPY (PostgreSQL) or executemany: a rebuild writes about as many rows as there are cases, and
         # bulk_create spends most of its time preparing model instances.
         made = copy_rows(CaseDailyRollup, [*DIM_COLUMNS, *COUNTER_FIELDS], (
@@ -140,6 +230,13 @@ def recompute_range(first: date, last: date, tops: dict | None = None) -> int:
             DepartmentRollupBucket(rollup_id=row.pk, metric=m, bucket=b, count=n)
             for k, row in zip(dkeys, dmade, strict=True) for (m, b), n in sorted(dept_hist.get(k, {}).items())], batch_size=5000)
     return made + len(dmade)
+
+
+def _delete_days(first: date, last: date) -> None:
+    CaseRollupBucket.objects.filter(day__gte=first, day__lte=last).delete()
+    CaseDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
+    DepartmentRollupBucket.objects.filter(rollup__day__gte=first, rollup__day__lte=last).delete()
+    DepartmentDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
 
 
 # The moment the rollups describe (the dashboards' `as_of`): the start of the last computation that included today,
@@ -181,6 +278,19 @@ def recompute_months(months) -> int:
     for month in sorted(set(months)):
         last = month_end(month)
         dims = ("grid_id", "dedicated_grid_id", "sensitive")
+        if connection.vendor == "postgresql":  # summed by the database
+            daily = CaseDailyRollup.objects.filter(day__gte=month, day__lte=last).values(*dims).order_by()
+            with transaction.atomic():
+                CaseMonthlyBucket.objects.filter(month=month).delete()
+                CaseMonthlyRollup.objects.filter(month=month).delete()
+                written += _insert_select(CaseMonthlyRollup, ["month", *dims, *COUNTER_FIELDS], daily.annotate(
+                    month=Value(month, output_field=DateField()), **{f"s_{n}": Sum(n) for n in COUNTER_FIELDS}),
+                    ["month", *dims, *(f"s_{n}" for n in COUNTER_FIELDS)])
+                _insert_select(CaseMonthlyBucket, ["month", *dims, "bucket", "count"],
+                               CaseRollupBucket.objects.filter(day__gte=month, day__lte=last).values(*dims, "bucket")
+                               .order_by().annotate(month=Value(month, output_field=DateField()), n=Sum("count")),
+                               ["month", *dims, "bucket", "n"])
+            continue
         rows = list(CaseDailyRollup.objects.filter(day__gte=month, day__lte=last).values(*dims)
                     .annotate(**{f"s_{n}": Sum(n) for n in COUNTER_FIELDS}).order_by())
         buckets_rows = list(CaseRollupBucket.objects.filter(day__gte=month, day__lte=last)

@@ -12,11 +12,12 @@
 import logging
 from datetime import UTC, date, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridcase.core import partitions
 from gridcase.core.errors import Conflict, Forbidden, ValidationFailed
 from gridcase.grids import tree
 from gridcase.grids.choices import Level, Role
@@ -164,7 +165,7 @@ def responsible_q(user_id: int, prefix: str = "") -> Q:
     """Plans (reached through `prefix`, e.g. "care_plan__") the user is responsible for."""
     micro_grids = Membership.objects.filter(user_id=user_id, role=Role.MICRO_GRID_WORKER).values("grid_id")
     return Q(**{f"{prefix}worker_id": user_id}) | Q(
-        **{f"{prefix}worker__isnull": True, f"{prefix}grid_id__in": micro_grids})  # the plan's copy of the grid
+        **{f"{prefix}worker__isnull": True, f"{prefix}resident__grid_id__in": micro_grids})
 
 
 @transaction.atomic
@@ -231,6 +232,18 @@ def _replay(existing: Visit, actor, digest: str):
     raise Conflict(_("A different visit was already sent with this client_uuid."), code="conflict", current=current)
 
 
+def stored_visit(client_uuid) -> Visit | None:
+    """The visit stored under `client_uuid`, if any. On PostgreSQL visits are partitioned by month and the uuid's
+    only index is the trigger-kept key table (gridcase/core/partitions.py KEYS): the id is read there, since a
+    filter on the column itself would scan every partition (0.2 s at a city's 2 M visits)."""
+    qs = Visit.objects.filter(client_uuid=client_uuid)
+    if partitions.applies(connection):
+        key = partitions.KEYS[Visit._meta.db_table]
+        qs = qs.extra(where=[f'"{Visit._meta.db_table}"."id" = (SELECT "{key.ref}" FROM "{key.table}" '
+                             f'WHERE "{key.columns[0]}" = %s)'], params=[str(client_uuid)])
+    return qs.first()
+
+
 def record_visit(actor, data: dict) -> tuple[Visit, bool]:
     """Store a visit once per client_uuid and apply its consequences; returns (visit, created).
 
@@ -260,7 +273,7 @@ def record_visit(actor, data: dict) -> tuple[Visit, bool]:
         raise Forbidden(_("Only grid staff of this resident's grid can log a visit."))
 
     with transaction.atomic():
-        existing = Visit.objects.filter(client_uuid=client_uuid).first()
+        existing = stored_visit(client_uuid)
         if existing is not None:
             return _replay(existing, actor, digest)
         visit = Visit(
@@ -274,7 +287,7 @@ def record_visit(actor, data: dict) -> tuple[Visit, bool]:
             with transaction.atomic():
                 visit.save(force_insert=True)
         except IntegrityError:
-            existing = Visit.objects.filter(client_uuid=client_uuid).first()
+            existing = stored_visit(client_uuid)
             if existing is None:
                 raise
             return _replay(existing, actor, digest)

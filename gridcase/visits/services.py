@@ -165,7 +165,7 @@ def responsible_q(user_id: int, prefix: str = "") -> Q:
     """Plans (reached through `prefix`, e.g. "care_plan__") the user is responsible for."""
     micro_grids = Membership.objects.filter(user_id=user_id, role=Role.MICRO_GRID_WORKER).values("grid_id")
     return Q(**{f"{prefix}worker_id": user_id}) | Q(
-        **{f"{prefix}worker__isnull": True, f"{prefix}resident__grid_id__in": micro_grids})
+        **{f"{prefix}worker__isnull": True, f"{prefix}grid_id__in": micro_grids})  # the plan's copy of the grid
 
 
 @transaction.atomic

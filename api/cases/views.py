@@ -113,16 +113,26 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         services.audit_sensitive_reads(request.user, page, request)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def retrieve(self, request, *args, **kwargs):
-        scope = scope_for(request.user)
-        # PostgreSQL reads the ledger, the duplicates and the topics with the case (arrays of JSON); elsewhere
-        # (SQLite, `make run`'s default) `present` reads them with a query each.
+    def fetch(self, pk, scoped=True, new=False):
+        """One case as `present` shows it. PostgreSQL reads the ledger, the duplicates and the topics with the case
+        (arrays of JSON); elsewhere (SQLite, `make run`'s default) `present` reads them with a query each.
+        `scoped=False`: the case the caller has just written, even if it has left their scope since. `new`: a case
+        created by this request, which has no duplicates and no deliberation topic yet (nothing to read)."""
+        scope = scope_for(self.request.user)
         together = {}
         if connection.vendor == "postgresql":
-            together = dict(hop_rows=journey.HOPS, duplicate_rows=merged.duplicates_annotation(scope),
-                            **deliberation_links.annotations(scope))
-        case = (workflow.with_related(Case.objects.restrict(scope)).annotate(**together)
-                .filter(pk=int(kwargs["pk"])).first())
+            together = dict(hop_rows=journey.HOPS)
+            if not new:
+                together.update(duplicate_rows=merged.duplicates_annotation(scope),
+                                **deliberation_links.annotations(scope))
+        qs = Case.objects.restrict(scope) if scoped else Case.objects.all()
+        case = workflow.read_one(qs.annotate(**together).filter(pk=int(pk)))
+        if new and case is not None:
+            case.duplicate_rows, case.topic_rows, case.topic_action_row = [], [], None
+        return case
+
+    def retrieve(self, request, *args, **kwargs):
+        case = self.fetch(kwargs["pk"])
         if case is None:
             raise NotFound()
         services.audit_sensitive_reads(request.user, [case], request)
@@ -135,7 +145,7 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         serializer = CaseCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         result = services.create_case(request.user, serializer.validated_data)
-        case = workflow.load(result.case.pk, None)
+        case = self.fetch(result.case.pk, scoped=False, new=result.created)
         return Response(self.present(case), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
     @extend_schema(responses=inline_serializer("CaseReportGrids", {
@@ -170,7 +180,7 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         body = body_of(request)
         version, if_match = version_of(request, body)
         case = services.update_case(request.user, kwargs["pk"], body, version=version, if_match=if_match,
-                                    present=self.present)
+                                    present=self.present, reload=self.reload)
         return Response(self.present(case))
 
     @extend_schema(responses=CaseEventSerializer(many=True))
@@ -255,8 +265,12 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         version, if_match = version_of(request, body)
         body.pop("version", None)
         case = workflow.apply(pk, name, request.user, body, version=version, if_match=if_match,
-                              present=self.present)
+                              present=self.present, reload=self.reload)
         return Response(self.present(case))
+
+    def reload(self, pk):
+        """The case after an action, read once with everything `present` shows."""
+        return self.fetch(pk, scoped=False)
 
 
 def _make_action(name):

@@ -46,36 +46,50 @@ class UnsupportedType(DomainError):
 
 # --- numbers ----------------------------------------------------------------------------------------------
 
-def community_of(grid):
-    """The community a grid belongs to (itself if it is one); the nearest ancestor otherwise."""
+def community_of(grid, ancestors=None):
+    """The community a grid belongs to (itself if it is one); the nearest ancestor otherwise (`ancestors`, root
+    first, when the caller has read them)."""
     if grid.level == Level.COMMUNITY:
         return grid
-    chain = list(tree.ancestors(grid, include_self=True))
+    chain = list(tree.ancestors(grid)) if ancestors is None else list(ancestors)
+    chain.append(grid)
     for node in reversed(chain):
         if node.level == Level.COMMUNITY:
             return node
     return chain[-1] if chain else grid
 
 
-def code_suffix(grid) -> str:
+def _code_parts(grid) -> list[str]:
+    return [p for p in grid.code.upper().split("-") if p] or [str(grid.pk)]
+
+
+def _clashing(grid):
+    """Other grids of its level whose code ends like this one's (then numbers take two parts of the code)."""
+    return Grid.objects.filter(level=grid.level, code__iendswith=f"-{_code_parts(grid)[-1]}").exclude(pk=grid.pk)
+
+
+def code_suffix(grid, clash: bool | None = None) -> str:
     """The community's short code in case numbers: the last part of its code (`CD-BL-BLZ` → `BLZ`), or the
-    last two parts when another grid of its level ends the same way (`CT-S02-C01` → `S02C01`)."""
-    parts = [p for p in grid.code.upper().split("-") if p] or [str(grid.pk)]
-    clash = len(parts) > 1 and Grid.objects.filter(level=grid.level, code__iendswith=f"-{parts[-1]}").exclude(
-        pk=grid.pk).exists()
-    return ("".join(parts[-2:]) if clash else parts[-1])[:16]
+    last two parts when another grid of its level ends the same way (`CT-S02-C01` → `S02C01`). `clash`: the
+    caller has asked already (`next_number` does, in its own statement)."""
+    parts = _code_parts(grid)
+    if clash is None:
+        clash = len(parts) > 1 and _clashing(grid).exists()
+    return ("".join(parts[-2:]) if clash and len(parts) > 1 else parts[-1])[:16]
 
 
 def next_number(community, when) -> str:
-    """`2026-BLZ-000123`: per community and year, from an atomic upsert (no two cases share a number)."""
+    """`2026-BLZ-000123`: per community and year, from an atomic upsert (no two cases share a number). The
+    upsert and the suffix's clash check are one statement."""
     year = when.astimezone(TZ).year
+    clash_sql, clash_params = _clashing(community).values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO cases_casenumbersequence (community_id, year, last) VALUES (%s, %s, 1) "
+            "WITH seq AS (INSERT INTO cases_casenumbersequence (community_id, year, last) VALUES (%s, %s, 1) "
             "ON CONFLICT (community_id, year) DO UPDATE SET last = cases_casenumbersequence.last + 1 "
-            "RETURNING last", [community.pk, year])
-        seq = cursor.fetchone()[0]
-    return f"{year}-{code_suffix(community)}-{seq:06d}"
+            f"RETURNING last) SELECT last, EXISTS({clash_sql}) FROM seq", [community.pk, year, *clash_params])
+        seq, clash = cursor.fetchone()
+    return f"{year}-{code_suffix(community, clash)}-{seq:06d}"
 
 
 # --- creation ---------------------------------------------------------------------------------------------
@@ -139,11 +153,11 @@ def create_case(actor, data: dict, *, now=None) -> Created:
     departments at once."""
     now = now or timezone.now()
     scope = scope_for(actor)
-    data = _fresh_grids(data)
+    data, ancestors = _fresh_grids(data)
     # A dedicated grid's worker may report at a grid of its community by naming the dedicated grid (overlap.py).
     if not overlap.may_report(scope, data["grid"], data.get("dedicated_grid")):
         raise Forbidden(_("You can report cases only in grids you work in."))
-    return _create(actor, data, now)
+    return _create(actor, data, now, ancestors)
 
 
 def report_by_resident(data: dict, *, now=None, source=Source.RESIDENT) -> Created:
@@ -151,32 +165,37 @@ def report_by_resident(data: dict, *, now=None, source=Source.RESIDENT) -> Creat
     check; the grid is the one the QR code names. Everything else is `create_case`'s: skip rules, SLA,
     numbering, event, hop ledger, notifications, idempotency on `client_key`. The interop channels (Open311:
     `api`, the 12345 hotline: `hotline_12345`) file residents' reports the same way under their own source."""
-    data = _fresh_grids({**data, "source": source})
-    return _create(None, data, now or timezone.now())
+    data, ancestors = _fresh_grids({**data, "source": source})
+    return _create(None, data, now or timezone.now(), ancestors)
 
 
-def _fresh_grids(data: dict) -> dict:
-    # Tree positions held in memory go stale when the tree is renumbered: read them fresh.
-    data["grid"] = Grid.objects.get(pk=data["grid"].pk)
+def _fresh_grids(data: dict) -> tuple[dict, list]:
+    """The grids as stored now, and the grid's ancestors (root first) read with it in one query: tree positions
+    held in memory go stale when the tree is renumbered."""
+    *ancestors, data["grid"] = tree.chain(Grid, data["grid"].pk) or [Grid.objects.get(pk=data["grid"].pk)]
     if data.get("dedicated_grid") is not None:
         data["dedicated_grid"] = Grid.objects.get(pk=data["dedicated_grid"].pk)
-    return data
+    return data, ancestors
 
 
-def _create(actor, data: dict, now) -> Created:
+def _create(actor, data: dict, now, ancestors=None) -> Created:
     grid: Grid = data["grid"]
     category: Category = data["category"]
     if not category.is_active:
         raise ValidationFailed(fields={"category": [_("This category is no longer used.")]})
     client_key = (data.get("client_key") or "").strip()
-    if client_key:
-        existing = Case.objects.filter(reporter=actor, client_key=client_key).first()
+    # An account's resend is caught by the unique (reporter, client_key) at the insert below (no lookup on the
+    # way of every new case); a resident's report has no reporter, so its key is looked up first.
+    if client_key and actor is None:
+        existing = Case.objects.filter(reporter=None, client_key=client_key).first()
         if existing is not None:
             return Created(_same_or_conflict(existing, data), False)
     data = _check_places(dict(data))
-    grid, dedicated = _place_grids(data, grid)
+    placed, dedicated = _place_grids(data, grid)
+    if placed.pk != grid.pk or ancestors is None:
+        ancestors = list(tree.ancestors(placed))
+    grid = placed
     priority = data.get("priority") or category.default_priority
-    ancestors = list(tree.ancestors(grid))
     owner = rules.entry_grid(category, priority, grid, ancestors)
     location = data.get("location") or {}
     case = Case(
@@ -195,7 +214,7 @@ def _create(actor, data: dict, now) -> Created:
         setattr(case, key, value)
     try:
         with transaction.atomic():
-            case.number = next_number(community_of(grid), now)
+            case.number = next_number(community_of(grid, ancestors), now)
             case.save(force_insert=True)
             workflow.record_event(case, "create", actor, "", Status.REPORTED, 1, plan.comment, plan.payload, now)
             workflow.write_ledger(case.pk, plan.ops, now)
@@ -223,10 +242,11 @@ def _same_or_conflict(existing, data):
 
 # --- editing ----------------------------------------------------------------------------------------------
 
-def update_case(actor, case_id, data: dict, *, version, if_match=False, present=None) -> Case:
+def update_case(actor, case_id, data: dict, *, version, if_match=False, present=None, reload=None) -> Case:
     """PATCH: title, description, priority and scope, by the owner side (staff at the owner grid) or the
     reporter while the case is still reported; the workflow's `edit` action (compare-and-set on `version`)."""
-    return workflow.apply(case_id, "edit", actor, data, version=version, if_match=if_match, present=present)
+    return workflow.apply(case_id, "edit", actor, data, version=version, if_match=if_match, present=present,
+                          reload=reload)
 
 
 # --- sensitive reads ----------------------------------------------------------------------------------------

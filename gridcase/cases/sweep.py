@@ -78,7 +78,7 @@ def sweep(now: datetime | None = None, batch: int = 500) -> dict:
 def mark(case_id: int, level: str, now: datetime):
     """Compare-and-set one case to `level` for its current stage; notify once; escalate once if due."""
     with transaction.atomic():
-        case = Case.objects.select_related("owner_grid", "category").filter(pk=case_id).first()
+        case = Case.objects.select_related("owner_grid", "category", "grid", "assignee").filter(pk=case_id).first()
         if case is None or due(case, now) != level:
             return None
         allowed = [SlaState.OK, SlaState.YELLOW] if level == "red" else [SlaState.OK]

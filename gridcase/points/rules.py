@@ -16,8 +16,8 @@ model in this tree yet: their modules call `award("consultation_attendance", con
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -63,23 +63,15 @@ def label(code: str) -> str:
     return str(rule.label) if rule else code
 
 
-def community_id_of(grid) -> int | None:
-    if grid is None:
-        return None
-    if grid.level == Level.COMMUNITY:
-        return grid.pk
-    grid = Grid.objects.get(pk=grid.pk)  # its place in the tree as stored now (an instance in memory may be stale)
-    return Grid.objects.filter(tree.ancestors_q(grid), level=Level.COMMUNITY).values_list("pk", flat=True).first()
-
-
 def points_for(rule: Rule, grid) -> int:
-    community = community_id_of(grid)
-    if community is not None:
-        override = RuleOverride.objects.filter(community_id=community, rule=rule.code).values_list(
-            "points", flat=True).first()
-        if override is not None:
-            return override
-    return rule.points
+    """The rule's points, or its override in the grid's community (one query: the community is found by the
+    grid's place in the tree as stored now, whatever an instance in memory holds)."""
+    if grid is None:
+        return rule.points
+    community = Grid.objects.filter(tree.ancestors_of_q(Grid, grid.pk), level=Level.COMMUNITY).order_by("pk")
+    override = RuleOverride.objects.filter(community_id=Subquery(community.values("pk")[:1]), rule=rule.code
+                                           ).order_by("id").values_list("points", flat=True).first()
+    return rule.points if override is None else override
 
 
 def source_key(source, suffix: str = "") -> tuple[str, int | None, str]:
@@ -107,6 +99,8 @@ def award(rule_code: str, source, person, *, grid=None, at=None, quantity=1, poi
                        rule=rule_code, points=value, source_type=kind, source_id=sid, source_key=key,
                        grid=grid, at=at, month=month_of(at), note=note[:200], created_by=by,
                        corrects=corrects)
+    if not is_resident and connection.vendor == "postgresql":
+        return entry if _insert_once(entry) else None  # written before: exactly once
     try:
         with transaction.atomic():
             entry.save(force_insert=True)
@@ -118,6 +112,25 @@ def award(rule_code: str, source, person, *, grid=None, at=None, quantity=1, poi
             return None  # written before: exactly once
         raise
     return entry
+
+
+def _insert_once(entry: PointEntry) -> bool:
+    """An account's entry in one statement (`INSERT … ON CONFLICT DO NOTHING RETURNING id`): the unique
+    (rule, source_key, user) skips a second one without a savepoint around the insert. True when it was new."""
+    meta = PointEntry._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    values = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+                       f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT DO NOTHING "
+                       f"RETURNING {qn(meta.pk.column)}", values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    entry.pk = row[0]
+    entry._state.adding, entry._state.db = False, connection.alias
+    return True
 
 
 def award_many(rule_code: str, rows) -> int:

@@ -21,7 +21,12 @@ from .rules import award
 def case_event(sender, instance, created, raw=False, **kwargs):
     if raw or not created or instance.action not in ("resolve", "rate", "callback", "sla_red", "close"):
         return
-    case = Case.objects.select_related("grid", "assignee", "resident").filter(pk=instance.case_id).first()
+    # The workflow hands the event the case it has just written (the compare-and-set made it the stored row):
+    # read it again only when the event came without it.
+    if CaseEvent.case.is_cached(instance):
+        case = instance.case
+    else:
+        case = Case.objects.select_related("grid", "assignee", "resident").filter(pk=instance.case_id).first()
     if case is None:
         return
     at = instance.at

@@ -9,13 +9,16 @@ gets 409.
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db.models import Exists, F, OuterRef, Prefetch
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from gridcase.grids.choices import Role
+from gridcase.grids.models import Department
 from gridcase.grids.scoping import Scope, scope_for
 
 from .. import state
@@ -48,21 +51,61 @@ class Ctx(At):
 
 # --- loading and who-is-who ------------------------------------------------------------------------------------
 
-def with_related(qs):
-    """The joins and prefetches every read of a case needs (constant queries per page)."""
+def _joined(qs):
     return qs.select_related("owner_grid", "grid", "dedicated_grid", "category", "assignee",
-                             "intake_ticket").prefetch_related(
-        Prefetch("case_departments", CaseDepartment.objects.select_related("department").order_by("id"))
-    ).annotate(has_pending_extension=Exists(
+                             "intake_ticket").annotate(has_pending_extension=Exists(
         ExtensionRequest.objects.filter(case=OuterRef("pk"), state=ExtensionState.PENDING)))
 
 
+def with_related(qs):
+    """The joins and prefetches every read of a case needs (constant queries per page)."""
+    return _joined(qs).prefetch_related(
+        Prefetch("case_departments", CaseDepartment.objects.select_related("department").order_by("id")))
+
+
+def _json_of(model, prefix=""):
+    return JSONObject(**{f.attname: F(prefix + f.attname) for f in model._meta.concrete_fields})
+
+
+# A case's departments as one array of JSON objects (each with its department), read with the case.
+DEPARTMENT_ROWS = ArraySubquery(CaseDepartment.objects.filter(case_id=OuterRef("pk")).order_by("id").values(
+    json=JSONObject(link=_json_of(CaseDepartment), department=_json_of(Department, "department__"))))
+
+
+def _from_json(model, row: dict):
+    fields = model._meta.concrete_fields
+    return model.from_db(DEFAULT_DB_ALIAS, [f.attname for f in fields],
+                         [None if row[f.attname] is None else f.to_python(row[f.attname]) for f in fields])
+
+
+def read_one(qs):
+    """The first case of `qs` with what `with_related` gives, in one query on PostgreSQL: its departments come
+    as an array of JSON in the case's row and are put where the prefetch puts them (a page of cases prefetches
+    them in a second query instead; SQLite does that for one case too)."""
+    if connection.vendor != "postgresql":
+        return with_related(qs).first()
+    case = _joined(qs).annotate(department_rows=DEPARTMENT_ROWS).first()
+    if case is None:
+        return None
+    links = []
+    for row in case.department_rows or ():
+        link = _from_json(CaseDepartment, row["link"])
+        link.department = _from_json(Department, row["department"])
+        link.case = case
+        links.append(link)
+    cached = CaseDepartment.objects.filter(case_id=case.pk).order_by("id")
+    cached._result_cache, cached._prefetch_done = links, True
+    case._prefetched_objects_cache = {"case_departments": cached}
+    del case.department_rows
+    return case
+
+
 def load(case_id, scope: Scope | None):
-    qs = with_related(Case.objects.all())
+    qs = Case.objects.all()
     if scope is not None:
         qs = qs.restrict(scope)
     try:
-        return qs.filter(pk=int(case_id)).first()
+        return read_one(qs.filter(pk=int(case_id)))
     except (TypeError, ValueError):
         return None
 
@@ -113,9 +156,10 @@ def allowed_actions(case, scope: Scope) -> list[str]:
 # --- applying -----------------------------------------------------------------------------------------------
 
 def apply(case_id, action: str, actor, data: dict | None = None, *, version=None, if_match: bool = False,
-          present=None, now=None) -> Case:
+          present=None, now=None, reload=None) -> Case:
     """Run `action` on the case as `actor`. `version` is the version the caller saw; `present(case)` renders
-    the current case for a conflict answer; `now` (default: the clock) is when it happens."""
+    the current case for a conflict answer; `now` (default: the clock) is when it happens; `reload(pk)` reads
+    the case once written (default: `load` unscoped), so a caller that shows more reads it once."""
     act = REGISTRY.get(action)
     if act is None:
         raise NotFound(_("Unknown action."))
@@ -135,7 +179,7 @@ def apply(case_id, action: str, actor, data: dict | None = None, *, version=None
             return case
     except Lost:
         raise conflict(load(case.pk, None), if_match, present)
-    return load(case.pk, None)
+    return reload(case.pk) if reload is not None else load(case.pk, None)
 
 
 def perform(ctx: Ctx, action: str, payload=None) -> bool:
@@ -191,6 +235,8 @@ def commit(case, step: Step, actor, now) -> CaseEvent:
 
 
 def record_event(case, action, actor, from_status, to_status, version, comment="", payload=None, at=None):
-    return CaseEvent.objects.create(case_id=case.pk, action=action, actor=actor if getattr(actor, "pk", None) else None,
+    # The event carries the case as written, so its hooks (points) need not read it again.
+    link = {"case": case} if isinstance(case, Case) else {"case_id": case.pk}
+    return CaseEvent.objects.create(**link, action=action, actor=actor if getattr(actor, "pk", None) else None,
                                     from_status=from_status or "", to_status=to_status or "", version=version,
                                     comment=str(comment or ""), payload=payload or {}, at=at or timezone.now())

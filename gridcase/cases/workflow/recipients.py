@@ -19,14 +19,13 @@ from gridcase.notifications.services import notify
 
 def staff_of(grid) -> list[int]:
     """Staff holding a handling role on `grid`, or on its nearest ancestor that has any."""
-    nodes = list(tree.ancestors(grid, include_self=True).values_list("pk", flat=True))
-    rows = list(Membership.objects.filter(grid_id__in=nodes, role__in=CASE_STAFF - {Role.ADMIN})
-                .values_list("grid_id", "user_id"))
-    for node in reversed(nodes):
-        users = sorted({u for g, u in rows if g == node})
-        if users:
-            return users
-    return []
+    rows = list(Membership.objects.filter(tree.ancestors_q(grid, include_self=True, prefix="grid__"),
+                                          role__in=CASE_STAFF - {Role.ADMIN})
+                .order_by(tree.nearest_first("grid__")).values_list("grid_id", "user_id"))  # one query
+    if not rows:
+        return []
+    nearest = rows[0][0]
+    return sorted({u for g, u in rows if g == nearest})
 
 
 def responsible_users(case) -> list[int]:

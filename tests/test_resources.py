@@ -296,7 +296,7 @@ RESOURCES = [
     Resource("patrol-entries", _patrol_entry, max_queries=5,
              create=lambda city: {"client_uuid": str(uuid.uuid4()), "grid": city.micro.pk, "note": "楼道堆物",
                                   "at": datetime.now().astimezone().isoformat()}),
-    Resource("care-plans", _care_plan, max_queries=7, update=lambda city, obj: {"note": "每周电话"}),
+    Resource("care-plans", _care_plan, max_queries=8, update=lambda city, obj: {"note": "每周电话"}),
     # Only managers read the audit log.
     Resource("audit-log", _audit_entry, max_queries=5, expect={("list", "sibling"): 403}),
     # Campaigns (专项排查) and points (积分): a micro-grid worker holds no role that launches campaigns.

@@ -80,8 +80,7 @@ class ResidentFilter(django_filters.FilterSet):
         fields = ["within", "tag", "household", "q", "is_active", "status"]
 
     def filter_tag(self, qs, name, value):
-        codes = [c for c in value.split(",") if c]
-        return qs.filter(tags__code__in=codes).distinct() if len(codes) > 1 else qs.filter(tags__code=value)
+        return qs.filter(Resident.tagged_q([c for c in value.split(",") if c]))
 
     def search(self, qs, name, value):
         """Name, pinyin (full or initials, e.g. `zs` for 张三) or the phone's last four digits."""

@@ -172,7 +172,10 @@ class HouseholdViewSet(ScopedModelViewSet):
 class ResidentViewSet(ResidentStatusMixin, ScopedModelViewSet):
     """Residents. Lists are always masked; a detail read reveals what the caller's role needs, audited."""
 
-    queryset = Resident.objects.select_related("grid", "household__unit__building").prefetch_related("tags")
+    # The household, its unit and building read by a second query for the page's rows only: the list's own
+    # statement stays two tables (planned in well under a millisecond, where six took several).
+    queryset = Resident.objects.select_related("grid").prefetch_related(
+        Prefetch("household", queryset=Household.objects.select_related("unit__building")), "tags")
     serializer_class = ResidentSerializer
     filterset_class = filters.ResidentFilter
     permission_classes = [HasAnyRole]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from gridcase.core import dates
+from gridcase.grids.models import Resident
 from gridcase.visits.choices import ContactKind, Wellbeing
 from gridcase.visits.models import CarePlan, Visit
 from gridcase.visits.services import responsible_q
@@ -33,10 +34,10 @@ def parse_moment(value: str, end: bool = False, name: str = "date"):
 
 
 class TagFilterMixin:
+    """`tag=code[,code]`: rows whose resident (the id in `resident_field`) holds any of the tags."""
+
     def filter_tag(self, qs, name, value):
-        codes = [c for c in value.split(",") if c]
-        return qs.filter(**{f"{self.tag_path}__in": codes}).distinct() if len(codes) > 1 \
-            else qs.filter(**{self.tag_path: value})
+        return qs.filter(Resident.tagged_q([c for c in value.split(",") if c], self.resident_field))
 
 
 class VisitFilter(django_filters.FilterSet):
@@ -63,9 +64,9 @@ class VisitFilter(django_filters.FilterSet):
 
 
 class CarePlanFilter(TagFilterMixin, django_filters.FilterSet):
-    tag_path = "resident__tags__code"
+    resident_field = "resident_id"
     resident = django_filters.NumberFilter(field_name="resident_id")
-    within = WithinFilter(prefix="resident__grid__")
+    within = WithinFilter(prefix="")  # CarePlan.scope_within_q: the plan's own grid, community or street
     worker = django_filters.NumberFilter(method="filter_worker", label=_("responsible worker"))
     tag = django_filters.CharFilter(method="filter_tag")
     escalated = django_filters.BooleanFilter()

@@ -181,8 +181,15 @@ class CarePlanSerializer(serializers.ModelSerializer):
     def _items(self, obj):
         return [i for i in obj.items.all() if i.every_n_days]
 
+    @extend_schema_field(CarePlanItemSerializer(many=True))
     def get_items(self, obj) -> list[dict]:
-        return CarePlanItemSerializer(self._items(obj), many=True, context=self.context).data
+        # CarePlanItemSerializer's fields, written out: building a serializer per plan cost more than the query.
+        today = self.context.get("today") or timezone.localdate()
+        return [{"kind": i.kind, "every_n_days": i.every_n_days, "rule_days": i.rule_days,
+                 "custom_days": i.custom_days,
+                 "last_contact_on": i.last_contact_on.isoformat() if i.last_contact_on else None,
+                 "due_on": i.due_on.isoformat() if i.due_on else None,
+                 "overdue_days": max(0, (today - i.due_on).days) if i.due_on else 0} for i in self._items(obj)]
 
     def get_next_due_on(self, obj) -> str | None:
         dues = [i.due_on for i in self._items(obj) if i.due_on]

@@ -16,7 +16,7 @@ from gridcase.core import crypto
 from gridcase.core.models import TimeStamped
 from gridcase.core.querysets import ScopedQuerySet
 
-from . import geo, moves, tree
+from . import geo, moves, scoping, tree
 from .choices import ALLOWED_PARENTS, DedicatedKind, Gender, Level, ResidentStatus, Role
 from .roles import REVIEW_ROLES
 
@@ -195,6 +195,13 @@ class Resident(TimeStamped):
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="residents",
                                   verbose_name=_("household"))
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="residents", editable=False)
+    # The micro-grid's community and street (its ancestors at those levels), copied so a list within a
+    # community or street walks that one value of an index in id order (its own order) however large the city.
+    # Stable under the tree's renumbering (ids, not spans); kept true by `grids.moves.follow_people`.
+    community = models.ForeignKey(Grid, null=True, on_delete=models.PROTECT, related_name="+", editable=False,
+                                  db_index=False)
+    street = models.ForeignKey(Grid, null=True, on_delete=models.PROTECT, related_name="+", editable=False,
+                               db_index=False)
     name = models.CharField(_("name"), max_length=60)
     name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
     name_initials = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
@@ -222,14 +229,31 @@ class Resident(TimeStamped):
     class Meta:
         verbose_name = _("resident")
         verbose_name_plural = _("residents")
-        indexes = [models.Index(fields=["grid", "id"], name="resident_grid_idx")]
+        indexes = [models.Index(fields=["grid", "id"], name="resident_grid_idx"),
+                   models.Index(fields=["community", "id"], name="resident_community_idx"),
+                   models.Index(fields=["street", "id"], name="resident_street_idx")]
 
     def __str__(self):
         return self.name
 
     @classmethod
     def scope_q(cls, scope):
-        return tree.subtree_q(scope.spans, "grid__")
+        return scoping.area_q([(h.grid_id, h.level, h.span) for h in scope.holds])
+
+    @classmethod
+    def scope_within_q(cls, scope, span):
+        """`scope_q` and `?within=` as one condition: the scope's subtrees cut down to `span`."""
+        return scoping.area_q(scoping.nodes_within(scope, span))
+
+    @staticmethod
+    def tagged_q(codes, field: str = "id") -> models.Q:
+        """`field` (a resident id) names a resident holding any of the tags `codes`: a subquery over the tag
+        links, never a join (no DISTINCT, no row per tag). The tags' ids are read first (one small query) so
+        PostgreSQL sees them as values: it then walks one tag's links in resident order (index tag, resident)
+        or probes them per resident, whichever the subtree's size makes cheaper."""
+        ids = list(Tag.objects.filter(code__in=list(codes)).values_list("pk", flat=True))
+        links = Resident.tags.through.objects.filter(tag_id__in=ids)
+        return models.Q(**{f"{field}__in": links.values("resident_id")})
 
     # Personal data accessors ------------------------------------------------------------
     @property
@@ -266,6 +290,8 @@ class Resident(TimeStamped):
             self.status = ResidentStatus.MOVED_OUT
         if self.household_id and not self.grid_id:
             self.grid_id = Household.objects.filter(pk=self.household_id).values_list("grid_id", flat=True).first()
+        if self.grid_id and self.community_id is None and self.street_id is None:
+            self.community_id, self.street_id = moves.ancestry(self.grid_id)
         super().save(*args, **kwargs)
 
 

@@ -28,7 +28,7 @@ With `preview=True` the same code runs and is rolled back: the answer is the sum
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -136,6 +136,76 @@ def saving(instance):
         elif changed and model is Grid and instance.level == Level.MICRO_GRID:
             Building.objects.filter(pk__in=Unit.objects.filter(micro_grid_id=instance.pk).values("building_id")) \
                 .update(grid_id=new, updated_at=timezone.now())
+        if changed and model is Grid:
+            # The subtree's people may now have another community or street (ids stay; spans were renumbered).
+            from .models import Resident
+
+            moved = Grid.objects.filter(pk=instance.pk).values_list(*tree.SPAN_FIELDS).first()
+            if moved is not None:
+                follow_people(Resident.objects.filter(tree.in_subtrees_q(Grid, [tree.Span(*moved)], "grid_id")))
+
+
+# --- where people live: their micro-grid's community and street, copied onto them ----------------------------------
+
+# Each grid with its community and street (itself or its ancestors at those levels): joined with the few
+# communities and streets, never a search of the tree per row.
+_ANCESTRY = """SELECT g.id AS grid_id, c.id AS community_id, s.id AS street_id FROM grids_grid g
+  LEFT JOIN grids_grid c ON c.level = 'community' AND c.tree_id = g.tree_id AND g.lft BETWEEN c.lft AND c.rght
+  LEFT JOIN grids_grid s ON s.level = 'street' AND s.tree_id = g.tree_id AND g.lft BETWEEN s.lft AND s.rght"""
+
+
+def ancestry(grid_id) -> tuple:
+    """(community id, street id) of the grid `grid_id` (None where it has none), in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_ANCESTRY + " WHERE g.id = %s", [grid_id])
+        row = cursor.fetchone()
+    return (row[1], row[2]) if row else (None, None)
+
+
+def _ids_sql(residents) -> tuple[str, list]:
+    if hasattr(residents, "query"):
+        sql, params = residents.values("pk").query.sql_with_params()
+        return sql, list(params)
+    ids = [int(r) for r in residents]
+    if not ids:
+        return "SELECT id FROM grids_resident WHERE 1 = 0", []
+    return "SELECT id FROM grids_resident WHERE id IN ({})".format(", ".join(["%s"] * len(ids))), ids
+
+
+def follow_people(residents=None) -> int:
+    """The residents `residents` (ids or a queryset; None: every resident) live in another grid, or their grid
+    has moved in the tree: copy their micro-grid's community and street onto them (`Resident.community`,
+    `.street`), and their grid, community and street onto their care plans (`CarePlan.grid`, …). Two UPDATE …
+    FROM statements, whatever the number of people. Returns the residents written."""
+    where, params = ("", []) if residents is None else _ids_sql(residents)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE grids_resident SET community_id = a.community_id, street_id = a.street_id FROM ({_ANCESTRY}) a "
+            f"WHERE a.grid_id = grids_resident.grid_id" + (f" AND grids_resident.id IN ({where})" if where else ""),
+            params)
+        written = cursor.rowcount
+        _copy_to_plans(cursor, f" AND visits_careplan.resident_id IN ({where})" if where else "", params)
+    return written
+
+
+def _copy_to_plans(cursor, where: str, params) -> None:
+    cursor.execute("UPDATE visits_careplan SET grid_id = r.grid_id, community_id = r.community_id, "
+                   "street_id = r.street_id FROM grids_resident r WHERE r.id = visits_careplan.resident_id" + where,
+                   params)
+
+
+def fill_people() -> None:
+    """After a bulk load that wrote residents or care plans around `save()` (the seeders): fill the residents'
+    copied community and street, and the plans' grid, community and street, where they are empty."""
+    from gridcase.core.bulk import analyze  # noqa: PLC0415
+    from gridcase.visits.models import CarePlan  # noqa: PLC0415 (visits builds on grids)
+
+    from .models import Resident
+
+    follow_people(Resident.objects.filter(community__isnull=True, street__isnull=True))
+    with connection.cursor() as cursor:
+        _copy_to_plans(cursor, " AND visits_careplan.grid_id IS NULL", [])
+    analyze([Resident, CarePlan])  # the planner sees the copied values at once
 
 
 # --- carrying -----------------------------------------------------------------------------------------------
@@ -151,6 +221,7 @@ def carry_people(unit_ids, micro_id) -> dict:
     now = timezone.now()
     households = Household.objects.filter(unit_id__in=unit_ids).update(grid_id=micro_id, updated_at=now)
     residents = Resident.objects.filter(household__unit_id__in=unit_ids).update(grid_id=micro_id, updated_at=now)
+    follow_people(Resident.objects.filter(household__unit_id__in=unit_ids))
     coverage.moved(Resident.objects.filter(household__unit_id__in=unit_ids).values("pk"), micro_id)
     plans = CarePlan.objects.filter(resident__household__unit_id__in=unit_ids)
     micro = Grid.objects.get(pk=micro_id)

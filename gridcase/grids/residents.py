@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from gridcase.core import audit, dates
 from gridcase.core.errors import Forbidden, InvalidTransition, ValidationFailed
 
+from . import moves
 from .choices import ResidentStatus as S
 from .models import Household, Resident
 from .roles import EDITOR_ROLES
@@ -68,6 +69,7 @@ def change_status(actor, resident: Resident, status: str, *, on: date | None = N
         if moving:
             from gridcase.visits import coverage  # noqa: PLC0415 (visits builds on grids)
 
+            moves.follow_people([current.pk])
             coverage.moved([current.pk], current.grid_id)
         audit.record(actor, AUDIT_ACTION, [current], fields[:-1], request, before=before,
                      after={"status": status, "household": current.household_id}, on=on.isoformat(),

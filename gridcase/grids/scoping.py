@@ -10,7 +10,10 @@ restricted list to one subtree (the lists' `?within=`) in the same single condit
 
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from . import tree
+from .choices import Level
 
 
 @dataclass(frozen=True)
@@ -95,3 +98,44 @@ def within(qs, span: tree.Span, prefix: str = "grid__"):
     if scope_q == tree.subtree_q(scope.spans, prefix):
         return qs.narrow(tree.subtree_q(tree.intersect(scope.spans, span), prefix))
     return qs.narrow(scope_q & tree.subtree_q([span], prefix))
+
+
+# --- people's area: a resident (and their care plan) carries its micro-grid, community and street ------------------
+
+Node = tuple  # (grid id, level, span): a grid of the tree, as a hold names one
+
+
+def nodes_within(scope: Scope | None, span: tree.Span) -> list[Node]:
+    """The part of `scope` inside the subtree `span`, as grids: the node at `span` when a hold covers it (or the
+    scope is None: not restricted), else the held grids inside it. One query when the node at `span` is not
+    itself held (its id and level)."""
+    holds = [] if scope is None else scope.holds
+    if scope is not None and not tree.covers(scope.spans, span):
+        return [(h.grid_id, h.level, h.span) for h in holds if span.contains(h.span)]
+    held = next((h for h in holds if h.span == span), None)
+    if held is not None:
+        return [(held.grid_id, held.level, held.span)]
+    from .models import Grid
+
+    row = Grid.objects.filter(tree_id=span.tree_id, lft=span.lft).values_list("pk", "level").first()
+    return [(row[0], row[1], span)] if row else []
+
+
+def area_q(nodes, prefix: str = "") -> Q:
+    """Rows of people (residents, care plans: reached through `prefix`) living in the subtrees of `nodes`: a
+    street or community by the copied `street_id` / `community_id` (one value of an index, walked in id order),
+    any other grid by `grid_id IN (its subtree's grids)`. Never a join to the tree, never a list of ids."""
+    from .models import Grid
+
+    q = Q(pk__in=[])
+    others = []
+    for grid_id, level, span in nodes:
+        if level == Level.STREET:
+            q |= Q(**{f"{prefix}street_id": grid_id})
+        elif level == Level.COMMUNITY:
+            q |= Q(**{f"{prefix}community_id": grid_id})
+        else:
+            others.append(span)
+    if others:
+        q |= tree.in_subtrees_q(Grid, others, f"{prefix}grid_id")
+    return q

@@ -213,7 +213,7 @@ def recompute(resident_ids) -> None:
 
 def moved(residents, grid_id: int) -> int:
     """The residents (ids or a queryset of ids) now live in micro-grid `grid_id`: their rows follow (the registry's
-    moves call this; the rows' overdue stretches do not change)."""
+    moves, a resident moving household and the import call this; the rows' overdue stretches do not change)."""
     return VisitCoverageGap.objects.filter(resident_id__in=residents).update(grid_id=grid_id)
 
 
@@ -268,7 +268,7 @@ def _gap_rows_sql(scope, grid, to: date):
         children = list(Grid.objects.filter(parent=grid).order_by("id"))
     else:
         if not scope.is_global:
-            qs = qs.filter(Resident.scope_q(scope))
+            qs = qs.filter(tree.subtree_q(scope.spans, "grid__"))
         children = list(Grid.objects.filter(parent__isnull=True).order_by("id"))
     if children:
         bucket = Case(*[When(tree.subtree_q([tree.span(c)], "grid__"), then=Value(c.pk)) for c in children],

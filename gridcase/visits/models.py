@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.models import TimeStamped
 from gridcase.core.querysets import ScopedQuerySet
-from gridcase.grids import tree
+from gridcase.grids import scoping, tree
 from gridcase.grids.choices import Level
 
 from .choices import ContactKind, Wellbeing
@@ -64,6 +64,15 @@ class CarePlan(TimeStamped):
 
     resident = models.OneToOneField("grids.Resident", on_delete=models.CASCADE, related_name="care_plan",
                                     verbose_name=_("resident"))
+    # The resident's micro-grid, community and street, copied so a list within a street or community walks the
+    # plans' own index in id order (no join through the residents). Copied on save; kept true by
+    # `grids.moves.follow_people` (the registry's moves, a resident moving household, the import, the seeders).
+    grid = models.ForeignKey("grids.Grid", null=True, on_delete=models.PROTECT, related_name="care_plans",
+                             editable=False)
+    community = models.ForeignKey("grids.Grid", null=True, on_delete=models.PROTECT, related_name="+",
+                                  editable=False, db_index=False)
+    street = models.ForeignKey("grids.Grid", null=True, on_delete=models.PROTECT, related_name="+", editable=False,
+                               db_index=False)
     # Empty: the micro-grid's worker(s) are responsible (looked up at read time, so a new worker inherits).
     worker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="care_plans", verbose_name=_("responsible worker"))
@@ -81,14 +90,31 @@ class CarePlan(TimeStamped):
     class Meta:
         verbose_name = _("care plan")
         verbose_name_plural = _("care plans")
-        indexes = [models.Index(fields=["worker"], name="careplan_worker_idx")]
+        indexes = [models.Index(fields=["worker"], name="careplan_worker_idx"),
+                   # Open plans of a grid, community or street, newest first (the lists' order).
+                   models.Index(fields=["grid", "id"], name="careplan_open_grid_idx", condition=models.Q(active=True)),
+                   models.Index(fields=["community", "id"], name="careplan_open_community_idx",
+                                condition=models.Q(active=True)),
+                   models.Index(fields=["street", "id"], name="careplan_open_street_idx",
+                                condition=models.Q(active=True))]
 
     def __str__(self):
         return f"{self.resident_id} care plan"
 
     @classmethod
     def scope_q(cls, scope):
-        return tree.subtree_q(scope.spans, "resident__grid__")
+        return scoping.area_q([(h.grid_id, h.level, h.span) for h in scope.holds])
+
+    @classmethod
+    def scope_within_q(cls, scope, span):
+        """`scope_q` and `?within=` as one condition: the scope's subtrees cut down to `span`."""
+        return scoping.area_q(scoping.nodes_within(scope, span))
+
+    def save(self, *args, **kwargs):
+        if self.resident_id and not self.grid_id:
+            resident = self.resident
+            self.grid_id, self.community_id, self.street_id = resident.grid_id, resident.community_id, resident.street_id
+        super().save(*args, **kwargs)
 
 
 class CarePlanItem(models.Model):
@@ -131,7 +157,11 @@ class CarePlanItem(models.Model):
 
     @classmethod
     def scope_q(cls, scope):
-        return tree.subtree_q(scope.spans, "care_plan__resident__grid__")
+        return scoping.area_q([(h.grid_id, h.level, h.span) for h in scope.holds], "care_plan__")
+
+    @classmethod
+    def scope_within_q(cls, scope, span):
+        return scoping.area_q(scoping.nodes_within(scope, span), "care_plan__")
 
 
 def visit_photo_path(instance, filename):

@@ -27,7 +27,7 @@ from gridcase.core.bulk import (
     reset_sequence,
     restore_indexes,
 )
-from gridcase.grids import tree
+from gridcase.grids import moves, tree
 from gridcase.grids.choices import Role
 from gridcase.grids.models import Grid, Membership, Resident
 from gridcase.grids.roles import FIELD_WORKERS
@@ -303,6 +303,7 @@ def seed_plans_and_visits(ctx, *, history_days=None, target_visits=None, stories
         progress.finish()
         copy_rows(CarePlan, PLAN_COLUMNS, plans)
         copy_rows(CarePlanItem, ITEM_COLUMNS, items)
+        moves.fill_people()  # the new plans' grid, community and street, copied from their residents
         for model in (Visit, CarePlan, CarePlanItem):
             reset_sequence(model)
     if connection.vendor == "postgresql":

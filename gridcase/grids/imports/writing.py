@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 
-from .. import services
+from .. import moves, services
 from ..models import Household, Resident, Unit
 from .reasons import Refused, reason
 
@@ -80,6 +80,11 @@ def apply_fields(resident: Resident | None, values: dict, id_hash: str, househol
     if fresh or changed:
         resident.full_clean(exclude=[f.name for f in Resident._meta.fields if not f.editable] + ["household"])
         resident.save()
+        if not fresh and "household" in changed:
+            from gridcase.visits import coverage  # noqa: PLC0415 (visits builds on grids)
+
+            moves.follow_people([resident.pk])  # their community, street and care plan follow
+            coverage.moved([resident.pk], grid_id)
     return resident, fresh, changed
 
 

@@ -19,6 +19,7 @@ logins). This module holds the entry points `gridcase seed` calls.
 
 from django.contrib.auth import get_user_model
 
+from .. import moves
 from ..choices import Role
 from ..models import Department, Grid
 from ..people import REGIONS
@@ -62,6 +63,7 @@ def seed_demo(ctx):
         return existing
     loader = Loader(ctx, demo_plan(ctx.rng))
     root = loader.run()
+    moves.fill_people()  # residents loaded by COPY: their community and street
     ctx.root = root
     ctx.log("grids: " + ", ".join(f"{k} {v:,}" for k, v in loader.counts.items()))
     return root
@@ -93,6 +95,7 @@ def seed_city(ctx, force: bool = False):
         plan.superusers.append("admin")
     loader = Loader(ctx, plan)
     root = loader.run()
+    moves.fill_people()  # residents loaded by COPY: their community and street
     ctx.root = root
     ctx.prefix = prefix
     ctx.log("grids: " + ", ".join(f"{k} {v:,}" for k, v in loader.counts.items()))

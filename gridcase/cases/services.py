@@ -82,6 +82,14 @@ def next_number(community, when) -> str:
     """`2026-BLZ-000123`: per community and year, from an atomic upsert (no two cases share a number). The
     upsert and the suffix's clash check are one statement."""
     year = when.astimezone(TZ).year
+    upsert = ("INSERT INTO cases_casenumbersequence (community_id, year, last) VALUES (%s, %s, 1) "
+              "ON CONFLICT (community_id, year) DO UPDATE SET last = cases_casenumbersequence.last + 1 "
+              "RETURNING last")
+    if connection.vendor != "postgresql":  # SQLite (`make run`): no INSERT inside WITH; two statements
+        with connection.cursor() as cursor:
+            cursor.execute(upsert, [community.pk, year])
+            seq = cursor.fetchone()[0]
+        return f"{year}-{code_suffix(community)}-{seq:06d}"
     clash_sql, clash_params = _clashing(community).values("pk").query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(

@@ -134,6 +134,8 @@ def main():
     parser.add_argument("--export-rows", type=int, default=100_000, help="rows of the timed XLSX export (at most)")
     parser.add_argument("--growth", metavar="DATABASE_URL",
                         help="a smaller database (e.g. --scale 0.1): run there first, print each median here over there")
+    parser.add_argument("--only", action="append", default=[],
+                        help="measure only the endpoints whose label contains this (repeatable; the ceiling always)")
     args = parser.parse_args()
     smaller = None
     if args.growth:
@@ -169,6 +171,8 @@ def main():
     rows = []
 
     def run(label, user, url, label_url=None, **kw):
+        if args.only and rows and not any(o in label for o in args.only):
+            return {"status": None, "median_ms": 0, "response": None}
         client = APIClient()
         client.force_authenticate(user)
         result = measure(client, user, url, args.repeat, **kw)
@@ -184,7 +188,9 @@ def main():
     run("cases in my micro-grid", worker, f"/api/v1/cases/?within={micro.id}")
     c = APIClient()
     c.force_authenticate(street_user)
-    deep = deep_cursor(c, street_user, f"/api/v1/cases/?within={street.id}&status=closed&page_size=50", 40)
+    deep = "/api/v1/cases/?page_size=50"
+    if not args.only or any(o in "filtered case list, 40 pages deep" for o in args.only):
+        deep = deep_cursor(c, street_user, f"/api/v1/cases/?within={street.id}&status=closed&page_size=50", 40)
     run("filtered case list, 40 pages deep", street_user, deep)
     case = Case.objects.filter(grid__in=Grid.objects.filter(pk=micro.pk)).order_by("-id").first() or \
         Case.objects.order_by("-id").first()
@@ -193,13 +199,14 @@ def main():
     # One transition: accept a different reported case each time, as the street dispatcher.
     reported = list(Case.objects.restrict(street_user).filter(status="reported").order_by("-id")
                     .values_list("id", "version")[: args.repeat])
-    if reported:
+    wanted = not args.only or any(o in "transition: accept" for o in args.only)
+    if reported and wanted:
         client = APIClient()
         client.force_authenticate(street_user)
         result = measure(client, street_user, None, len(reported), method="post",
                          data_fn=lambda i: (f"/api/v1/cases/{reported[i][0]}/accept/", {"version": reported[i][1]}))
         rows.append((f"transition: accept ({len(reported)} cases)", "/api/v1/cases/{id}/accept/", result))
-    else:
+    elif wanted:
         print("no reported case in the street: transition not measured")
     run("visits due today (worker)", worker, "/api/v1/visits/due/")
     # The dashboard: every panel one load asks for (the browser asks them side by side), the list a figure opens
@@ -220,7 +227,7 @@ def main():
         run("stats summary (whole city)", city_reader, "/api/v1/stats/summary/")
         run("grid ranking (whole city)", city_reader, "/api/v1/stats/grid-ranking/")
 
-    exported = export_rate(street_user, {"within": [str(street.id)]}, args.export_rows)
+    exported = export_rate(street_user, {"within": [str(street.id)]}, args.export_rows if not args.only else 100)
 
     ceiling = rows[0][2]["median_ms"] or 1
     print(f"\n{'endpoint':<38} {'status':>6} {'median ms':>10} {'p95 ms':>8} {'queries':>8} {'× ceiling':>10} "
@@ -232,7 +239,7 @@ def main():
               f"{r['statement_kb']:>12} {r['plan_ms']:>8}")
         out.append({"endpoint": label, "url": url, **{k: v for k, v in r.items() if k != "response"},
                     "x_ceiling": round(ratio, 2)})
-    medians = [r["median_ms"] for r in dashboard]
+    medians = [r["median_ms"] for r in dashboard] if not args.only else [0]
     print(f"\ndashboard (street, {len(dashboard)} panels): slowest panel {max(medians)} ms, "
           f"all panels one after another {round(sum(medians), 1)} ms (median of each)")
     print(f"export (cases within the street, XLSX): {exported['rows']:,} rows in {exported['seconds']} s = "

@@ -26,6 +26,8 @@ stops on any difference); the seed checks a sample, and tests/cases/test_seeding
 """
 
 import json
+import multiprocessing
+import os
 import random
 import re
 from datetime import datetime, timedelta
@@ -104,17 +106,31 @@ class Replicas:
         self.calendar = workcalendar.current_calendar()
         self.topics = {t[0].pk: t for t in self.w.topics}
 
-    def play(self, at):
-        """Play one slot with the live rules (a merge goes into a placeholder, named when written)."""
-        player, c = self.player, self.col
-        state = player.rng.getstate()
-        rows = player.case(0, at)
+    def template(self, at, seed, rows, complete):
+        """A played slot's rows as a template; replicable when its story ended and left no SLA timer running."""
+        c = self.col
         self.played += 1
-        tpl = Template(rows, self.columns, state, self.topics.get(rows[0][c["category_id"]]), at)
+        tpl = Template(rows, self.columns, seed, self.topics.get(rows[0][c["category_id"]]), at)
         tpl.community = (self.w.ancestor(tpl.micro, Level.COMMUNITY) or self.w.ancestor(tpl.micro, Level.STREET)
                          or tpl.micro)
-        replicable = player.complete and not rows[0][c["sla_stage"]]
-        return tpl, replicable
+        return tpl, complete and not rows[0][c["sla_stage"]]
+
+    def play_many(self, instants, rng) -> list:
+        """Play the slots at `instants` with the live rules (a merge goes into a placeholder, named when written),
+        each from its own random seed, in PLAY_WORKERS processes when there are many: [(template, replicable)]."""
+        work = [(rng.getrandbits(63), at) for at in instants]
+        global _PLAYER
+        _PLAYER = self.player
+        workers = min(PLAY_WORKERS, os.cpu_count() or 1)
+        if workers > 1 and len(work) >= PARALLEL_FROM:
+            size = max(1, len(work) // (workers * 8))
+            chunks = [work[i:i + size] for i in range(0, len(work), size)]
+            with multiprocessing.get_context("fork").Pool(workers, initializer=_detach_database) as pool:
+                played = [r for chunk in pool.imap(_play_chunk, chunks) for r in chunk]
+        else:
+            played = _play_chunk(work)
+        return [self.template(at, seed, rows, complete) for (seed, at), (rows, complete) in zip(work, played,
+                                                                                                   strict=True)]
 
     def plan(self, times, local_day, rng) -> list:
         """[(instant, order, template, days)]: each day gets as many cases as report times were drawn in it.
@@ -136,17 +152,16 @@ class Replicas:
         seeds = len(others) // (self.per_case + 1)
         schedule, by_day, uses = [], {}, {}
 
-        def played(t):
-            tpl, replicable = self.play(t)
-            schedule.append((t, len(schedule), tpl, 0))
-            if replicable:
-                a, b = (tpl.first - origin).days, (tpl.last - origin).days + 1
-                tpl_window = (a, b, calendar[a:b])
-                by_day.setdefault((local_day(t) - origin).days, []).append((tpl, tpl_window))
-                uses[id(tpl)] = 0
+        def played(instants):
+            for tpl, replicable in self.play_many(instants, rng):
+                schedule.append((tpl.at, len(schedule), tpl, 0))
+                if replicable:
+                    a, b = (tpl.first - origin).days, (tpl.last - origin).days + 1
+                    by_day.setdefault((local_day(tpl.at) - origin).days, []).append((tpl, (a, b, calendar[a:b])))
+                    uses[id(tpl)] = 0
 
-        for t in fresh + others[:seeds]:
-            played(t)
+        played(fresh + others[:seeds])
+        unfilled = []  # slots no story fits (around holidays mostly): played after the loop, all at once
         weeks, fresh = self.weeks, (fresh_day - origin).days
         for t in others[seeds:]:
             d = (local_day(t) - origin).days
@@ -166,11 +181,12 @@ class Replicas:
                 found = (at, tpl, k)
                 break
             if found is None:
-                played(t)
+                unfilled.append(t)
                 continue
             at, tpl, k = found
             uses[id(tpl)] += 1
             schedule.append((at, len(schedule), tpl, k))
+        played(unfilled)
         schedule.sort(key=lambda s: (s[0], s[1]))
         return schedule
 
@@ -238,8 +254,7 @@ class Replicas:
         id) and compare; any difference but the id, the number and the redrawn columns stops the seed."""
         from .seeding import Simulator
 
-        player = Simulator(self.w, random.Random(), self.sim.now, first_extension or 1)
-        player.rng.setstate(tpl.state)
+        player = Simulator(self.w, random.Random(tpl.state), self.sim.now, first_extension or 1)
         player.last_in_grid[tpl.micro] = target or PLACEHOLDER
         played = _comparable(self.columns, player.case(rows[0][self.col["id"]], at))
         told = _comparable(self.columns, rows)
@@ -247,6 +262,33 @@ class Replicas:
             diff = next((p, t) for p, t in zip(played, told, strict=True) if p != t)
             raise RuntimeError(f"seed: the case written at {at} differs from its story played in full there: {diff}")
         self.verified += 1
+
+
+PLAY_WORKERS = 2  # processes playing the slots (at most the machine's cores)
+PARALLEL_FROM = 2000  # slots: fewer are played in this process
+_PLAYER = None  # the planning Simulator, handed to the worker processes by fork
+
+
+def _detach_database():
+    """In a forked worker: never use the parent's database connections (their sockets are the parent's
+    sessions); a query the rules need opens the worker's own. The old objects are kept, never closed."""
+    from django.db import connections
+
+    kept = _detach_database.__dict__.setdefault("kept", [])
+    for conn in connections.all(initialized_only=True):
+        kept.append(conn.connection)
+        conn.connection = None
+        conn.in_atomic_block, conn.savepoint_ids, conn.atomic_blocks = False, [], []
+        conn.needs_rollback, conn.run_on_commit = False, []
+
+
+def _play_chunk(work):
+    player, out = _PLAYER, []
+    for seed, at in work:
+        player.rng.seed(seed)
+        rows = player.case(0, at)
+        out.append((rows, player.complete))
+    return out
 
 
 class _AlwaysPlaceholder(dict):

@@ -17,6 +17,7 @@ micro-grid worker), then the hotspot job. `seed_city(ctx)`: 1,000,000 cases
 
 import math
 import random
+import time
 from bisect import bisect_left
 from collections import defaultdict
 from datetime import timedelta
@@ -504,6 +505,7 @@ def load(ctx, root, total, label):
         dropped = bulk_mode([Case, CaseEvent, CaseHop, CaseDepartment]) if total >= BULK_MODE_FROM else []
         # The server stores one batch (COPY, in a thread on the same connection) while the next is played.
         pipeline = CopyPipeline()
+        clock = [time.monotonic()]
         try:
             cases_in_batch = batch["cases"]
             for row, ev, hp, dp, ex in cases:
@@ -525,8 +527,11 @@ def load(ctx, root, total, label):
                 pipeline.put(key, table, batch[key])
             progress.advance(len(cases_in_batch))
         finally:
+            clock.append(time.monotonic())
             counts = {key: 0 for key in tables} | pipeline.close()
+            clock.append(time.monotonic())
         restore_indexes(dropped)
+        clock.append(time.monotonic())
         for model in (Case, CaseEvent, CaseHop, CaseDepartment, ExtensionRequest):
             reset_sequence(model)
         for (community, year), last in sim.sequences.items():
@@ -535,6 +540,9 @@ def load(ctx, root, total, label):
             CaseNumberSequence.objects.filter(pk=seq.pk).update(last=max(current, last))
     progress.finish()
     analyze([Case, CaseEvent, CaseHop, CaseDepartment, ExtensionRequest])
+    clock.append(time.monotonic())
+    ctx.log("cases: " + ", ".join(f"{what} {b - a:.1f}s" for what, a, b in zip(
+        ("played and written", "last COPY", "indexes", "numbers and statistics"), clock, clock[1:], strict=False)))
     ctx.log("cases: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     for key in ("cases", "events", "hops"):
         ctx.count(key, counts[key])
@@ -557,8 +565,10 @@ def _replicated(ctx, sim, times, first_id):
     rng, now = ctx.rng, ctx.now
     player = Simulator(sim.w, random.Random(rng.getrandbits(64)), now)
     reps = Replicas(sim, player, CASE_COLUMNS, REPLICAS, REPLICA_WEEKS, now - timedelta(days=FRESH_DAYS), VERIFY_EVERY)
+    started = time.monotonic()
     schedule = reps.plan(times, lambda t: t.astimezone(TZ).date(), rng)
-    ctx.log(f"cases: {reps.played:,} stories played with the live rules for {len(schedule):,} cases")
+    ctx.log(f"cases: {reps.played:,} stories played with the live rules for {len(schedule):,} cases "
+            f"in {time.monotonic() - started:.1f}s")
     for case_id, (at, _, tpl, days) in enumerate(schedule, start=first_id):
         yield reps.rows(tpl, case_id, at, days)
     ctx.log(f"cases: {reps.made - reps.replicas + reps.replayed:,} played with the live rules, "

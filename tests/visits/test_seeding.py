@@ -92,6 +92,9 @@ def test_city_seed_in_bulk_mode_keeps_the_client_uuid_keys_and_the_indexes(city,
         cursor.execute("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
                        "WHERE c.relname LIKE 'visits_visit%%' AND NOT i.indisvalid")
         assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 'visits_visit'::regclass "
+                       "AND contype = 'p'")
+        assert cursor.fetchone()[0] == "PRIMARY KEY (id, visited_at)"  # dropped for the load, built again
     # a phone resending a seeded visit's uuid is still refused
     seeded = Visit.objects.first()
     with pytest.raises(IntegrityError), transaction.atomic():

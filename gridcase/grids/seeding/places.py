@@ -25,7 +25,7 @@ def load_places_and_people(loader):
         "resident": CopyTable(Resident, [
             "id", "household_id", "grid_id", "name", "name_pinyin", "name_initials", "gender", "birth_date",
             "phone_encrypted", "phone_masked", "phone_last4", "id_number_encrypted", "id_number_masked",
-            "id_number_hash", "relation", "is_active", "note", "created_at", "updated_at"], loader.now),
+            "id_number_hash", "relation", "is_active", "note", "created_at", "updated_at", *AREA_COLUMNS], loader.now),
         "tag": CopyTable(Resident.tags.through, ["id", "resident_id", "tag_id"], loader.now),
     }
     # Stream one batch of general grids at a time: bounded memory at any scale.
@@ -48,8 +48,24 @@ def load_places_and_people(loader):
 
 
 
+# The micro-grid's community and street copied onto each resident (grids.moves keeps them), written with the row
+# rather than by an UPDATE of every resident after the load; the levels each column names.
+AREA_LEVELS = {"community_id": Level.COMMUNITY, "street_id": Level.STREET}
+AREA_COLUMNS = [c for c in AREA_LEVELS if c in {f.attname for f in Resident._meta.concrete_fields}]
+
+
+def _area(node) -> tuple:
+    """The ids of the node's ancestors at AREA_COLUMNS' levels (None where it has none)."""
+    found = {}
+    while node is not None:
+        found.setdefault(node.level, node.id)
+        node = node.parent
+    return tuple(found.get(AREA_LEVELS[c]) for c in AREA_COLUMNS)
+
+
 def places_for_general(loader, general, micros, batch, progress):
     rng, now = loader.rng, loader.now
+    area = _area(general)
     shapes = general.shapes
     weights = [s[3] for s in shapes]
     micro_index, placed = 0, 0
@@ -75,7 +91,7 @@ def places_for_general(loader, general, micros, batch, progress):
                         continue
                     household_id = loader.ids.take(Household)
                     batch["household"].append((household_id, unit_id, f"{floor}{r:02d}", micro.id, "", now, now))
-                    loader.residents.household(household_id, micro.id, batch)
+                    loader.residents.household(household_id, micro.id, batch, area)
                     placed += 1
             if placed >= micro.households:
                 micro_index += 1

@@ -32,8 +32,9 @@ class Residents:
         self.rng, self.people, self.ids, self.tags, self.now = rng, people, ids, tags, now
         self.pinyin_cache: dict = {}
 
-    def household(self, household_id, grid_id, batch):
-        """One household: a head, perhaps a spouse, children, an elderly parent; tags by age and chance."""
+    def household(self, household_id, grid_id, batch, area=()):
+        """One household: a head, perhaps a spouse, children, an elderly parent; tags by age and chance. `area`:
+        the values of the columns the caller appends to each row (the micro-grid's community and street)."""
         rng, people = self.rng, self.people
         r = rng.random()
         size = 1 if r < 0.35 else 2 if r < 0.75 else 3 if r < 0.91 else 4 if r < 0.97 else 5
@@ -70,7 +71,7 @@ class Residents:
             batch["resident"].append((
                 resident_id, household_id, grid_id, name, pinyin[0], pinyin[1], gender, birth,
                 *PersonalData.phone(phone), *PersonalData.id_number(id_number),
-                relation, True, "", self.now, self.now,
+                relation, True, "", self.now, self.now, *area,
             ))
             for tag in self.tags_for(age, gender, alone, low_income):
                 if tag in self.tags:

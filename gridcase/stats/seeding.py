@@ -1,17 +1,21 @@
 """Seeding: the rollups are derived data, rebuilt after the cases seeders ran (and again after intake's)."""
 
+import time
+
 from . import rollup
 
 
 def _rebuild(ctx):
     from gridcase.visits import coverage  # noqa: PLC0415 (stats seeds after visits)
 
+    started = time.monotonic()
     result = rollup.rebuild()
     ctx.count("case rollups", result["rows"])
-    ctx.log(f"stats: rollups rebuilt ({result['days']} days, {result['rows']} rows)")
+    ctx.log(f"stats: rollups rebuilt ({result['days']} days, {result['rows']} rows) in {time.monotonic() - started:.1f}s")
+    started = time.monotonic()
     gaps = coverage.rebuild()
     ctx.count("visit coverage", gaps)
-    ctx.log(f"stats: visit coverage rollup rebuilt ({gaps} rows)")
+    ctx.log(f"stats: visit coverage rollup rebuilt ({gaps} rows) in {time.monotonic() - started:.1f}s")
 
 
 def seed_demo(ctx):

@@ -211,3 +211,31 @@ def test_a_failing_app_seeder_is_reported_and_the_next_ones_still_run(monkeypatc
     assert calls == ["demo"]
     assert cmd.run_app_seeders(SeedContext(kind="demo"), only={"zzfine"}) == []
     assert calls == ["demo", "demo"]
+
+
+@pytest.mark.django_db
+def test_a_city_loaded_in_bulk_mode_has_every_index_and_its_residents_areas(monkeypatch):
+    from django.db import connection
+
+    from gridcase.grids.seeding import loader
+
+    monkeypatch.setattr(loader, "BULK_MODE_FROM", 0)  # indexes dropped for the load, built again after it
+    out = io.StringIO()
+    call_command("seed", "city", "--scale", "0.01", "--grids-only", stdout=out)
+    assert_structural_rules()
+    assert_personal_data_consistent(50)
+    # the command's table: the phase, its rows and rows per second
+    table = out.getvalue()
+    assert "phase" in table and "rows/s" in table and f"resident {Resident.objects.count():,}" in table
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+                           "WHERE c.relname LIKE 'grids_%%' AND NOT i.indisvalid")
+            assert cursor.fetchone()[0] == 0
+            cursor.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 'grids_resident'")
+            assert cursor.fetchone()[0] >= 5
+    # residents carry their micro-grid's community and street (when the model keeps those copies)
+    if hasattr(Resident, "community_id"):
+        for r in Resident.objects.select_related("grid")[:200]:
+            assert r.community_id == tree.ancestors(r.grid).get(level=Level.COMMUNITY).pk
+            assert r.street_id == tree.ancestors(r.grid).get(level=Level.STREET).pk

@@ -6,7 +6,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from gridcase.core.bulk import analyze, next_id
+from gridcase.core.bulk import analyze, bulk_mode, next_id, restore_indexes
 
 from ..models import Building, Department, DepartmentMember, Grid, Household, Membership, Resident, Tag, Unit
 from ..people import PeopleGenerator
@@ -15,6 +15,7 @@ from .plans import Plan
 from .residents import Residents
 
 User = get_user_model()
+BULK_MODE_FROM = 50_000  # households in the plan: from this many, bulk mode (core.bulk) for the load
 
 
 class Ids:
@@ -47,9 +48,14 @@ class Loader:
 
     def run(self):
         with transaction.atomic():
+            # A city's places and people are loaded without their secondary indexes, built once at the end.
+            big = sum(n.households for n in self.plan.nodes) >= BULK_MODE_FROM
+            dropped = bulk_mode([Building, Unit, Household, Resident, Resident.tags.through]) if big else []
             grids = forest.load_grids(self)
             places.load_places_and_people(self)
             accounts.load_departments_and_users(self)
-        analyze()
+            restore_indexes(dropped)
+        analyze([Grid, Building, Unit, Household, Resident, Resident.tags.through, User, Membership, Department,
+                 DepartmentMember])
         root = next(g for g in grids if g.parent_id is None)
         return Grid.objects.get(pk=root.pk)

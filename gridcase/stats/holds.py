@@ -10,10 +10,11 @@ from statistics import median
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q
 
-from gridcase.cases.choices import HopKind
-from gridcase.cases.models import CaseHop
+from gridcase.cases.choices import ACTIVE, HopKind
+from gridcase.cases.models import Case, CaseHop
 from gridcase.grids import tree
 from gridcase.grids.choices import Level
+from gridcase.grids.models import Grid
 
 from .params import Period
 
@@ -33,10 +34,19 @@ class Epoch(Func):
     output_field = FloatField()
 
 
-def hold_times(grid, period: Period) -> dict:
-    qs = CaseHop.objects.all()
+def counted_cases(grid, period: Period):
+    """The cases whose hops can count for `period` (an id subquery): a hop ends only at a transition, which stamps
+    the case's `updated_at`, so a hop ended in the period or after it belongs to a case updated since the period
+    began; a hop still open belongs to a case not finished. Read through the cases' indexes (grid, updated_at,
+    status), so the work follows the subtree and the period rather than every hop of the city."""
+    cases = Case.objects.filter(Q(updated_at__gte=period.start) | Q(status__in=ACTIVE))
     if grid is not None:
-        qs = qs.filter(tree.subtree_q([tree.span(grid)], "case__grid__"))
+        cases = cases.filter(tree.in_subtrees_q(Grid, [tree.span(grid)], "grid_id"))
+    return cases.values("pk")
+
+
+def hold_times(grid, period: Period) -> dict:
+    qs = CaseHop.objects.filter(case_id__in=counted_cases(grid, period))
     finished = Q(ended_at__gte=period.start, ended_at__lt=period.end)
     waiting = Q(started_at__lt=period.end) & (Q(ended_at__isnull=True) | Q(ended_at__gte=period.end))
     if connection.vendor == "postgresql":

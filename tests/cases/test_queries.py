@@ -4,7 +4,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from gridcase.cases.models import Category
+from gridcase.cases import workflow
+from gridcase.cases.models import Case, Category
 
 from .. import persona
 from ..conftest import api_client
@@ -83,3 +84,20 @@ def test_a_report_and_each_step_of_its_handling_take_few_statements(city, client
         assert r.status_code == 200, (action, r.content)
         case = r.json()
     assert case["status"] == "closed"
+
+
+def test_one_case_read_in_one_query_carries_the_same_departments_as_the_prefetch(city, many_cases,
+                                                                                 django_assert_num_queries):
+    """`workflow.read_one` (PostgreSQL: the departments as JSON in the case's row) and a page's prefetch agree."""
+    whistled = many_cases[10]
+    fields = ["id", "department_id", "whistled_at", "whistled_by_id", "whistled_from_id", "report_by", "note",
+              "reported_in_at", "score"]
+    page = workflow.with_related(Case.objects.filter(pk=whistled.pk)).get()
+    with django_assert_num_queries(1 if settings.IS_POSTGRES else 2):
+        one = workflow.read_one(Case.objects.filter(pk=whistled.pk))
+        links = list(one.case_departments.all())
+        names = [link.department.name for link in links]
+    expected = list(page.case_departments.all())
+    assert links and [[getattr(x, f) for f in fields] for x in links] == [
+        [getattr(x, f) for f in fields] for x in expected]
+    assert names == [x.department.name for x in expected] and one.has_pending_extension == page.has_pending_extension

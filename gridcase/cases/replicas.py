@@ -32,6 +32,7 @@ import random
 import re
 from datetime import datetime, timedelta
 
+from gridcase.core.seeding import detach_database
 from gridcase.grids.choices import Level
 
 from . import workcalendar
@@ -125,7 +126,7 @@ class Replicas:
         if workers > 1 and len(work) >= PARALLEL_FROM:
             size = max(1, len(work) // (workers * 8))
             chunks = [work[i:i + size] for i in range(0, len(work), size)]
-            with multiprocessing.get_context("fork").Pool(workers, initializer=_detach_database) as pool:
+            with multiprocessing.get_context("fork").Pool(workers, initializer=detach_database) as pool:
                 played = [r for chunk in pool.imap(_play_chunk, chunks) for r in chunk]
         else:
             played = _play_chunk(work)
@@ -162,18 +163,19 @@ class Replicas:
 
         played(fresh + others[:seeds])
         unfilled = []  # slots no story fits (around holidays mostly): played after the loop, all at once
-        weeks, fresh = self.weeks, (fresh_day - origin).days
+        weeks, fresh, random_ = self.weeks, (fresh_day - origin).days, rng.random
         for t in others[seeds:]:
             d = (local_day(t) - origin).days
             found = None
-            for attempt in range(4 * weeks):
+            for attempt in range(ATTEMPTS):
                 # Whole weeks first (the weekdays' rhythm kept); any whole number of days when none fits.
-                k = rng.randint(1, weeks) * 7 if attempt < 2 * weeks else rng.randint(1, 7 * weeks)
+                draw = random_()
+                k = (1 + int(draw * weeks)) * 7 if attempt < ATTEMPTS // 2 else 1 + int(draw * 7 * weeks)
                 k = k if attempt % 2 else -k
                 candidates = by_day.get(d - k)
                 if not candidates:
                     continue
-                tpl, (a, b, pattern) = candidates[rng.randrange(len(candidates))]
+                tpl, (a, b, pattern) = candidates[int(random_() * len(candidates))]
                 at = tpl.at + k * DAY
                 if (uses[id(tpl)] >= self.per_case or at >= self.fresh_until or at < times[0]
                         or fresh <= b + k or calendar[a + k:b + k] != pattern):
@@ -264,22 +266,10 @@ class Replicas:
         self.verified += 1
 
 
+ATTEMPTS = 160  # days tried for a slot before it is played
 PLAY_WORKERS = 2  # processes playing the slots (at most the machine's cores)
 PARALLEL_FROM = 2000  # slots: fewer are played in this process
 _PLAYER = None  # the planning Simulator, handed to the worker processes by fork
-
-
-def _detach_database():
-    """In a forked worker: never use the parent's database connections (their sockets are the parent's
-    sessions); a query the rules need opens the worker's own. The old objects are kept, never closed."""
-    from django.db import connections
-
-    kept = _detach_database.__dict__.setdefault("kept", [])
-    for conn in connections.all(initialized_only=True):
-        kept.append(conn.connection)
-        conn.connection = None
-        conn.in_atomic_block, conn.savepoint_ids, conn.atomic_blocks = False, [], []
-        conn.needs_rollback, conn.run_on_commit = False, []
 
 
 def _play_chunk(work):

@@ -19,6 +19,20 @@ APP_ORDER = ["grids", "cases", "visits", "notifications", "stats", "intake", "in
 DEMO_PASSWORD = "gridcase123"
 
 
+def detach_database() -> None:
+    """In a forked process: never use the parent's database connections (their sockets are the parent's
+    sessions, inside its transaction); a query opens this process's own connection. The old objects are kept,
+    never closed (closing would end the parent's sessions)."""
+    from django.db import connections
+
+    kept = detach_database.__dict__.setdefault("kept", [])
+    for conn in connections.all(initialized_only=True):
+        kept.append(conn.connection)
+        conn.connection = None
+        conn.in_atomic_block, conn.savepoint_ids, conn.atomic_blocks = False, [], []
+        conn.needs_rollback, conn.run_on_commit = False, []
+
+
 class Progress:
     """A plain-text progress bar on stderr (or the command's stream) that never floods a log."""
 

@@ -239,3 +239,20 @@ def test_a_city_loaded_in_bulk_mode_has_every_index_and_its_residents_areas(monk
         for r in Resident.objects.select_related("grid")[:200]:
             assert r.community_id == tree.ancestors(r.grid).get(level=Level.COMMUNITY).pk
             assert r.street_id == tree.ancestors(r.grid).get(level=Level.STREET).pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_city_seed_runs_visits_alongside_cases_in_another_process(monkeypatch):
+    from gridcase.cases.models import Case
+    from gridcase.grids.management.commands import seed as command
+    from gridcase.visits.models import Visit
+
+    monkeypatch.setattr(command, "ALONGSIDE_FROM", 0)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("seed", "city", "--scale", "0.005", "--only", "cases,visits", stdout=out, stderr=err)
+    text = out.getvalue()
+    assert "visits: running alongside" in text and "(alongside)" in text, err.getvalue()
+    visits, cases = Visit.objects.count(), Case.objects.count()
+    assert cases == 5000 and visits >= 10_000
+    # the child's rows are in the table with the parent's
+    assert f"visits {visits:,}" in text and f"cases {cases:,}" in text

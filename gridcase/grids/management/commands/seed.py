@@ -6,13 +6,38 @@ module exists. Every seeder is idempotent for the demo, so `make run` can call t
 """
 
 import importlib
+import multiprocessing
+import random
 import time
 import traceback
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gridcase.core.seeding import APP_ORDER, DEMO_PASSWORD, SeedContext
+from gridcase.core.seeding import APP_ORDER, DEMO_PASSWORD, SeedContext, detach_database
 from gridcase.grids import seeding
+
+# A city's seeder run at the same time as another's, in a forked process (they write different tables):
+# visits need only the people, not the cases.
+ALONGSIDE = {"cases": "visits"}
+ALONGSIDE_FROM = 0.2  # scale from which it pays (below, starting a process costs more than it saves)
+
+
+def _alongside(send, seeder, ctx, app):
+    """In the forked process: run the seeder, send back (status, seconds, rows by kind, error)."""
+    from django.db import connections
+
+    detach_database()
+    ctx.phase, ctx.rows, ctx.phase_rows = app, {}, {}
+    ctx.rng = random.Random(f"{ctx.seed}:{app}")  # its own draws, not a copy of the parent's
+    started = time.monotonic()
+    try:
+        seeder(ctx)
+        send.send(("ok", time.monotonic() - started, ctx.phase_rows.get(app, {}), ""))
+    except Exception:
+        send.send(("failed", time.monotonic() - started, {}, traceback.format_exc()))
+    finally:
+        connections.close_all()
+        send.close()
 
 
 def positive_float(value: str) -> float:
@@ -71,12 +96,21 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"seed {kind}: done in {total:.1f}s"))
 
     def run_app_seeders(self, ctx, only=frozenset()) -> list:
-        """Each app's seeder in order; one that fails is reported and the next ones still run."""
+        """Each app's seeder in order; one that fails is reported and the next ones still run. For a city, an
+        app of ALONGSIDE runs in a forked process at the same time as the one it names (they share no table)."""
         entry = "seed_demo" if ctx.kind == "demo" else "seed_city"
         failed = []
-        for app in APP_ORDER:
-            if app == "grids" or (only and app not in only):
-                continue
+        apps = [a for a in APP_ORDER if a != "grids" and (not only or a in only)]
+        alongside = {}  # app -> (process, pipe) running beside it
+        for app in apps:
+            partner = ALONGSIDE.get(app)
+            if ctx.kind == "city" and partner in apps and ctx.scale >= ALONGSIDE_FROM:
+                seeder = self.seeder_of(partner, entry, failed)
+                if seeder is not None:
+                    alongside[app] = (partner, *self.start_alongside(ctx, partner, seeder))
+        for app in apps:
+            if app in {a[0] for a in alongside.values()}:
+                continue  # ran beside its partner
             try:
                 module = importlib.import_module(f"gridcase.{app}.seeding")
             except ModuleNotFoundError as exc:
@@ -99,10 +133,49 @@ class Command(BaseCommand):
             except Exception:
                 failed.append(app)
                 self.stderr.write(f"{app}: seeder failed:\n{traceback.format_exc()}")
-                continue
-            ctx.timings[app] = time.monotonic() - t0
-            self.stdout.write(f"{app}: {ctx.timings[app]:.1f}s")
+            else:
+                ctx.timings[app] = time.monotonic() - t0
+                self.stdout.write(f"{app}: {ctx.timings[app]:.1f}s")
+            if app in alongside:
+                self.finish_alongside(ctx, *alongside[app], failed)
         return failed
+
+    def seeder_of(self, app, entry, failed):
+        try:
+            module = importlib.import_module(f"gridcase.{app}.seeding")
+        except Exception:
+            failed.append(app)
+            self.stderr.write(f"{app}: cannot import its seeder:\n{traceback.format_exc()}")
+            return None
+        return getattr(module, entry, None)
+
+    def start_alongside(self, ctx, app, seeder):
+        """Fork a process running `seeder` on its own database connection; its timing and rows come back."""
+        from django.db import connections
+
+        connections.close_all()  # the child starts with none to inherit (the parent reopens its own)
+        receive, send = multiprocessing.Pipe(duplex=False)
+        process = multiprocessing.get_context("fork").Process(target=_alongside, args=(send, seeder, ctx, app))
+        process.start()
+        send.close()
+        self.stdout.write(f"{app}: running alongside")
+        return process, receive
+
+    def finish_alongside(self, ctx, app, process, receive, failed):
+        try:
+            status, seconds, rows, error = receive.recv()
+        except EOFError:
+            status, seconds, rows, error = "failed", 0, {}, "the process ended without an answer"
+        process.join()
+        if status != "ok":
+            failed.append(app)
+            self.stderr.write(f"{app}: seeder failed:\n{error}")
+            return
+        ctx.timings[app] = seconds
+        ctx.phase_rows[app] = rows
+        for what, n in rows.items():
+            ctx.rows[what] = ctx.rows.get(what, 0) + n
+        self.stdout.write(f"{app}: {seconds:.1f}s (alongside)")
 
     def print_table(self, ctx, total):
         """Each phase's wall time, the rows it wrote and rows per second (what it wrote, in detail)."""

@@ -1,83 +1,149 @@
 """Where do cases wait? The median time a level held a case (the hop ledger, `CaseHop`), per grid level and
 for departments, over the hops that ended in a period, for cases reported inside a grid's subtree.
 
-One query: hops grouped by level with PostgreSQL's `percentile_cont`; the hops still open at the end of the
-period are counted beside (their wait is not over, so they are not in the median).
+The hops that ended are read from their rollup (`stats.HoldRollup`: per end day, case grid, kind, level and
+hour bucket), so a street's figures read its own rows however many hops the city holds; the median is read
+from the buckets like every other median of the dashboards (at most half a bucket off). The hops still open at
+the end of the period are counted beside, live (their wait is not over, so they are not in the median).
+`refresh()` (with the case rollups) recomputes the end days of the hops of cases changed since its last run;
+`rebuild()` (seeders) every day.
 """
 
-from statistics import median
+import logging
+from collections import defaultdict
+from datetime import datetime
 
-from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Func, Q
+from django.db import connection, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from gridcase.cases.choices import ACTIVE, HopKind
 from gridcase.cases.models import Case, CaseHop
+from gridcase.core.bulk import analyze as analyze_tables
 from gridcase.grids import tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
 
-from .params import Period
+from . import buckets
+from .models import HoldRollup, RollupState
+from .params import TZ, Period
 
+log = logging.getLogger(__name__)
 DEPARTMENT = "department"
 # Bottom up: the micro-grid first, the street last, then the departments.
 ORDER = [Level.MICRO_GRID, Level.DEDICATED, Level.GRID, Level.COMMUNITY, Level.STREET, Level.DISTRICT, DEPARTMENT]
+REFRESH_KEY = "holds"
 
 
-class Median(Aggregate):
-    function = "percentile_cont"
-    template = "percentile_cont(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+# --- the rollup ------------------------------------------------------------------------------------------------
+
+def _insert_sql(where: str) -> str:
+    """PostgreSQL: the rollup rows of the hops matching `where` (over h, the hop, and c, its case), hours and
+    buckets as buckets.py computes them."""
+    edges = "ARRAY[" + ",".join(repr(float(e)) for e in buckets.EDGES) + "]::float8[]"
+    hours = "EXTRACT(EPOCH FROM h.ended_at - h.started_at)::float8 / 3600.0"
+    return (f"INSERT INTO {HoldRollup._meta.db_table} (day, grid_id, kind, level, bucket, count) "
+            f"SELECT (h.ended_at AT TIME ZONE %s)::date, c.grid_id, h.kind, COALESCE(h.grid_level, ''), "
+            f"GREATEST(width_bucket({hours}, {edges}) - 1, 0), COUNT(*) "
+            f"FROM {CaseHop._meta.db_table} h JOIN {Case._meta.db_table} c ON c.id = h.case_id "
+            f"WHERE h.ended_at IS NOT NULL{where} GROUP BY 1, 2, 3, 4, 5")
 
 
-class Epoch(Func):
-    template = "EXTRACT(EPOCH FROM %(expressions)s)"
-    output_field = FloatField()
+def _write(start: datetime | None, end: datetime | None) -> int:
+    """Rows for the hops that ended in [start, end) (None: every hop). Returns the rows written."""
+    if connection.vendor == "postgresql":
+        where, params = "", [str(TZ)]
+        if start is not None:
+            where, params = " AND h.ended_at >= %s AND h.ended_at < %s", params + [start, end]
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(where), params)
+            return cursor.rowcount
+    hops = CaseHop.objects.filter(ended_at__isnull=False)
+    if start is not None:
+        hops = hops.filter(ended_at__gte=start, ended_at__lt=end)
+    counts: dict = defaultdict(int)
+    for started, ended, grid_id, kind, level in hops.values_list("started_at", "ended_at", "case__grid_id", "kind",
+                                                                "grid_level").iterator():
+        day = timezone.localtime(ended, TZ).date()
+        counts[(day, grid_id, kind, level or "", buckets.bucket_of(buckets.hours_between(started, ended)))] += 1
+    HoldRollup.objects.bulk_create([HoldRollup(day=d, grid_id=g, kind=k, level=lv, bucket=b, count=n)
+                                    for (d, g, k, lv, b), n in counts.items()], batch_size=5000)
+    return len(counts)
 
 
-def counted_cases(grid, period: Period):
-    """The cases whose hops can count for `period` (an id subquery): a hop ends only at a transition, which stamps
-    the case's `updated_at`, so a hop ended in the period or after it belongs to a case updated since the period
-    began; a hop still open belongs to a case not finished. Read through the cases' indexes (grid, updated_at,
-    status), so the work follows the subtree and the period rather than every hop of the city."""
-    cases = Case.objects.filter(Q(updated_at__gte=period.start) | Q(status__in=ACTIVE))
-    if grid is not None:
-        cases = cases.filter(tree.in_subtrees_q(Grid, [tree.span(grid)], "grid_id"))
-    return cases.values("pk")
+def recompute_days(days) -> int:
+    """Rewrite the rows of each day in `days` from the ledger (idempotent)."""
+    written = 0
+    for day in sorted(set(days)):
+        period = Period(day, day)
+        with transaction.atomic():
+            HoldRollup.objects.filter(day=day).delete()
+            written += _write(period.start, period.end)
+    return written
 
+
+def rebuild() -> int:
+    """Every row again (the seeders, a lost state); returns the rows written."""
+    with transaction.atomic():
+        started = timezone.now()
+        HoldRollup.objects.all().delete()
+        written = _write(None, None)
+        RollupState.objects.update_or_create(key=REFRESH_KEY, defaults={"last_run_at": started})
+    analyze_tables([HoldRollup])
+    return written
+
+
+def refresh(now: datetime | None = None) -> dict:
+    """The end days of the hops of the cases changed since the last run (a hop ends only at a transition, which
+    stamps the case's `updated_at`), recomputed; the first run rebuilds. One run at a time."""
+    from .rollup import LOOKBACK  # noqa: PLC0415
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        state = RollupState.objects.select_for_update().filter(key=REFRESH_KEY).first()
+        if state is None or state.last_run_at is None:
+            return {"rebuilt": rebuild()}
+        since = state.last_run_at - LOOKBACK
+        ended = CaseHop.objects.filter(case_id__in=Case.objects.filter(updated_at__gte=since).values("pk"),
+                                       ended_at__isnull=False).values_list("ended_at", flat=True)
+        days = {timezone.localtime(moment, TZ).date() for moment in ended}
+        written = recompute_days(days)
+        state.last_run_at = now
+        state.save(update_fields=["last_run_at"])
+    return {"days": len(days), "rows": written}
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
 
 def hold_times(grid, period: Period) -> dict:
-    qs = CaseHop.objects.filter(case_id__in=counted_cases(grid, period))
-    finished = Q(ended_at__gte=period.start, ended_at__lt=period.end)
-    waiting = Q(started_at__lt=period.end) & (Q(ended_at__isnull=True) | Q(ended_at__gte=period.end))
-    if connection.vendor == "postgresql":
-        rows = (qs.filter(finished | waiting)
-                .values("kind", "grid_level")
-                .annotate(held=Count("id", filter=finished),
-                          median=Median(Epoch(F("ended_at") - F("started_at")), filter=finished),
-                          waiting=Count("id", filter=waiting))
-                .order_by())
-    else:
-        rows = _rows_without_percentiles(qs, finished, waiting)
-    by_level: dict[str, dict] = {}
-    for r in rows:
-        key = DEPARTMENT if r["kind"] == HopKind.DEPARTMENT else (r["grid_level"] or "")
-        by_level[key] = {"level": key, "hops": r["held"], "waiting": r["waiting"],
-                         "median_hours": round(r["median"] / 3600, 1) if r["median"] is not None else None}
-    results = [by_level[k] for k in ORDER if k in by_level] + [v for k, v in by_level.items() if k not in ORDER]
+    rows = HoldRollup.objects.filter(day__gte=period.first, day__lte=period.last)
+    if grid is not None:
+        rows = rows.filter(tree.in_subtrees_q(Grid, [tree.span(grid)], "grid_id"))
+    by_key: dict = {}
+
+    def entry(kind, level):
+        key = DEPARTMENT if kind == HopKind.DEPARTMENT else (level or "")
+        return by_key.setdefault(key, {"level": key, "hops": 0, "waiting": 0, "hist": defaultdict(int)})
+
+    for r in rows.values("kind", "level", "bucket").annotate(n=Sum("count")).order_by():
+        row = entry(r["kind"], r["level"])
+        row["hops"] += r["n"]
+        row["hist"][r["bucket"]] += r["n"]
+    # Still held at the end of the period: started before it, not ended by then (cases not finished, or changed
+    # since the period ended).
+    cases = Case.objects.filter(Q(updated_at__gte=period.end) | Q(status__in=ACTIVE))
+    if grid is not None:
+        cases = cases.filter(tree.in_subtrees_q(Grid, [tree.span(grid)], "grid_id"))
+    waiting = (CaseHop.objects.filter(case_id__in=cases.values("pk"), started_at__lt=period.end)
+               .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=period.end))
+               .values("kind", "grid_level").annotate(n=Count("id")).order_by())
+    for r in waiting:
+        entry(r["kind"], r["grid_level"])["waiting"] += r["n"]
+    for row in by_key.values():
+        median = buckets.median(row.pop("hist"))
+        row["median_hours"] = round(median, 1) if median is not None else None
+    results = [by_key[k] for k in ORDER if k in by_key] + [v for k, v in by_key.items() if k not in ORDER]
     return {"grid": ({"id": grid.pk, "code": grid.code, "name": grid.name, "level": grid.level} if grid else None),
             "from": period.first, "to": period.last, "results": results}
 
 
-def _rows_without_percentiles(qs, finished, waiting) -> list[dict]:
-    """The same rows on a database without percentile_cont (SQLite, `make run`'s default): medians in Python."""
-    groups: dict[tuple, dict] = {}
-    for kind, level, started, ended, done in (qs.filter(finished | waiting).annotate(
-            done=Count("id", filter=finished)).values_list("kind", "grid_level", "started_at", "ended_at", "done")):
-        row = groups.setdefault((kind, level), {"kind": kind, "grid_level": level, "held": 0, "waiting": 0,
-                                                "spans": []})
-        if done:
-            row["held"] += 1
-            row["spans"].append((ended - started).total_seconds())
-        else:
-            row["waiting"] += 1
-    return [{**row, "median": median(row.pop("spans")) if row["spans"] else None} for row in groups.values()]

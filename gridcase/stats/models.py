@@ -206,3 +206,24 @@ class VisitCoverageGap(models.Model):
 
     def __str__(self):
         return f"{self.resident_id}/{self.item_id}: {self.late_from}–{self.late_to or '…'}"
+
+
+class HoldRollup(models.Model):
+    """Hold times' rollup: the hops of the ledger (`cases.CaseHop`) that ended on a day (Asia/Shanghai), per case
+    grid (where the case happened), kind (grid or department), level of the holding grid and hour bucket
+    (`stats.buckets`): a street's median hold per level reads its own rows for the period instead of every hop of
+    the city. gridcase.stats.holds writes it (refreshed with the case rollups, rebuilt by the seeders)."""
+
+    day = models.DateField()
+    grid = models.ForeignKey(Grid, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    kind = models.CharField(max_length=16)
+    level = models.CharField(max_length=16, blank=True)
+    bucket = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["grid", "day"], name="hold_rollup_grid_day_idx"),
+                   models.Index(fields=["day"], name="hold_rollup_day_idx")]
+
+    def __str__(self):
+        return f"{self.day} {self.grid_id} {self.kind}/{self.level} #{self.bucket}: {self.count}"

@@ -2,7 +2,7 @@
 
 import time
 
-from . import rollup
+from . import holds, rollup
 
 
 def _rebuild(ctx):
@@ -16,6 +16,10 @@ def _rebuild(ctx):
     gaps = coverage.rebuild()
     ctx.count("visit coverage", gaps)
     ctx.log(f"stats: visit coverage rollup rebuilt ({gaps} rows) in {time.monotonic() - started:.1f}s")
+    started = time.monotonic()
+    held = holds.rebuild()
+    ctx.count("hold times", held)
+    ctx.log(f"stats: hold times rollup rebuilt ({held} rows) in {time.monotonic() - started:.1f}s")
 
 
 def seed_demo(ctx):

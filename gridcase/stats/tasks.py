@@ -5,8 +5,13 @@ from . import rollup
 
 @shared_task(ignore_result=True)
 def refresh_rollups():
-    """Recompute the rollup days touched since the last run and today. Idempotent; one run at a time."""
-    return rollup.refresh()
+    """Recompute the rollup days touched since the last run and today (and the hold times' end days).
+    Idempotent; one run at a time."""
+    from . import holds  # noqa: PLC0415
+
+    result = rollup.refresh()
+    holds.refresh()
+    return result
 
 
 @shared_task(ignore_result=True)

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from gridcase.cases.models import CaseHop
+from gridcase.stats import holds
 
 
 def test_the_detail_carries_the_ledger_without_a_query_more(city, make_case, act, drive, client_for,
@@ -36,11 +37,13 @@ def test_median_hold_time_per_level(city, make_case, client_for):
                                end_action="escalate")
         CaseHop.objects.create(case=case, kind="grid", grid=city.grid, grid_level="grid", start_action="escalate",
                                started_at=now - timedelta(hours=1))
+    holds.rebuild()  # the hops that ended are read from their rollup (refreshed with the case rollups)
     client = client_for(city.secretary)
     r = client.get("/api/v1/stats/hold-times/", {"grid": city.community.pk})
     assert r.status_code == 200, r.content
     rows = {row["level"]: row for row in r.json()["results"]}
-    assert rows["micro_grid"] == {"level": "micro_grid", "hops": 3, "waiting": 0, "median_hours": 3.0}
+    # 1, 3 and 8 hours: the median from the hourly buckets, as every dashboard median (at most half a bucket off)
+    assert rows["micro_grid"] == {"level": "micro_grid", "hops": 3, "waiting": 0, "median_hours": 3.5}
     assert rows["grid"]["hops"] == 0 and rows["grid"]["waiting"] == 3 and rows["grid"]["median_hours"] is None
     # another community's cases are not counted; out of scope is 404; a bad period is 400
     other = client_for(city.outsider).get("/api/v1/stats/hold-times/").json()["results"]

@@ -1,6 +1,6 @@
-"""Hold times read only the cases that can count for the period (updated since it began, or not finished): the
-figures equal those over every hop of the city — old finished cases, open hops of long-untouched cases and
-another community's cases included in the comparison."""
+"""Hold times read the hops that ended from their rollup and the hops still held live from the cases not finished:
+the figures equal those over every hop of the city (old finished cases, open hops of long-untouched cases and
+another community's cases in the comparison), and a transition reaches them at the next refresh."""
 
 from datetime import timedelta
 
@@ -56,7 +56,27 @@ def test_the_figures_equal_those_over_every_hop(city):
     Case.objects.filter(pk=old_open.pk).update(status="assigned", updated_at=long_ago)
     Case.objects.filter(pk=elsewhere.pk).update(grid=city.other_micro)
 
+    holds.refresh()  # the first run rebuilds
     period = parse_period(None, None)
     community = Grid.objects.get(pk=city.community.pk)
     got = {r["level"]: (r["hops"], r["waiting"]) for r in holds.hold_times(community, period)["results"]}
     assert got == raw(community, period) == {"micro_grid": (1, 1), "grid": (0, 1)}
+
+
+def test_a_transition_reaches_the_figures_at_the_next_refresh(city, client_for):
+    from gridcase.cases import workflow
+    from gridcase.cases.models import Category
+    from gridcase.grids.models import Grid
+
+    ensure_taxonomy()
+    case = case_maker(city, Category.objects.get(code="env_drain"))()
+    holds.refresh()
+    community = Grid.objects.get(pk=city.community.pk)
+    before = {r["level"]: r for r in holds.hold_times(community, parse_period(None, None))["results"]}
+    assert before["micro_grid"]["waiting"] == 1 and before["micro_grid"]["hops"] == 0
+    case = workflow.apply(case.pk, "accept", city.secretary, {}, version=case.version)
+    workflow.apply(case.pk, "escalate", city.worker, {"reason": "需要网格协调"}, version=case.version)
+    holds.refresh()
+    after = {r["level"]: r for r in holds.hold_times(community, parse_period(None, None))["results"]}
+    assert after["micro_grid"]["hops"] == 1 and after["micro_grid"]["waiting"] == 0
+    assert after["grid"]["waiting"] == 1

@@ -129,14 +129,30 @@ class CaseQuerySet(ScopedQuerySet):
 AREA_FIELDS = ("grid_id", "owner_grid_id", "dedicated_grid_id")
 
 
-def area_q(spans) -> Q:
-    """Cases whose grid, owner grid or dedicated grid lies in one of the subtrees `spans` (a tree range each)."""
+def area_q(spans, leaves=None) -> Q:
+    """Cases whose grid, owner grid or dedicated grid lies in one of the subtrees `spans` (a tree range each).
+
+    `leaves` ({span: grid id}, the caller's held grids that have no children, e.g. a micro-grid worker's): such a
+    grid is named by its id (`grid_id = 5 OR owner_grid_id = 5 …`), which PostgreSQL estimates from its
+    statistics and reads through the three grid indexes; from a subquery it cannot tell how few cases a
+    micro-grid holds and walks every case by id until a page is full (a walk that grows with the city)."""
     if not spans:
         return Q(pk__in=[])
+    leaves = leaves or {}
+    named = [leaves[s] for s in spans if s in leaves]
+    ranged = [s for s in spans if s not in leaves]
     q = Q()
     for field in AREA_FIELDS:
-        q |= tree.in_subtrees_q(Grid, spans, field)
+        if named:
+            q |= Q(**{f"{field}__in": named})
+        if ranged:
+            q |= tree.in_subtrees_q(Grid, ranged, field)
     return q
+
+
+def _leaves(scope) -> dict:
+    """{span: grid id} of the grids `scope` holds that have no children (their span holds one node)."""
+    return {h.span: h.grid_id for h in scope.holds if h.span.size == 1} if scope is not None else {}
 
 
 class Case(models.Model):
@@ -247,7 +263,7 @@ class Case(models.Model):
         not restricted, the subtree alone."""
         if scope is None:
             return area_q([span])
-        return area_q([span]) & cls._scope_q(scope, span)
+        return area_q([span], _leaves(scope)) & cls._scope_q(scope, span)
 
     @classmethod
     def _scope_q(cls, scope, within):
@@ -258,11 +274,11 @@ class Case(models.Model):
         if all(tree.covers(sensitive, s) for s in spans):  # every hold sees sensitive cases too
             if area_met:
                 return Q()
-            q = area_q(spans)
+            q = area_q(spans, _leaves(scope))
         else:
-            q = Q(sensitive=False) if area_met else Q(sensitive=False) & area_q(spans)
+            q = Q(sensitive=False) if area_met else Q(sensitive=False) & area_q(spans, _leaves(scope))
             if sensitive:
-                q |= Q(sensitive=True) & area_q(sensitive)
+                q |= Q(sensitive=True) & area_q(sensitive, _leaves(scope))
         # Staff holding the owner grid itself (e.g. the street once a case is escalated there) handle it.
         owners = [h.grid_id for h in scope.holds if h.role in CASE_STAFF]
         if owners:

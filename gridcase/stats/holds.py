@@ -49,37 +49,40 @@ def _insert_sql(where: str) -> str:
             f"WHERE h.ended_at IS NOT NULL{where} GROUP BY 1, 2, 3, 4, 5")
 
 
-def _write(start: datetime | None, end: datetime | None) -> int:
-    """Rows for the hops that ended in [start, end) (None: every hop). Returns the rows written."""
+def _write(days=None) -> int:
+    """Rows for the hops that ended on the local days `days` (None: every hop), in one pass over the ledger.
+    Returns the rows written."""
     if connection.vendor == "postgresql":
         where, params = "", [str(TZ)]
-        if start is not None:
-            where, params = " AND h.ended_at >= %s AND h.ended_at < %s", params + [start, end]
+        if days is not None:
+            where, params = " AND (h.ended_at AT TIME ZONE %s)::date = ANY(%s)", params + [str(TZ), list(days)]
         with connection.cursor() as cursor:
             cursor.execute(_insert_sql(where), params)
             return cursor.rowcount
     hops = CaseHop.objects.filter(ended_at__isnull=False)
-    if start is not None:
-        hops = hops.filter(ended_at__gte=start, ended_at__lt=end)
+    if days is not None:
+        first, last = Period(min(days), max(days)).start, Period(min(days), max(days)).end
+        hops = hops.filter(ended_at__gte=first, ended_at__lt=last)
     counts: dict = defaultdict(int)
     for started, ended, grid_id, kind, level in hops.values_list("started_at", "ended_at", "case__grid_id", "kind",
                                                                 "grid_level").iterator():
         day = timezone.localtime(ended, TZ).date()
-        counts[(day, grid_id, kind, level or "", buckets.bucket_of(buckets.hours_between(started, ended)))] += 1
+        if days is None or day in days:
+            counts[(day, grid_id, kind, level or "",
+                    buckets.bucket_of(buckets.hours_between(started, ended)))] += 1
     HoldRollup.objects.bulk_create([HoldRollup(day=d, grid_id=g, kind=k, level=lv, bucket=b, count=n)
                                     for (d, g, k, lv, b), n in counts.items()], batch_size=5000)
     return len(counts)
 
 
 def recompute_days(days) -> int:
-    """Rewrite the rows of each day in `days` from the ledger (idempotent)."""
-    written = 0
-    for day in sorted(set(days)):
-        period = Period(day, day)
-        with transaction.atomic():
-            HoldRollup.objects.filter(day=day).delete()
-            written += _write(period.start, period.end)
-    return written
+    """Rewrite the rows of the days `days` from the ledger, in one pass (idempotent)."""
+    days = set(days)
+    if not days:
+        return 0
+    with transaction.atomic():
+        HoldRollup.objects.filter(day__in=days).delete()
+        return _write(days)
 
 
 def rebuild() -> int:
@@ -87,7 +90,7 @@ def rebuild() -> int:
     with transaction.atomic():
         started = timezone.now()
         HoldRollup.objects.all().delete()
-        written = _write(None, None)
+        written = _write()
         RollupState.objects.update_or_create(key=REFRESH_KEY, defaults={"last_run_at": started})
     analyze_tables([HoldRollup])
     return written
@@ -106,6 +109,7 @@ def refresh(now: datetime | None = None) -> dict:
         since = state.last_run_at - LOOKBACK
         ended = CaseHop.objects.filter(case_id__in=Case.objects.filter(updated_at__gte=since).values("pk"),
                                        ended_at__isnull=False).values_list("ended_at", flat=True)
+        # Every end day of a changed case's hops: a case moved elsewhere (its grid) changes the rows of all of them.
         days = {timezone.localtime(moment, TZ).date() for moment in ended}
         written = recompute_days(days)
         state.last_run_at = now

@@ -17,9 +17,9 @@ Those are exactly the rows the live rules give for the same story reported that 
   goes into — the micro-grid's latest counted case at that instant, as the seeder picks it when it plays a
   merge (without one, that slot is played again there, where the merge becomes a rejection).
 
-So the seed runs in two passes: `plan` plays the slots no replica fills (in any order: nothing a play reads
-depends on the other cases) and schedules each played story's replicas into other days' slots; `rows` writes
-every scheduled case in time order. What the seeder chose and no rule reads — the title and description among
+So the seed runs in two passes: `plan` plays the slots no replica fills (in any order, each from its own random
+seed, in worker processes: nothing a play reads depends on the other cases) and schedules each played story's
+replicas into other days' slots; `rows` writes every scheduled case in time order. What the seeder chose and no rule reads — the title and description among
 the topic's words, the household among the micro-grid's, the exact point — is drawn again for each replica.
 `verify` plays a written case's story in full at its instant, with the same references, and compares (the seed
 stops on any difference); the seed checks a sample, and tests/cases/test_seeding.py checks it too.
@@ -61,7 +61,7 @@ PLACEHOLDER = _Target(0, "")  # the merge target while planning: named when the 
 
 class Template:
     """One played case kept for writing it and its replicas: its rows, with where their instants and references
-    are."""
+    are, and `state`: the random seed it was played from (`verify` plays it again from there)."""
 
     __slots__ = ("row", "events", "hops", "links", "extensions", "merged", "micro", "community", "counted", "first",
                  "last", "state", "topic", "at")

@@ -194,6 +194,10 @@ def bulk_mode(models) -> list:
     tables = [m._meta.db_table for m in models]
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL synchronous_commit = off")
+        # Deferred checks queued by earlier statements of the transaction run now (PostgreSQL refuses to build an
+        # index on a table with pending trigger events); later ones are deferred again, as Django expects.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         try:
             with transaction.atomic():
                 cursor.execute("SET LOCAL session_replication_role = replica")

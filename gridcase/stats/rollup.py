@@ -33,7 +33,7 @@ from django.utils import timezone
 from gridcase.cases import categories
 from gridcase.cases.models import Case, CaseDepartment
 from gridcase.core.bulk import analyze as analyze_tables
-from gridcase.core.bulk import copy_rows
+from gridcase.core.bulk import bulk_mode, copy_rows, restore_indexes
 
 from . import buckets, kpis
 from .models import (
@@ -186,7 +186,9 @@ def _recompute_range_sql(first: date, last: date, tops: dict) -> int:
         sql, params = links.filter(**{f"{stamp}__isnull": False}).annotate(
             bucket=_bucket(_hours("whistled_at", stamp))).values(*DEPT_DIMS, "bucket").annotate(
             count=Count("id")).query.sql_with_params()
-        match = " AND ".join(f'r."{c}" IS NOT DISTINCT FROM h."{c}"' for c in DEPT_DIMS)
+        # Equalities a hash join can use; the one column that may be empty matched as "not distinct".
+        match = " AND ".join(f'r."{c}" IS NOT DISTINCT FROM h."{c}"' if c == "dedicated_grid_id" else
+                             f'r."{c}" = h."{c}"' for c in DEPT_DIMS)
         with connection.cursor() as cursor:
             cursor.execute(
                 f'INSERT INTO "{DepartmentRollupBucket._meta.db_table}" (rollup_id, metric, bucket, count) '
@@ -357,14 +359,17 @@ def all_days() -> set[date]:
     return {first + timedelta(days=i) for i in range((last - first).days + 1)}
 
 
-def rebuild(now: datetime | None = None, progress=None) -> dict:
-    """Drop every rollup row and recompute every day that has cases."""
+def rebuild(now: datetime | None = None, progress=None, bulk: bool = False) -> dict:
+    """Drop every rollup row and recompute every day that has cases. `bulk` (the seeders, nobody reading yet):
+    the rollup tables' secondary indexes are dropped meanwhile and built once at the end (core.bulk)."""
     now = now or timezone.now()
+    models = (CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket, CaseDailyRollup, DepartmentRollupBucket,
+              DepartmentDailyRollup)
     with transaction.atomic():
         state = _state()
         stamp_as_of(now)
-        for model in (CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket, CaseDailyRollup, DepartmentRollupBucket,
-                      DepartmentDailyRollup):
+        dropped = bulk_mode(models) if bulk else []  # first: the deletes then queue no deferred checks
+        for model in models:
             model.objects.all().delete()
         days = sorted(all_days())
         tops = top_categories()
@@ -375,6 +380,7 @@ def rebuild(now: datetime | None = None, progress=None) -> dict:
             if progress is not None:
                 progress(len(chunk))
         written += recompute_months({d.replace(day=1) for d in days})
+        restore_indexes(dropped)
         state.last_run_at = now
         state.last_days = len(days)
         state.save(update_fields=["last_run_at", "last_days"])

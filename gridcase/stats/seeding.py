@@ -9,7 +9,7 @@ def _rebuild(ctx):
     from gridcase.visits import coverage  # noqa: PLC0415 (stats seeds after visits)
 
     started = time.monotonic()
-    result = rollup.rebuild()
+    result = rollup.rebuild(bulk=ctx.kind == "city")
     ctx.count("case rollups", result["rows"])
     ctx.log(f"stats: rollups rebuilt ({result['days']} days, {result['rows']} rows) in {time.monotonic() - started:.1f}s")
     started = time.monotonic()

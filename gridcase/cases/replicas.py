@@ -254,9 +254,7 @@ class Replicas:
     def verify(self, tpl, at, rows, target=None, first_extension=None):
         """Play the written case's story in full at its instant (the same merge target, the same next extension
         id) and compare; any difference but the id, the number and the redrawn columns stops the seed."""
-        from .seeding import Simulator
-
-        player = Simulator(self.w, random.Random(tpl.state), self.sim.now, first_extension or 1)
+        player = type(self.sim)(self.w, random.Random(tpl.state), self.sim.now, first_extension or 1)
         player.last_in_grid[tpl.micro] = target or PLACEHOLDER
         played = _comparable(self.columns, player.case(rows[0][self.col["id"]], at))
         told = _comparable(self.columns, rows)

@@ -146,14 +146,18 @@ def test_a_notification_is_stored_and_sent_once_per_dedupe_key(city, settings):
     assert notify([city.worker], "other", "停水通知", dedupe_key="water:2") == 1
 
 
+def resent_elsewhere(first, city):
+    """A second visit with the client_uuid of `first`, in another month."""
+    return Visit(client_uuid=first.client_uuid, content_hash="x", visitor=city.worker, resident=city.resident,
+                 household=city.resident.household, grid=first.grid, kind="phone",
+                 visited_at=datetime(2002, 1, 1, tzinfo=SH), wellbeing="good")
+
+
 @pytest.mark.django_db
 def test_a_visit_client_uuid_stays_unique_even_in_another_month(city):
     first, _ = visits.record_visit(city.worker, visit_data(city.resident, timezone.now()))
-    copy = Visit(client_uuid=first.client_uuid, content_hash="x", visitor=city.worker, resident=city.resident,
-                 household=city.resident.household, grid=first.grid, kind="phone",
-                 visited_at=datetime(2002, 1, 1, tzinfo=SH), wellbeing="good")
     with pytest.raises(IntegrityError), transaction.atomic():
-        copy.save(force_insert=True)
+        resent_elsewhere(first, city).save(force_insert=True)
     # The key and time of a stored visit never change (the key table stays true).
     with pytest.raises(Exception, match="never change"), transaction.atomic():
         Visit.objects.filter(pk=first.pk).update(visited_at=datetime(2002, 1, 1, tzinfo=SH))
@@ -247,6 +251,7 @@ def test_the_migrations_way_back_gives_plain_tables_and_forward_again_the_same_p
     case = make_case()
     event(case, timezone.now())
     notify([city.worker], "case_assigned", "x", dedupe_key="round-trip")
+    first, _ = visits.record_visit(city.worker, visit_data(city.resident, timezone.now()))
     before = {t: schema_of(t) for t in partitions.TABLES}
     counts = {t: sql(f'SELECT count(*), max(id) FROM "{t}"')[0] for t in partitions.TABLES}
     sql("SET CONSTRAINTS ALL IMMEDIATE")  # as a migration starts: no deferred check pending on the tables
@@ -260,12 +265,8 @@ def test_the_migrations_way_back_gives_plain_tables_and_forward_again_the_same_p
     assert not sql("SELECT 1 FROM pg_class WHERE relname IN ('visits_visit_key', 'notifications_notification_key')")
     # The plain tables hold their keys as constraints again.
     assert notify([city.worker], "case_assigned", "x", dedupe_key="round-trip") == 0
-    first, _ = visits.record_visit(city.worker, visit_data(city.resident, timezone.now()))
-    copy = Visit(client_uuid=first.client_uuid, content_hash="x", visitor=city.worker, resident=city.resident,
-                 household=city.resident.household, grid=first.grid, kind="phone",
-                 visited_at=datetime(2002, 1, 1, tzinfo=SH), wellbeing="good")
     with pytest.raises(IntegrityError), transaction.atomic():
-        copy.save(force_insert=True)
+        resent_elsewhere(first, city).save(force_insert=True)
     new_event = event(case, timezone.now())
     assert new_event.pk > counts["cases_caseevent"][1]  # the id sequence went on
 

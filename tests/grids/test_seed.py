@@ -249,7 +249,10 @@ def test_city_seed_runs_visits_alongside_cases_in_another_process(monkeypatch):
 
     monkeypatch.setattr(command, "ALONGSIDE_FROM", 0)
     out, err = io.StringIO(), io.StringIO()
-    call_command("seed", "city", "--scale", "0.005", "--only", "cases,visits", stdout=out, stderr=err)
+    try:
+        call_command("seed", "city", "--scale", "0.005", "--only", "cases,visits", stdout=out, stderr=err)
+    except CommandError as exc:  # the seeder's own traceback is in err
+        pytest.fail(f"{exc}\n{err.getvalue()}")
     text = out.getvalue()
     assert "visits: running alongside" in text and "(alongside)" in text, err.getvalue()
     visits, cases = Visit.objects.count(), Case.objects.count()

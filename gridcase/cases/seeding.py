@@ -170,6 +170,8 @@ class World:
             self.departments_of[user_id].add(dept_id)
         cats = {c.code: c for c in Category.objects.all()}
         self.topics = [(cats[t[0]], *t[1:]) for t in TOPICS if t[0] in cats]
+        if not self.topics:
+            raise RuntimeError("no case categories to seed cases with: run `manage.py migrate` (it loads the taxonomy)")
         self.topic_weights = _cumulative([t[1] for t in self.topics])
         self.source_weights = _cumulative([w for _, w in SOURCES])
         self.path_weights = _cumulative([w for _, w in PATHS])

@@ -26,6 +26,7 @@ from gridcase.grids.models import (
 )
 from gridcase.grids.people import valid_id_number
 from gridcase.grids.pinyin import full_pinyin, initials
+from tests.persona import ensure_reference_data
 
 User = get_user_model()
 
@@ -247,6 +248,7 @@ def test_city_seed_runs_visits_alongside_cases_in_another_process(monkeypatch):
     from gridcase.grids.management.commands import seed as command
     from gridcase.visits.models import Visit
 
+    ensure_reference_data()  # an earlier transactional test may have flushed the taxonomy and cadences
     monkeypatch.setattr(command, "ALONGSIDE_FROM", 0)
     out, err = io.StringIO(), io.StringIO()
     try:

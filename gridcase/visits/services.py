@@ -14,6 +14,7 @@ from datetime import UTC, date, timedelta
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -239,8 +240,8 @@ def stored_visit(client_uuid) -> Visit | None:
     qs = Visit.objects.filter(client_uuid=client_uuid)
     if partitions.applies(connection):
         key = partitions.KEYS[Visit._meta.db_table]
-        qs = qs.extra(where=[f'"{Visit._meta.db_table}"."id" = (SELECT "{key.ref}" FROM "{key.table}" '
-                             f'WHERE "{key.columns[0]}" = %s)'], params=[str(client_uuid)])
+        qs = qs.filter(id=RawSQL(f'SELECT "{key.ref}" FROM "{key.table}" WHERE "{key.columns[0]}" = %s',
+                                 [str(client_uuid)]))
     return qs.first()
 
 

@@ -12,6 +12,7 @@ import time
 import traceback
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from gridcase.core.seeding import APP_ORDER, DEMO_PASSWORD, SeedContext, detach_database
 from gridcase.grids import seeding
@@ -85,6 +86,8 @@ class Command(BaseCommand):
         ctx.timings["grids"] = time.monotonic() - started
         self.stdout.write(f"grids: {ctx.timings['grids']:.1f}s")
         failed = [] if grids_only else self.run_app_seeders(ctx, {a.strip() for a in only.split(",") if a.strip()})
+        if kind == "city":
+            self.vacuum(ctx)
         total = time.monotonic() - started
         self.print_table(ctx, total)
         if logins and kind == "demo":
@@ -94,6 +97,19 @@ class Command(BaseCommand):
                                f"{', '.join(failed)} (rerun `seed {kind}{' --apps-only' if kind == 'city' else ''} "
                                f"--only {','.join(failed)}` once fixed)")
         self.stdout.write(self.style.SUCCESS(f"seed {kind}: done in {total:.1f}s"))
+
+    def vacuum(self, ctx):
+        """VACUUM the loaded city (PostgreSQL), as autovacuum would soon after: the visibility map of freshly
+        copied tables is empty, so until then every index-only scan reads the heap and the planner, knowing it,
+        walks the primary key instead of (street, id) — residents within a street by tag took 175 ms, 12 ms
+        after. A few seconds for the whole city."""
+        if connection.vendor != "postgresql" or connection.in_atomic_block:  # (a test's transaction: no VACUUM)
+            return
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM")
+        ctx.timings["vacuum"] = time.monotonic() - started
+        self.stdout.write(f"vacuum: {ctx.timings['vacuum']:.1f}s")
 
     def run_app_seeders(self, ctx, only=frozenset()) -> list:
         """Each app's seeder in order; one that fails is reported and the next ones still run. For a city, an

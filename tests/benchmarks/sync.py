@@ -1,9 +1,9 @@
 """Benchmark: a worker's phone comes back online with 1,000 queued items and syncs them through the real API.
 
-The phone's offline queue (frontend/src/offline/queue.ts, sender.ts) sends its items one after another, oldest
-first, each with the client uuid it was made with: a visit `POST /api/v1/visits/` (`client_uuid`), a report
+The phone's offline queue (frontend/src/offline/queue.ts, sender.ts) sends its items three at a time, started
+oldest first, each with the client uuid it was made with: a visit `POST /api/v1/visits/` (`client_uuid`), a report
 `POST /api/v1/cases/` (`client_key`), a campaign answer `POST /api/v1/campaign-tasks/{id}/answer/`
-(`client_uuid`). This script does the same over one keep-alive connection to gunicorn (deploy/gunicorn.conf.py,
+(`client_uuid`). This script does the same over three keep-alive connections to gunicorn (deploy/gunicorn.conf.py,
 production settings, token auth; `--in-process` uses DRF's APIClient instead), against DATABASE_URL (the city
 database), as the first micro-grid worker:
 
@@ -30,8 +30,10 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -156,16 +158,25 @@ class InProcessSender:
         return r.status_code, (r.json() if r.content else {})
 
 
-def send_all(sender, batch) -> tuple[float, dict, list]:
-    """The queue's loop: each item in turn; returns seconds, times per kind, and (item, status, answer)."""
+def send_all(make_sender, batch, lanes: int) -> tuple[float, dict, list]:
+    """The queue's loop (syncQueue): `lanes` items in flight at once, each lane its own keep-alive connection,
+    items started oldest first; returns seconds, times per kind, and (item, status, answer) in queue order."""
+    local = threading.local()
+
+    def one(item):
+        if not hasattr(local, "sender"):
+            local.sender = make_sender()
+        t = time.perf_counter()
+        status, data = local.sender.post(item["path"], item["body"])
+        return item, status, data, (time.perf_counter() - t) * 1000
+
     per_kind: dict[str, list[float]] = {}
     answers = []
     started = time.perf_counter()
-    for item in batch:
-        t = time.perf_counter()
-        status, data = sender.post(item["path"], item["body"])
-        per_kind.setdefault(item["kind"], []).append((time.perf_counter() - t) * 1000)
-        answers.append((item, status, data))
+    with ThreadPoolExecutor(max_workers=lanes) as pool:
+        for item, status, data, ms in pool.map(one, batch):
+            per_kind.setdefault(item["kind"], []).append(ms)
+            answers.append((item, status, data))
     return time.perf_counter() - started, per_kind, answers
 
 
@@ -217,6 +228,8 @@ def main():
     parser.add_argument("--port", type=int, default=8040)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--in-process", action="store_true", help="DRF's APIClient instead of gunicorn over HTTP")
+    parser.add_argument("--lanes", type=int, default=3,
+                        help="requests in flight at once (the worker app's SYNC_LANES, frontend/src/offline/queue.ts)")
     args = parser.parse_args()
     run_id = uuid.uuid4().hex[:8]
     worker, micro = first_user("micro_grid_worker", "micro_grid")
@@ -231,13 +244,16 @@ def main():
     proc = None
     try:
         if args.in_process:
-            sender, how = InProcessSender(worker), "in process (APIClient)"
+            lanes = 1  # (one test client: the database connection is this thread's)
+            make_sender, how = (lambda: InProcessSender(worker)), "in process (APIClient)"
         else:
+            lanes = args.lanes
             proc = start_server(args.port, args.workers, Path(tempfile.mkdtemp(prefix="gridcase-sync-")))
-            sender = HttpSender(args.port, login(f"http://127.0.0.1:{args.port}", worker.username))
-            how = f"HTTP, gunicorn {args.workers} workers, one keep-alive connection"
-        seconds, per_kind, first = send_all(sender, batch)
-        again_seconds, again_kind, again = send_all(sender, batch)
+            token = login(f"http://127.0.0.1:{args.port}", worker.username)
+            make_sender = lambda: HttpSender(args.port, token)  # noqa: E731
+            how = f"HTTP, gunicorn {args.workers} workers, {lanes} keep-alive connection(s) in flight"
+        seconds, per_kind, first = send_all(make_sender, batch, lanes)
+        again_seconds, again_kind, again = send_all(make_sender, batch, lanes)
     finally:
         if proc is not None:
             proc.terminate()

@@ -80,13 +80,66 @@ describe('syncQueue', () => {
     const send = vi.fn(async () => {
       throw new NetworkError()
     })
-    const r = await syncQueue(store, send, { now: () => T0 })
+    const r = await syncQueue(store, send, { now: () => T0, lanes: 1 })
     expect(r).toEqual({ stored: 0, retry: 1, refused: 0, stopped: true })
     expect(send).toHaveBeenCalledTimes(1)
     const a = (await store.all()).find((i) => i.id === 'a')!
     expect(a.attempts).toBe(1)
     expect(a.nextAttemptAt).toBe(T0 + 5_000)
     expect(a.state).toBe('pending')
+  })
+
+  it('sends three items side by side, oldest first, and stores each once', async () => {
+    const store = await storeWith(...Array.from({ length: 10 }, (_, k) => visit(`v${k}`, T0 + k)))
+    const started: string[] = []
+    let inFlight = 0
+    let most = 0
+    const send = vi.fn(async (i: QueueItem) => {
+      started.push(i.id)
+      most = Math.max(most, ++inFlight)
+      await new Promise((r) => setTimeout(r, 5 + (i.id.charCodeAt(1) % 3)))
+      inFlight--
+      return null
+    })
+    const r = await syncQueue(store, send, { now: () => T0 })
+    expect(r).toEqual({ stored: 10, retry: 0, refused: 0, stopped: false })
+    expect(most).toBe(3)
+    expect(started).toEqual(Array.from({ length: 10 }, (_, k) => `v${k}`))
+    expect(send).toHaveBeenCalledTimes(10)
+    expect(await store.all()).toEqual([])
+  })
+
+  it('sends photos one at a time beside the other items', async () => {
+    const photo = new Blob(['x'], { type: 'image/jpeg' })
+    const store = await storeWith(
+      ...Array.from({ length: 6 }, (_, k) => ({ ...visit(`p${k}`, T0 + k), photo })),
+      visit('plain', T0 + 10),
+    )
+    let photos = 0
+    let most = 0
+    const send = vi.fn(async (i: QueueItem) => {
+      if (i.photo) most = Math.max(most, ++photos)
+      await new Promise((r) => setTimeout(r, 3))
+      if (i.photo) photos--
+      return null
+    })
+    await syncQueue(store, send, { now: () => T0 })
+    expect(most).toBe(1)
+    expect(send).toHaveBeenCalledTimes(7)
+    expect(await store.all()).toEqual([])
+  })
+
+  it('when the network drops, stops after the items already in flight and leaves the rest untouched', async () => {
+    const store = await storeWith(...Array.from({ length: 8 }, (_, k) => visit(`v${k}`, T0 + k)))
+    const send = vi.fn(async () => {
+      await new Promise((r) => setTimeout(r, 2))
+      throw new NetworkError()
+    })
+    const r = await syncQueue(store, send, { now: () => T0 })
+    expect(r.stopped).toBe(true)
+    expect(send).toHaveBeenCalledTimes(3)
+    const tried = (await store.all()).filter((i) => i.attempts === 1).map((i) => i.id)
+    expect(tried).toEqual(['v0', 'v1', 'v2'])
   })
 
   it('waits for the backoff time unless forced (the online event)', async () => {

@@ -77,6 +77,22 @@ class IdCursorPagination(StrictCursorPagination):
     max_page_size = 200
 
 
+class IdsFirstCursorPagination(IdCursorPagination):
+    """Pages the ids alone, then reads the page's rows by id (a "deferred join"). The narrow statement — no join,
+    no wide row — can be answered from an index alone: residents within a street by tag walk (street, id)
+    index-only instead of the primary key through every other street's rows (175 ms -> 15 ms at 630,000
+    residents). One query more, whatever the page size."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        narrow = queryset.select_related(None).prefetch_related(None).values("id")
+        page = super().paginate_queryset(narrow, request, view)
+        if page is None:
+            return None
+        ids = [row["id"] for row in page]
+        rows = {obj.pk: obj for obj in queryset.filter(pk__in=ids)} if ids else {}
+        return [rows[pk] for pk in ids if pk in rows]
+
+
 class AscendingIdCursorPagination(IdCursorPagination):
     ordering = "id"
 

@@ -17,7 +17,7 @@ from gridcase.grids.scoping import scope_for
 from .. import exports
 from ..base import ScopedModelViewSet
 from ..filters import check_query_params
-from ..pagination import AscendingIdCursorPagination
+from ..pagination import AscendingIdCursorPagination, IdsFirstCursorPagination
 from ..permissions import HasAnyRole
 from . import filters
 from .geo import GridMapMixin
@@ -178,6 +178,7 @@ class ResidentViewSet(ResidentStatusMixin, ScopedModelViewSet):
         Prefetch("household", queryset=Household.objects.select_related("unit__building")), "tags")
     serializer_class = ResidentSerializer
     filterset_class = filters.ResidentFilter
+    pagination_class = IdsFirstCursorPagination
     permission_classes = [HasAnyRole]
     write_roles = EDITOR_ROLES
     export = exports.resident_export_action()  # GET /residents/export/?<the list's filters>[&reveal=true]

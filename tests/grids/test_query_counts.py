@@ -16,7 +16,7 @@ ENDPOINTS = {
     "/api/v1/units/": 5,
     "/api/v1/households/": 5,
     "/api/v1/residents/": 6,
-    "/api/v1/residents/?tag=elderly_alone": 6,
+    "/api/v1/residents/?tag=elderly_alone": 7,  # ids first, then the rows (api.pagination.IdsFirstCursorPagination)
     "/api/v1/memberships/": 5,
     "/api/v1/users/": 6,
     "/api/v1/departments/": 5,

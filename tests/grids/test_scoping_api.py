@@ -103,6 +103,28 @@ def test_resident_tag_filter(city, client_for):
     assert ids(c.get(f"/api/v1/residents/?tag=elderly_alone&within={city.other_community.id}")) == set()
 
 
+def test_resident_list_pages_newest_first_each_resident_once(city, client_for):
+    """The list reads a page's ids, then their rows (api.pagination.IdsFirstCursorPagination): walking the cursor
+    still gives every tagged resident of the street once, newest first, each with its household and tags."""
+    from tests import factories as f
+
+    for i in range(7):
+        b = f.building(city.grid, f"翻页{i}栋")
+        hh = f.household(f.unit(b, city.micro), f"{i}02")
+        f.resident(hh, f"翻页{i}", tags=["elderly_alone"])
+    c = client_for(city.dispatcher)
+    url, seen = f"/api/v1/residents/?tag=elderly_alone&within={city.street.id}&page_size=3", []
+    while url:
+        body = c.get(url).json()
+        assert len(body["results"]) <= 3
+        for row in body["results"]:
+            assert row["household"] and "elderly_alone" in [t["code"] if isinstance(t, dict) else t
+                                                             for t in row["tags"]]
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+    assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen)) == 8
+
+
 @pytest.mark.parametrize("url", [
     "/api/v1/residents/?within=3126628262453176172544",
     "/api/v1/care-plans/?worker=3126628262453176172544",

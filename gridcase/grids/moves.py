@@ -143,21 +143,27 @@ def saving(instance):
             moved = Grid.objects.filter(pk=instance.pk).values_list(*tree.SPAN_FIELDS).first()
             if moved is not None:
                 follow_people(Resident.objects.filter(tree.in_subtrees_q(Grid, [tree.Span(*moved)], "grid_id")))
+                from gridcase.stats import areas  # noqa: PLC0415 (stats builds on grids: the dashboards' copies)
+
+                areas.follow(tree.Span(*moved))
 
 
 # --- where people live: their micro-grid's community and street, copied onto them ----------------------------------
 
-# Each grid with its community and street (itself or its ancestors at those levels): joined with the few
-# communities and streets, never a search of the tree per row.
-_ANCESTRY = """SELECT g.id AS grid_id, c.id AS community_id, s.id AS street_id FROM grids_grid g
-  LEFT JOIN grids_grid c ON c.level = 'community' AND c.tree_id = g.tree_id AND g.lft BETWEEN c.lft AND c.rght
-  LEFT JOIN grids_grid s ON s.level = 'street' AND s.tree_id = g.tree_id AND g.lft BETWEEN s.lft AND s.rght"""
+# Each grid with its community and street (itself or its ancestors at those levels): the few communities and
+# streets each read their subtree's range of the (tree, lft) index, never a search of the tree per row. Also what
+# the dashboards' rollups copy onto their rows (stats.areas).
+_AREA = ("SELECT a.id, d.id AS grid_id FROM grids_grid a JOIN grids_grid d ON d.tree_id = a.tree_id "
+         "AND d.lft BETWEEN a.lft AND a.rght WHERE a.level = '{}'")
+ANCESTRY = (f"SELECT g.id AS grid_id, c.id AS community_id, s.id AS street_id FROM grids_grid g "
+            f"LEFT JOIN ({_AREA.format(Level.COMMUNITY)}) c ON c.grid_id = g.id "
+            f"LEFT JOIN ({_AREA.format(Level.STREET)}) s ON s.grid_id = g.id")
 
 
 def ancestry(grid_id) -> tuple:
     """(community id, street id) of the grid `grid_id` (None where it has none), in one query."""
     with connection.cursor() as cursor:
-        cursor.execute(_ANCESTRY + " WHERE g.id = %s", [grid_id])
+        cursor.execute(ANCESTRY + " WHERE g.id = %s", [grid_id])
         row = cursor.fetchone()
     return (row[1], row[2]) if row else (None, None)
 
@@ -180,7 +186,7 @@ def follow_people(residents=None) -> int:
     where, params = ("", []) if residents is None else _ids_sql(residents)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE grids_resident SET community_id = a.community_id, street_id = a.street_id FROM ({_ANCESTRY}) a "
+            f"UPDATE grids_resident SET community_id = a.community_id, street_id = a.street_id FROM ({ANCESTRY}) a "
             f"WHERE a.grid_id = grids_resident.grid_id" + (f" AND grids_resident.id IN ({where})" if where else ""),
             params)
         written = cursor.rowcount

@@ -24,9 +24,10 @@ from gridcase.grids import tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
 
-from . import buckets
+from . import areas, buckets
 from .models import HoldRollup, RollupState
 from .params import TZ, Period
+from .queries import area_q
 
 log = logging.getLogger(__name__)
 DEPARTMENT = "department"
@@ -42,11 +43,13 @@ def _insert_sql(where: str) -> str:
     buckets as buckets.py computes them."""
     edges = "ARRAY[" + ",".join(repr(float(e)) for e in buckets.EDGES) + "]::float8[]"
     hours = "EXTRACT(EPOCH FROM h.ended_at - h.started_at)::float8 / 3600.0"
-    return (f"INSERT INTO {HoldRollup._meta.db_table} (day, grid_id, kind, level, bucket, count) "
-            f"SELECT (h.ended_at AT TIME ZONE %s)::date, c.grid_id, h.kind, COALESCE(h.grid_level, ''), "
-            f"GREATEST(width_bucket({hours}, {edges}) - 1, 0), COUNT(*) "
+    columns = ("day", "grid_id", "kind", "level", "bucket", "count")
+    rows = (f"SELECT (h.ended_at AT TIME ZONE %s)::date AS day, c.grid_id, h.kind, COALESCE(h.grid_level, '') AS level, "
+            f"GREATEST(width_bucket({hours}, {edges}) - 1, 0) AS bucket, COUNT(*) AS count "
             f"FROM {CaseHop._meta.db_table} h JOIN {Case._meta.db_table} c ON c.id = h.case_id "
             f"WHERE h.ended_at IS NOT NULL{where} GROUP BY 1, 2, 3, 4, 5")
+    return (f"INSERT INTO {HoldRollup._meta.db_table} ({', '.join(columns)}, {', '.join(areas.AREA_COLUMNS)}) "
+            f"{areas.select_sql(rows, columns)}")
 
 
 def _write(days=None) -> int:
@@ -70,7 +73,10 @@ def _write(days=None) -> int:
         if days is None or day in days:
             counts[(day, grid_id, kind, level or "",
                     buckets.bucket_of(buckets.hours_between(started, ended)))] += 1
-    HoldRollup.objects.bulk_create([HoldRollup(day=d, grid_id=g, kind=k, level=lv, bucket=b, count=n)
+    area = areas.of({key[1] for key in counts})
+    HoldRollup.objects.bulk_create([HoldRollup(day=d, grid_id=g, kind=k, level=lv, bucket=b, count=n,
+                                               community_id=area.get(g, (None, None))[0],
+                                               street_id=area.get(g, (None, None))[1])
                                     for (d, g, k, lv, b), n in counts.items()], batch_size=5000)
     return len(counts)
 
@@ -121,8 +127,9 @@ def refresh(now: datetime | None = None) -> dict:
 
 def hold_times(grid, period: Period) -> dict:
     rows = HoldRollup.objects.filter(day__gte=period.first, day__lte=period.last)
-    if grid is not None:
-        rows = rows.filter(tree.in_subtrees_q(Grid, [tree.span(grid)], "grid_id"))
+    if grid is not None:  # a street or community: its copied id (the rows carry no dedicated grid)
+        rows = rows.filter(area_q([grid], copies=True) if grid.level != Level.DEDICATED
+                           else tree.in_subtrees_q(Grid, [tree.span(grid)], "grid_id"))
     by_key: dict = {}
 
     def entry(kind, level):

@@ -19,6 +19,28 @@ STATUS_FIELDS = kpis.STATUS_COUNTERS
 COUNTER_FIELDS = (*kpis.COUNTER_NAMES, "resolve_hours_sum")
 
 
+class InArea(models.Model):
+    """The community and street of the row's grid (its ancestors at those levels; null where it has none), copied
+    so a community's or street's figures read that one value of an index (`area_q` in queries.py) instead of
+    joining every row of the period to the tree or sending the subtree's grids as a list. Filled where the rows are
+    written (`areas.py`), kept true by the registry's moves (`grids.moves`, through `areas.follow`)."""
+
+    community = models.ForeignKey(Grid, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                                  related_name="+")
+    street = models.ForeignKey(Grid, null=True, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False,
+                               related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+def area_indexes(prefix: str, date_field: str | None) -> list:
+    """(street, date) and (community, date) indexes of a rollup carrying its area."""
+    tail = [date_field] if date_field else []
+    return [models.Index(fields=["street", *tail], name=f"{prefix}_street_idx"),
+            models.Index(fields=["community", *tail], name=f"{prefix}_community_idx")]
+
+
 class CaseCounters(models.Model):
     """What a rollup row counts about the cases it covers: a column per counter of kpis.COUNTERS (their
     definitions), filled by rollup.py."""
@@ -33,7 +55,7 @@ for _counter in kpis.COUNTERS:
     CaseCounters.add_to_class(_counter.name, models.PositiveIntegerField(default=0))
 
 
-class CaseDailyRollup(CaseCounters):
+class CaseDailyRollup(CaseCounters, InArea):
     day = models.DateField()
     grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
     dedicated_grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
@@ -49,13 +71,14 @@ class CaseDailyRollup(CaseCounters):
                                                        "sensitive"], name="case_rollup_unique", nulls_distinct=False)]
         indexes = [models.Index(fields=["grid", "day"], name="case_rollup_grid_day"),
                    models.Index(fields=["dedicated_grid", "day"], name="case_rollup_dedicated_day",
-                                condition=models.Q(dedicated_grid__isnull=False))]
+                                condition=models.Q(dedicated_grid__isnull=False)),
+                   *area_indexes("case_rollup", "day")]
 
     def __str__(self):
         return f"{self.day} {self.grid_id} {self.category_id} {self.source}: {self.created}"
 
 
-class CaseMonthlyRollup(CaseCounters):
+class CaseMonthlyRollup(CaseCounters, InArea):
     """The daily rows of whole months summed per grid (no category or source): at city density a micro-grid
     sees a case every few days, so daily rows are nearly one per case; monthly rows serve long periods with
     several times fewer rows. Rebuilt from the daily rows of every month a refresh touches."""
@@ -72,13 +95,14 @@ class CaseMonthlyRollup(CaseCounters):
                                                name="case_monthly_unique", nulls_distinct=False)]
         indexes = [models.Index(fields=["grid", "month"], name="case_monthly_grid_month"),
                    models.Index(fields=["dedicated_grid", "month"], name="case_monthly_dedicated",
-                                condition=models.Q(dedicated_grid__isnull=False))]
+                                condition=models.Q(dedicated_grid__isnull=False)),
+                   *area_indexes("case_monthly", "month")]
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.grid_id}: {self.created}"
 
 
-class CaseMonthlyBucket(models.Model):
+class CaseMonthlyBucket(InArea):
     """Histogram of hours to resolve per month × grid (the monthly rows' dimensions, repeated so the
     histogram is read with the same index and filters as the counters, without a join)."""
 
@@ -92,13 +116,14 @@ class CaseMonthlyBucket(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["month", "grid", "dedicated_grid", "sensitive", "bucket"],
                                                name="case_monthly_bucket_unique", nulls_distinct=False)]
-        indexes = [models.Index(fields=["grid", "month"], name="case_mbucket_grid_month")]
+        indexes = [models.Index(fields=["grid", "month"], name="case_mbucket_grid_month"),
+                   *area_indexes("case_mbucket", "month")]
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.grid_id}#{self.bucket}: {self.count}"
 
 
-class CaseRollupBucket(models.Model):
+class CaseRollupBucket(InArea):
     """Histogram of hours from report to resolution (see buckets.py) per daily rollup row's dimensions."""
 
     day = models.DateField()
@@ -114,13 +139,14 @@ class CaseRollupBucket(models.Model):
         constraints = [models.UniqueConstraint(fields=["day", "grid", "dedicated_grid", "category", "source",
                                                        "sensitive", "bucket"],
                                                name="case_rollup_bucket_unique", nulls_distinct=False)]
-        indexes = [models.Index(fields=["grid", "day"], name="case_bucket_grid_day")]
+        indexes = [models.Index(fields=["grid", "day"], name="case_bucket_grid_day"),
+                   *area_indexes("case_bucket", "day")]
 
     def __str__(self):
         return f"{self.day} {self.grid_id}#{self.bucket}: {self.count}"
 
 
-class DepartmentDailyRollup(models.Model):
+class DepartmentDailyRollup(InArea):
     """Whistled departments (吹哨/应哨) per case-creation day × department × grid."""
 
     day = models.DateField()
@@ -141,7 +167,8 @@ class DepartmentDailyRollup(models.Model):
         verbose_name_plural = _("daily department rollups")
         constraints = [models.UniqueConstraint(fields=["day", "department", "grid", "dedicated_grid", "sensitive"],
                                                name="department_rollup_unique", nulls_distinct=False)]
-        indexes = [models.Index(fields=["grid", "day"], name="dept_rollup_grid_day")]
+        indexes = [models.Index(fields=["grid", "day"], name="dept_rollup_grid_day"),
+                   *area_indexes("dept_rollup", "day")]
 
     def __str__(self):
         return f"{self.day} {self.department_id} {self.grid_id}: {self.whistled}"
@@ -176,7 +203,7 @@ class RollupState(models.Model):
         return f"{self.key}: {self.last_run_at}"
 
 
-class VisitCoverageGap(models.Model):
+class VisitCoverageGap(InArea):
     """Visit coverage's rollup: the days a care-plan item went without a contact beyond its cadence.
 
     For each item with a cadence, every stretch between the plan's start or a contact that counts for it and the
@@ -188,8 +215,9 @@ class VisitCoverageGap(models.Model):
     job keep it true, `rebuild` recomputes it all in one statement.
 
     Each row carries what the figures filter on, copied from the resident and the plan, so a street's figures
-    read only its own rows (by `grid`, the resident's micro-grid, inside the street's tree range): `grid` (kept
-    by the registry's moves, `grids.moves.carry_people`), the plan's `active` and `started_on` (rewritten with
+    read only its own rows (by its `street`, a community's by `community`, any other grid's by `grid`, the
+    resident's micro-grid): `grid`, `community` and `street` (kept by the registry's moves,
+    `grids.moves.carry_people` and `visits.coverage.moved`), the plan's `active` and `started_on` (rewritten with
     the rows by every plan change).
     """
 
@@ -202,13 +230,14 @@ class VisitCoverageGap(models.Model):
     late_to = models.DateField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["resident_id", "late_from"], name="coverage_gap_resident_idx")]
+        indexes = [models.Index(fields=["resident_id", "late_from"], name="coverage_gap_resident_idx"),
+                   *area_indexes("coverage_gap", None)]
 
     def __str__(self):
         return f"{self.resident_id}/{self.item_id}: {self.late_from}–{self.late_to or '…'}"
 
 
-class HoldRollup(models.Model):
+class HoldRollup(InArea):
     """Hold times' rollup: the hops of the ledger (`cases.CaseHop`) that ended on a day (Asia/Shanghai), per case
     grid (where the case happened), kind (grid or department), level of the holding grid and hour bucket
     (`stats.buckets`): a street's median hold per level reads its own rows for the period instead of every hop of
@@ -223,7 +252,8 @@ class HoldRollup(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["grid", "day"], name="hold_rollup_grid_day_idx"),
-                   models.Index(fields=["day"], name="hold_rollup_day_idx")]
+                   models.Index(fields=["day"], name="hold_rollup_day_idx"),
+                   *area_indexes("hold_rollup", "day")]
 
     def __str__(self):
         return f"{self.day} {self.grid_id} {self.kind}/{self.level} #{self.bucket}: {self.count}"

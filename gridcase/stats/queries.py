@@ -38,24 +38,6 @@ COUNTERS = kpis.COUNTER_NAMES
 MIN_VOLUME = 10
 
 
-# Up to this many grids, a subtree is read as a list of ids: PostgreSQL then walks the rollups' (grid, day)
-# index for just those grids instead of joining every row of the period to the tree (4–10× faster for a
-# street); above it (a whole city), the range join on the tree.
-MAX_ID_LIST = 5000
-
-
-def grid_ids(filters: Filters) -> list[int] | None:
-    """Ids of the grids in the subtree (one query, cached on `filters`), or None when there are too many."""
-    if filters.grid is None:
-        return None
-    cache = filters.__dict__.setdefault("_ids", {})
-    if "ids" not in cache:
-        ids = list(Grid.objects.filter(tree.subtree_q([tree.span(filters.grid)]))
-                   .values_list("id", flat=True)[:MAX_ID_LIST + 1])
-        cache["ids"] = ids if len(ids) <= MAX_ID_LIST else None
-    return cache["ids"]
-
-
 # --- drill-down ----------------------------------------------------------------------------------------------
 
 def as_of(filters: Filters) -> datetime | None:
@@ -101,43 +83,47 @@ def _drill(filters: Filters, grid_id, first, last, extra=None):
 
 # --- reading the rollups ----------------------------------------------------------------------------------------
 
-def area_q(nodes, prefix: str = "") -> Q:
-    """Rollup rows counted in the subtrees of `nodes` (grids, or scope holds: objects with an id, a level and a
-    span). A case counts where it happened and in its dedicated grid. A dedicated grid is a leaf beside the
-    general grids of its community and a case's micro-grid lies in the same community, so only a dedicated
-    grid itself needs the second column; every other node is one range join on the tree, which keeps the
-    rollup's (grid, day) index usable (an OR across both joins would scan the whole period)."""
+def area_q(nodes, prefix: str = "", copies: bool = False) -> Q:
+    """Rows counted in the subtrees of `nodes` (grids, or scope holds: objects with an id, a level and a span). A
+    case counts where it happened and in its dedicated grid. A dedicated grid is a leaf beside the general grids of
+    its community and a case's micro-grid lies in the same community, so only a dedicated grid itself needs the
+    second column. With `copies` (rollup rows, which carry their grid's community and street: models.InArea) a
+    street or community is that one value of its index, a grid without children its id, any other node its
+    grids as a subquery over the tree range; without (cases), one range join on the tree. Never a list of ids."""
     q = Q(pk__in=[])
     for node in nodes:
         is_hold = isinstance(node, Hold)
+        pk, span = (node.grid_id, node.span) if is_hold else (node.pk, tree.span(node))
         if node.level == Level.DEDICATED:
-            pk = node.grid_id if is_hold else node.pk
             q |= Q(**{f"{prefix}grid_id": pk}) | Q(**{f"{prefix}dedicated_grid_id": pk})
+        elif copies and node.level == Level.STREET:
+            q |= Q(**{f"{prefix}street_id": pk})
+        elif copies and node.level == Level.COMMUNITY:
+            q |= Q(**{f"{prefix}community_id": pk})
+        elif copies and span.size == 1:
+            q |= Q(**{f"{prefix}grid_id": pk})
+        elif copies:
+            q |= tree.in_subtrees_q(Grid, [span], f"{prefix}grid_id")
         else:
-            q |= tree.subtree_q([node.span if is_hold else tree.span(node)], f"{prefix}grid__")
+            q |= tree.subtree_q([span], f"{prefix}grid__")
     return q
 
 
-def sensitive_q(sensitive_holds, prefix: str = "") -> Q:
-    """Rows (rollups or cases) the figures count for a caller whose holds that see sensitive cases are
+def sensitive_q(sensitive_holds, prefix: str = "", copies: bool = False) -> Q:
+    """Rows (rollups: `copies`, or cases) the figures count for a caller whose holds that see sensitive cases are
     `sensitive_holds`: every case that is not sensitive, sensitive ones only inside those holds. (The case list
     also shows a caller the sensitive cases they own, were assigned or reported: no rollup can count those, so a
     figure's drill-down asks for `in_figures=true`, this condition.)"""
-    return Q(**{f"{prefix}sensitive": False}) | (Q(**{f"{prefix}sensitive": True}) & area_q(sensitive_holds, prefix))
+    return Q(**{f"{prefix}sensitive": False}) | (Q(**{f"{prefix}sensitive": True})
+                                                 & area_q(sensitive_holds, prefix, copies))
 
 
 def _scoped(qs, filters: Filters, prefix: str = "", dims: bool = True):
     """Keep the rows of the grid's subtree the caller may see (and the category/source asked for)."""
     if filters.grid is not None:
-        ids = grid_ids(filters)
-        if ids is None:
-            qs = qs.filter(area_q([filters.grid], prefix))
-        elif filters.grid.level == Level.DEDICATED:
-            qs = qs.filter(Q(**{f"{prefix}grid_id": filters.grid.pk}) | Q(**{f"{prefix}dedicated_grid_id": filters.grid.pk}))
-        else:
-            qs = qs.filter(**{f"{prefix}grid_id__in": ids})
+        qs = qs.filter(area_q([filters.grid], prefix, copies=True))
     if filters.sensitive_holds is not None:
-        qs = qs.filter(sensitive_q(filters.sensitive_holds, prefix))
+        qs = qs.filter(sensitive_q(filters.sensitive_holds, prefix, copies=True))
     if dims and filters.category is not None:
         qs = qs.filter(**{f"{prefix}category_id": filters.category.pk})
     if dims and filters.source:
@@ -232,7 +218,6 @@ def previous_period(period: Period) -> Period:
 def previous(filters: Filters) -> dict:
     """The same figures over the previous period of the same length (same grid, category and source)."""
     before = replace(filters, period=previous_period(filters.period))
-    before.__dict__["_ids"] = filters.__dict__.get("_ids", {})  # the same subtree: no second query for it
     counts, hist = _totals(before)
     out = {"from": before.period.first.isoformat(), "to": before.period.last.isoformat(), "total": counts["created"]}
     for r in kpis.RATES:
@@ -357,8 +342,12 @@ def children_of(grid) -> list[Grid]:
 
 
 def _child_case(children, prefix):
-    """SQL CASE naming the child (of the ranked grid) that counts the row (see area_q)."""
-    whens = [When(area_q([c], prefix), then=Value(c.pk)) for c in children]
+    """SQL naming the child (of the ranked grid) that counts the row (see area_q): the rows' copied street or
+    community when the children are streets or communities, else a CASE over them."""
+    levels = {c.level for c in children}
+    if len(levels) == 1 and levels & {Level.STREET, Level.COMMUNITY}:
+        return F(f"{prefix}{levels.pop()}_id")
+    whens = [When(area_q([c], prefix, copies=True), then=Value(c.pk)) for c in children]
     return SqlCase(*whens, default=Value(None), output_field=IntegerField())
 
 
@@ -376,12 +365,12 @@ def grid_ranking(filters: Filters, metric: str, min_volume: int = MIN_VOLUME) ->
         for qs, _col in case_sets(filters):
             for r in (qs.annotate(c1=_child_case(general, ""), c2=_child_case(dedicated, ""))
                       .values("c1", "c2").annotate(**_sums()).order_by()):
-                for child in {r["c1"], r["c2"]} - {None}:
+                for child in {r["c1"], r["c2"]} & per_child.keys():
                     _add(per_child[child], r)
         for qs, _col in case_sets(filters, buckets_of=True):
             for r in (qs.annotate(c1=_child_case(general, ""), c2=_child_case(dedicated, ""))
                       .values("c1", "c2", "bucket").annotate(n=Sum("count")).order_by()):
-                for child in {r["c1"], r["c2"]} - {None}:
+                for child in {r["c1"], r["c2"]} & hist.keys():
                     hist[child][r["bucket"]] += r["n"]
     first, last = filters.period.first, filters.period.last
     results = []

@@ -35,7 +35,7 @@ from gridcase.cases.models import Case, CaseDepartment
 from gridcase.core.bulk import analyze as analyze_tables
 from gridcase.core.bulk import bulk_mode, copy_rows, restore_indexes
 
-from . import buckets, kpis
+from . import areas, buckets, kpis
 from .models import (
     COUNTER_FIELDS,
     CaseDailyRollup,
@@ -44,6 +44,7 @@ from .models import (
     CaseRollupBucket,
     DepartmentDailyRollup,
     DepartmentRollupBucket,
+    InArea,
     RollupState,
 )
 from .params import TZ, Period
@@ -146,12 +147,17 @@ def _bucket(hours):
 
 
 def _insert_select(model, columns, qs, names=None) -> int:
-    """INSERT INTO model's table (columns) SELECT names FROM (qs) (the names qs selects, by default the columns')."""
+    """INSERT INTO model's table (columns) SELECT names FROM (qs) (the names qs selects, by default the columns'),
+    with the rows' community and street (areas.py) on a rollup that carries them."""
     sql, params = qs.query.sql_with_params()
+    names = names or columns
+    if issubclass(model, InArea):
+        columns, select = [*columns, *areas.AREA_COLUMNS], areas.select_sql(sql, names)
+    else:
+        select = "SELECT {} FROM ({}) AS rows".format(", ".join(f'"{c}"' for c in names), sql)
     cols = ", ".join(f'"{c}"' for c in columns)
-    picked = ", ".join(f'"{c}"' for c in (names or columns))
     with connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({cols}) SELECT {picked} FROM ({sql}) AS rows', params)
+        cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({cols}) {select}', params)
         return cursor.rowcount
 
 
@@ -219,15 +225,18 @@ def _recompute_range_python(first: date, last: date, tops: dict) -> int:
         _delete_days(first, last)
         # COPY (PostgreSQL) or executemany: a rebuild writes about as many rows as there are cases, and
         # bulk_create spends most of its time preparing model instances.
-        made = copy_rows(CaseDailyRollup, [*DIM_COLUMNS, *COUNTER_FIELDS], (
+        area = areas.of({k[1] for k in case_rows} | {k[2] for k in dept_rows})
+        nowhere = (None, None)
+        made = copy_rows(CaseDailyRollup, [*DIM_COLUMNS, *COUNTER_FIELDS, *areas.AREA_COLUMNS], (
             (*k, *(case_rows[k].get(n, 0) if n == "resolve_hours_sum" else int(case_rows[k].get(n, 0))
-                   for n in COUNTER_FIELDS)) for k in case_rows))
-        copy_rows(CaseRollupBucket, [*DIM_COLUMNS, "bucket", "count"], (
-            (*k, b, n) for k, hist in case_hist.items() for b, n in sorted(hist.items())))
+                   for n in COUNTER_FIELDS), *area.get(k[1], nowhere)) for k in case_rows))
+        copy_rows(CaseRollupBucket, [*DIM_COLUMNS, "bucket", "count", *areas.AREA_COLUMNS], (
+            (*k, b, n, *area.get(k[1], nowhere)) for k, hist in case_hist.items() for b, n in sorted(hist.items())))
         dkeys = list(dept_rows)
         dmade = DepartmentDailyRollup.objects.bulk_create([
             DepartmentDailyRollup(day=k[0], department_id=k[1], grid_id=k[2], dedicated_grid_id=k[3],
-                                  sensitive=k[4], **dept_rows[k]) for k in dkeys], batch_size=2000)
+                                  sensitive=k[4], community_id=area.get(k[2], nowhere)[0],
+                                  street_id=area.get(k[2], nowhere)[1], **dept_rows[k]) for k in dkeys], batch_size=2000)
         DepartmentRollupBucket.objects.bulk_create([
             DepartmentRollupBucket(rollup_id=row.pk, metric=m, bucket=b, count=n)
             for k, row in zip(dkeys, dmade, strict=True) for (m, b), n in sorted(dept_hist.get(k, {}).items())], batch_size=5000)
@@ -293,6 +302,7 @@ def recompute_months(months) -> int:
                                .order_by().annotate(month=Value(month, output_field=DateField()), n=Sum("count")),
                                ["month", *dims, "bucket", "n"])
             continue
+        dims = (*dims, *areas.AREA_COLUMNS)  # the daily rows' copies (the same for every row of a grid)
         rows = list(CaseDailyRollup.objects.filter(day__gte=month, day__lte=last).values(*dims)
                     .annotate(**{f"s_{n}": Sum(n) for n in COUNTER_FIELDS}).order_by())
         buckets_rows = list(CaseRollupBucket.objects.filter(day__gte=month, day__lte=last)
@@ -301,11 +311,9 @@ def recompute_months(months) -> int:
             CaseMonthlyBucket.objects.filter(month=month).delete()
             CaseMonthlyRollup.objects.filter(month=month).delete()
             made = copy_rows(CaseMonthlyRollup, ["month", *dims, *COUNTER_FIELDS], (
-                (month, r["grid_id"], r["dedicated_grid_id"], r["sensitive"], *(r[f"s_{n}"] or 0 for n in COUNTER_FIELDS))
-                for r in rows))
+                (month, *(r[d] for d in dims), *(r[f"s_{n}"] or 0 for n in COUNTER_FIELDS)) for r in rows))
             copy_rows(CaseMonthlyBucket, ["month", *dims, "bucket", "count"], (
-                (month, r["grid_id"], r["dedicated_grid_id"], r["sensitive"], r["bucket"], r["n"])
-                for r in buckets_rows))
+                (month, *(r[d] for d in dims), r["bucket"], r["n"]) for r in buckets_rows))
         written += made
     return written
 

@@ -25,12 +25,14 @@ from urllib.parse import urlencode
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Case, IntegerField, Value, When
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from gridcase.core.bulk import analyze as analyze_tables
-from gridcase.grids import tree
+from gridcase.grids import scoping, tree
+from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid, Resident, Tag
+from gridcase.stats import areas
 from gridcase.stats.models import RollupState, VisitCoverageGap
 from gridcase.stats.params import Period
 
@@ -179,7 +181,7 @@ def _gaps_sql(residents: bool) -> str:
         start, gap = "date(p, '+' || (gaps.allow + 1) || ' days')", "CAST(julianday(n) - julianday(p) AS INTEGER)"
     return f"""
 WITH it AS (
-  SELECT i.id, p.resident_id, r.grid_id, p.active, i.kind, p.started_on,
+  SELECT i.id, p.resident_id, r.grid_id, r.community_id, r.street_id, p.active, i.kind, p.started_on,
          {_allow("COALESCE(i.custom_days, i.rule_days)")} AS allow
   FROM {item} i JOIN {plan} p ON p.id = i.care_plan_id JOIN {resident} r ON r.id = p.resident_id
   WHERE COALESCE(i.custom_days, i.rule_days) IS NOT NULL {which}
@@ -194,8 +196,9 @@ pts AS (
 gaps AS (
   SELECT item_id, allow, p, LEAD(p) OVER (PARTITION BY item_id ORDER BY p) AS n FROM pts
 )
-INSERT INTO {VisitCoverageGap._meta.db_table} (resident_id, item_id, grid_id, active, started_on, late_from, late_to)
-SELECT it.resident_id, it.id, it.grid_id, it.active, it.started_on, {start}, n
+INSERT INTO {VisitCoverageGap._meta.db_table} (resident_id, item_id, grid_id, community_id, street_id, active,
+  started_on, late_from, late_to)
+SELECT it.resident_id, it.id, it.grid_id, it.community_id, it.street_id, it.active, it.started_on, {start}, n
 FROM gaps JOIN it ON it.id = gaps.item_id WHERE n IS NULL OR {gap} > gaps.allow
 """
 
@@ -213,8 +216,11 @@ def recompute(resident_ids) -> None:
 
 def moved(residents, grid_id: int) -> int:
     """The residents (ids or a queryset of ids) now live in micro-grid `grid_id`: their rows follow (the registry's
-    moves, a resident moving household and the import call this; the rows' overdue stretches do not change)."""
-    return VisitCoverageGap.objects.filter(resident_id__in=residents).update(grid_id=grid_id)
+    moves, a resident moving household and the import call this; the rows' overdue stretches do not change), with
+    its community and street (stats.areas)."""
+    community_id, street_id = areas.of([grid_id]).get(grid_id, (None, None))
+    return VisitCoverageGap.objects.filter(resident_id__in=residents).update(
+        grid_id=grid_id, community_id=community_id, street_id=street_id)
 
 
 def rebuild() -> int:
@@ -262,16 +268,20 @@ def _gap_rows_sql(scope, grid, to: date):
     qs = VisitCoverageGap.objects.filter(active=True, started_on__lte=to)
     if scope.user_id is None and not scope.is_global:
         qs = qs.none()
+    # The rows carry their resident's grid, community and street (like residents: scoping.area_q).
     if grid is not None:
-        spans = [tree.span(grid)] if scope.is_global else tree.intersect(scope.spans, tree.span(grid))
-        qs = qs.filter(tree.subtree_q(spans, "grid__"))
+        qs = qs.filter(scoping.area_q(scoping.nodes_within(None if scope.is_global else scope, tree.span(grid))))
         children = list(Grid.objects.filter(parent=grid).order_by("id"))
     else:
         if not scope.is_global:
-            qs = qs.filter(tree.subtree_q(scope.spans, "grid__"))
+            qs = qs.filter(scoping.area_q([(h.grid_id, h.level, h.span) for h in scope.holds]))
         children = list(Grid.objects.filter(parent__isnull=True).order_by("id"))
-    if children:
-        bucket = Case(*[When(tree.subtree_q([tree.span(c)], "grid__"), then=Value(c.pk)) for c in children],
+    levels = {c.level for c in children}
+    if len(levels) == 1 and levels & {Level.STREET, Level.COMMUNITY}:
+        bucket = Coalesce(f"{levels.pop()}_id", Value(grid.pk if grid is not None else None),
+                          output_field=IntegerField())
+    elif children:
+        bucket = Case(*[When(scoping.area_q([(c.pk, c.level, tree.span(c))]), then=Value(c.pk)) for c in children],
                       default=Value(grid.pk if grid is not None else None), output_field=IntegerField())
     else:
         bucket = Value(grid.pk if grid is not None else None, output_field=IntegerField())

@@ -172,11 +172,13 @@ PERIODS = [(date(2026, 11, 1), date(2026, 11, 14)), (date(2026, 11, 1), date(202
 def same_as_raw(city):
     """Every figure from the rollup equals the raw computation from the visits, for the street, a community, a
     micro-grid and everywhere, over periods long, short and one day."""
+    from gridcase.grids.models import Grid
     from gridcase.grids.scoping import Scope
     from gridcase.stats.params import Period
 
     everyone = Scope(user_id=None, is_global=True)
-    for grid in (city.street, city.community, city.micro, None):
+    for name in ("street", "community", "other_community", "micro", None):
+        grid = Grid.objects.get(pk=getattr(city, name).pk) if name else None  # fresh tree numbering (moves)
         for first, last in PERIODS:
             period = Period(first, last)
             assert coverage.visit_coverage(everyone, grid, period) == \
@@ -221,3 +223,13 @@ def test_rollup_rows_follow_a_unit_moved_to_another_micro_grid(city, history, cl
     moved = client_for(city.secretary).get(URL, {"grid": city.sibling_micro.pk, **PERIOD}).data["overall"]
     assert moved["residents"] == 4  # 李建国 and 陈伯 were there already; 王秀英 and 钱叔 came with their unit
     same_as_raw(city)
+
+
+def test_rollup_rows_follow_a_grid_moved_to_another_community(city, history, client_for):
+    from gridcase.grids import moves
+    from gridcase.grids.models import Grid
+
+    moves.move_grid(city.admin, Grid.objects.get(pk=city.other_grid.pk), Grid.objects.get(pk=city.community.pk))
+    same_as_raw(city)  # the street, both communities (one now empty) and each sub-grid's figures
+    moved = client_for(city.dispatcher).get(URL, {"grid": city.other_community.pk, **PERIOD}).data["overall"]
+    assert moved["residents"] == 0

@@ -5,10 +5,8 @@ from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
-    # One INSERT … SELECT over the plans and visits (seconds on a city); an empty database writes nothing.
-    from gridcase.visits import coverage
-
-    coverage.rebuild()
+    # Filled by 0008_area (coverage.rebuild writes the columns that migration adds): nothing to do here.
+    pass
 
 
 class Migration(migrations.Migration):

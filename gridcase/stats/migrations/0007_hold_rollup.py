@@ -6,10 +6,7 @@ from django.db import migrations, models
 
 
 def fill(apps, schema_editor):
-    """The rollup of every hop already ended, in one INSERT … SELECT (PostgreSQL) or from Python elsewhere."""
-    from gridcase.stats import holds
-
-    holds.rebuild()
+    """Filled by 0008_area (holds.rebuild writes the columns that migration adds): nothing to do here."""
 
 
 class Migration(migrations.Migration):

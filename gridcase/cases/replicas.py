@@ -30,8 +30,9 @@ import multiprocessing
 import os
 import random
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from gridcase.core.bulk import copy_text
 from gridcase.core.seeding import detach_database
 from gridcase.grids.choices import Level
 
@@ -64,11 +65,11 @@ class Template:
     are, and `state`: the random seed it was played from (`verify` plays it again from there)."""
 
     __slots__ = ("row", "events", "hops", "links", "extensions", "merged", "micro", "community", "counted", "first",
-                 "last", "state", "topic", "at")
+                 "last", "state", "topic", "at", "text")
 
     def __init__(self, rows, columns, state, topic, at):
         row, events, hops, links, extensions = rows
-        self.row, self.state, self.topic, self.at = row, state, topic, at
+        self.row, self.state, self.topic, self.at, self.text = row, state, topic, at, None
         col = {name: i for i, name in enumerate(columns)}
         self.micro = row[col["grid_id"]]
         self.counted = row[col["status"]] not in ("merged", "rejected")
@@ -96,7 +97,8 @@ class Template:
 class Replicas:
     """Plans which slots are played and which are replicas (`plan`), then writes them in time order (`rows`)."""
 
-    def __init__(self, sim, player, columns, per_case: int, weeks: int, fresh_until, verify_every: int = 0):
+    def __init__(self, sim, player, columns, per_case: int, weeks: int, fresh_until, verify_every: int = 0,
+                 tables=None):
         # `sim` names the rows (numbers, latest case per micro-grid, extension ids) as they are written;
         # `player` plays the slots while planning, with placeholders for those names.
         self.sim, self.player, self.w, self.columns = sim, player, sim.w, columns
@@ -106,6 +108,8 @@ class Replicas:
         self.col = {name: i for i, name in enumerate(columns)}
         self.calendar = workcalendar.current_calendar()
         self.topics = {t[0].pk: t for t in self.w.topics}
+        self.tables = tables  # for `lines`: the CopyTables by key (cases, events, hops, departments, extensions)
+        self.named_columns = [self.col[name] for name in ("number", "merged_into_id", *REDRAWN)]
 
     def template(self, at, seed, rows, complete):
         """A played slot's rows as a template; replicable when its story ended and left no SLA timer running."""
@@ -192,16 +196,15 @@ class Replicas:
         schedule.sort(key=lambda s: (s[0], s[1]))
         return schedule
 
-    def rows(self, tpl, case_id, at, days):
-        """The case's rows: numbered now (cases are written in time order), instants moved, a replica's choices
-        drawn again, references named. A merge with no case to merge into is played again at its slot."""
+    def _tell(self, tpl, case_id, at, days):
+        """Name the case as it is written (cases are written in time order): its number, the case a merge goes
+        into, its extension requests' ids, a replica's choices drawn again. None for a merge with no case to merge
+        into (played again at its slot)."""
         sim, c = self.sim, self.col
         target = sim.last_in_grid.get(tpl.micro) if tpl.merged else None
         if tpl.merged and target is None:
-            self.replayed += 1
-            return sim.case(case_id, at)
-        shift = days * DAY
-        row = [v + shift if type(v) is datetime else v for v in tpl.row] if days else list(tpl.row)
+            return None
+        row = list(tpl.row)
         row[c["id"]] = case_id
         row[c["number"]] = sim.number(tpl.community, at)
         if target is not None:
@@ -211,13 +214,29 @@ class Replicas:
         ids = {}
         for old_id, _ in tpl.extensions:
             ids[old_id] = next(sim.extension_ids)
+        self.made += 1
+        self.replicas += bool(days)
+        if tpl.counted:
+            sim.last_in_grid[tpl.micro] = _Target(case_id, row[c["number"]])
+        return row, ids, target
+
+    def _checked(self) -> bool:
+        return bool(self.verify_every) and (self.made - 1) % self.verify_every == 0
+
+    def rows(self, tpl, case_id, at, days):
+        """The case's rows: numbered now (cases are written in time order), instants moved, a replica's choices
+        drawn again, references named. A merge with no case to merge into is played again at its slot."""
+        told = self._tell(tpl, case_id, at, days)
+        if told is None:
+            self.replayed += 1
+            return self.sim.case(case_id, at)
+        row, ids, target = told
+        shift = days * DAY
+        if days:
+            row = [v + shift if type(v) is datetime else v for v in row]
         events = []
         for head, payload, stamped, instant, names in tpl.events:
-            if stamped and days:
-                payload = ISO.sub(lambda m: _shift_iso(m, shift), payload)
-            if names:
-                payload = _renamed(payload, ids, target)
-            events.append((case_id, *head, payload, instant + shift))
+            events.append((case_id, *head, self._payload(payload, stamped, names, days, ids, target), instant + shift))
         if days:
             hops = [(case_id, *(v + shift if type(v) is datetime else v for v in h)) for h in tpl.hops]
             links = [(case_id, *(v + shift if type(v) is datetime else v for v in d)) for d in tpl.links]
@@ -227,14 +246,69 @@ class Replicas:
             hops = [(case_id, *h) for h in tpl.hops]
             links = [(case_id, *d) for d in tpl.links]
             extensions = [(ids[old], case_id, *x) for old, x in tpl.extensions]
-        self.made += 1
-        self.replicas += bool(days)
-        if tpl.counted:
-            sim.last_in_grid[tpl.micro] = _Target(case_id, row[c["number"]])
         rows = (tuple(row), events, hops, links, extensions)
-        if self.verify_every and (self.made - 1) % self.verify_every == 0:
+        if self._checked():
             self.verify(tpl, at, rows, target, ids[tpl.extensions[0][0]] if tpl.extensions else None)
         return rows
+
+    def lines(self, tpl, case_id, at, days):
+        """`rows` as COPY text (bytes), one per table (case, events, hops, department links, extension requests),
+        for the seeder to write as they are. A template's events and hops are formatted once (`_Text`); each case
+        told from it fills in its id and the payloads naming other rows and moves the days of the instants.
+        `verify` compares the text with the story played in full and formatted row by row."""
+        told = self._tell(tpl, case_id, at, days)
+        if told is None:
+            self.replayed += 1
+            return self.text_of(self.sim.case(case_id, at))
+        row, ids, target = told
+        tables, shift = self.tables, days * DAY
+        case, events, hops, named = tpl.text or self._compile(tpl)
+        values = [(*(row[i] for i in self.named_columns),)]
+        values += [(self._payload(tpl.events[j][1], tpl.events[j][2], True, days, ids, target),) for j in named]
+        values = copy_text(values).split(b"\n")
+        holes = dict(enumerate(values[0].split(b"\t"), start=_NAMED))
+        holes.update(zip(named, values[1:], strict=False))
+        cid = str(case_id).encode()
+        lines = (case.render(days, cid, holes), events.render(days, cid, holes), hops.render(days, cid, holes),
+                 tables["departments"].text([(case_id, *(v + shift if type(v) is datetime else v for v in d))
+                                             for d in tpl.links]) if tpl.links else b"",
+                 tables["extensions"].text([(ids[old], case_id, *(v + shift if type(v) is datetime else v for v in x))
+                                            for old, x in tpl.extensions]) if tpl.extensions else b"")
+        if self._checked():
+            self.verify(tpl, at, lines, target, ids[tpl.extensions[0][0]] if tpl.extensions else None)
+        return lines
+
+    @staticmethod
+    def _payload(payload, stamped, names, days, ids, target):
+        if stamped and days:
+            shift = days * DAY
+            payload = ISO.sub(lambda m: _shift_iso(m, shift), payload)
+        if names:
+            payload = _renamed(payload, ids, target)
+        return payload
+
+    def text_of(self, rows) -> tuple:
+        """Rows (a case's, as `rows` gives them) as COPY text, one per table."""
+        tables = self.tables
+        row, events, hops, links, extensions = rows
+        return (tables["cases"].text([row]), *(tables[key].text(rs) for key, rs in (
+            ("events", events), ("hops", hops), ("departments", links), ("extensions", extensions))))
+
+    def _compile(self, tpl):
+        """The template's case, events and hops as COPY text with holes (`_Text`): the case's id, the columns
+        named anew for each case told (number, merge target, redrawn choices), the payloads naming other rows, and
+        the day of every instant."""
+        row = list(tpl.row)
+        row[self.col["id"]] = _CASE
+        for k, i in enumerate(self.named_columns, start=_NAMED):
+            row[i] = f"\x1e{k}\x1e"
+        named = [j for j, e in enumerate(tpl.events) if e[4]]
+        events = self.tables["events"].text(
+            [(_CASE, *head, f"\x1e{j}\x1e" if names else payload, instant)
+             for j, (head, payload, _, instant, names) in enumerate(tpl.events)])
+        hops = self.tables["hops"].text([(_CASE, *h) for h in tpl.hops])
+        tpl.text = (_Text(self.tables["cases"].text([row])), _Text(events), _Text(hops), named)
+        return tpl.text
 
     def _redraw(self, tpl, row):
         c, rng = self.col, self.sim.rng
@@ -253,15 +327,80 @@ class Replicas:
 
     def verify(self, tpl, at, rows, target=None, first_extension=None):
         """Play the written case's story in full at its instant (the same merge target, the same next extension
-        id) and compare; any difference but the id, the number and the redrawn columns stops the seed."""
+        id) and compare; any difference but the number and the redrawn columns stops the seed. `rows` as `rows`
+        gives them, or as COPY text (`lines`): then the full play is formatted row by row and compared as text."""
+        text = type(rows[0]) is bytes
+        case_id = int(rows[0].split(b"\t", 1)[0]) if text else rows[0][self.col["id"]]
         player = type(self.sim)(self.w, random.Random(tpl.state), self.sim.now, first_extension or 1)
         player.last_in_grid[tpl.micro] = target or PLACEHOLDER
-        played = _comparable(self.columns, player.case(rows[0][self.col["id"]], at))
-        told = _comparable(self.columns, rows)
+        full = player.case(case_id, at)
+        if text:
+            played = list(self.text_of(full))
+            fields, told = played[0].split(b"\t"), rows[0].split(b"\t")
+            for name in ("number", *REDRAWN):
+                fields[self.col[name]] = told[self.col[name]]
+            played[0] = b"\t".join(fields)
+            played = [line for part in played for line in part.splitlines()]
+            told = [line for part in rows for line in part.splitlines()]
+        else:
+            played, told = _comparable(self.columns, full), _comparable(self.columns, rows)
         if played != told:
-            diff = next((p, t) for p, t in zip(played, told, strict=True) if p != t)
+            diff = next(((p, t) for p, t in zip(played, told, strict=False) if p != t), (played, told))
             raise RuntimeError(f"seed: the case written at {at} differs from its story played in full there: {diff}")
         self.verified += 1
+
+
+_CASE = -987654321987  # the case's id in a template's text, filled in for each case told
+_NAMED = 1_000_000  # holes from here on: the case's columns named per case (below: its events' payloads)
+# In a template's text: the case's id, a payload named per case (\x1e, never escaped by COPY, around its event's
+# index) and the day of an instant (a column's or inside a payload).
+_HOLES = re.compile(rb"(-987654321987)|\x1e(\d+)\x1e|(\d{4}-\d{2}-\d{2})(?=[ T]\d{2}:\d{2}:\d{2})")
+class _Days(dict):
+    """A day's ordinal -> its date as COPY text."""
+
+    def __missing__(self, ordinal):
+        day = self[ordinal] = date.fromordinal(ordinal).isoformat().encode()
+        return day
+
+
+_DAYS = _Days()
+
+
+class _Text:
+    """Rows as COPY text with holes: the case's id, payloads named per case, and the day of each instant (a case
+    told whole days away moves only those: every instant keeps its own offset, and the calendar days of a fixed
+    offset are whole days). `render(days, case_id, payloads)` gives the text."""
+
+    __slots__ = ("parts", "days", "ids", "payloads")
+
+    def __init__(self, text: bytes):
+        self.parts, self.days, self.ids, self.payloads = [], [], [], []
+        at = 0
+        for m in _HOLES.finditer(text):
+            self.parts.append(text[at:m.start()])
+            at = m.end()
+            slot = len(self.parts)
+            self.parts.append(b"")
+            if m.group(1):
+                self.ids.append(slot)
+            elif m.group(2):
+                self.payloads.append((slot, int(m.group(2))))
+            else:
+                self.days.append((slot, date.fromisoformat(m.group(3).decode()).toordinal()))
+        self.parts.append(text[at:])
+
+    def render(self, days, case_id: bytes, payloads) -> bytes:
+        parts = self.parts
+        if len(parts) == 1:
+            return parts[0]
+        parts, day = parts.copy(), _DAYS
+        for i, ordinal in self.days:
+            parts[i] = day[ordinal + days]
+        for i in self.ids:
+            parts[i] = case_id
+        for i, j in self.payloads:
+            parts[i] = payloads[j]
+        return b"".join(parts)
 
 
 ATTEMPTS = 160  # days tried for a slot before it is played

@@ -26,7 +26,7 @@ from itertools import count
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from gridcase.core.bulk import (
@@ -478,6 +478,13 @@ def _stories(world, rng):
     ]
 
 
+def copy_tables(now) -> dict:
+    """The tables a case's rows go to, by the key of its rows (case, events, hops, department links, extensions)."""
+    return {"cases": CopyTable(Case, CASE_COLUMNS, now), "events": CopyTable(CaseEvent, EVENT_COLUMNS, now),
+            "hops": CopyTable(CaseHop, HOP_COLUMNS, now), "departments": CopyTable(CaseDepartment, DEPT_COLUMNS, now),
+            "extensions": CopyTable(ExtensionRequest, EXTENSION_COLUMNS, now)}
+
+
 def load(ctx, root, total, label):
     world = World(root)
     if not world.micros:
@@ -490,13 +497,11 @@ def load(ctx, root, total, label):
     stories = _stories(world, rng) if ctx.kind == "demo" else []
     story_at = [(now - timedelta(days=s["days_ago"], hours=rng.randint(1, 6)), s) for s in stories]
     progress = ctx.progress(label, total + len(stories))
-    tables = {"cases": CopyTable(Case, CASE_COLUMNS, now), "events": CopyTable(CaseEvent, EVENT_COLUMNS, now),
-              "hops": CopyTable(CaseHop, HOP_COLUMNS, now), "departments": CopyTable(CaseDepartment, DEPT_COLUMNS, now),
-              "extensions": CopyTable(ExtensionRequest, EXTENSION_COLUMNS, now)}
+    tables = copy_tables(now)
     batch = {key: [] for key in tables}
 
     if ctx.kind == "city" and total >= REPLICATE_FROM:
-        cases = _replicated(ctx, sim, times, first_id)
+        cases = _replicated(ctx, sim, times, first_id, tables)
     else:
         merged = sorted([(t, None) for t in times] + story_at, key=lambda x: x[0])
         cases = (sim.case(case_id, created_at, story)
@@ -512,13 +517,22 @@ def load(ctx, root, total, label):
             cases_in_batch = batch["cases"]
             for row, ev, hp, dp, ex in cases:
                 cases_in_batch.append(row)
-                batch["events"] += ev
-                if hp:
-                    batch["hops"] += hp
-                if dp:
-                    batch["departments"] += dp
-                if ex:
-                    batch["extensions"] += ex
+                if type(row) is bytes:  # COPY text (replicas.lines): one per table
+                    batch["events"].append(ev)
+                    if hp:
+                        batch["hops"].append(hp)
+                    if dp:
+                        batch["departments"].append(dp)
+                    if ex:
+                        batch["extensions"].append(ex)
+                else:
+                    batch["events"] += ev
+                    if hp:
+                        batch["hops"] += hp
+                    if dp:
+                        batch["departments"] += dp
+                    if ex:
+                        batch["extensions"] += ex
                 if len(cases_in_batch) >= 20_000:
                     for key, table in tables.items():
                         pipeline.put(key, table, batch[key])
@@ -561,18 +575,21 @@ FRESH_DAYS = 14
 VERIFY_EVERY = 500  # one replica in this many is played in full and compared
 
 
-def _replicated(ctx, sim, times, first_id):
+def _replicated(ctx, sim, times, first_id, tables):
     """The city's cases in time order, played or replicas of played ones (replicas.py): planned first, then
-    written with their ids, numbers and references."""
+    written with their ids, numbers and references — on PostgreSQL as COPY text made from each played case's
+    rows formatted once (Replicas.lines)."""
     rng, now = ctx.rng, ctx.now
     player = Simulator(sim.w, random.Random(rng.getrandbits(64)), now)
-    reps = Replicas(sim, player, CASE_COLUMNS, REPLICAS, REPLICA_WEEKS, now - timedelta(days=FRESH_DAYS), VERIFY_EVERY)
+    reps = Replicas(sim, player, CASE_COLUMNS, REPLICAS, REPLICA_WEEKS, now - timedelta(days=FRESH_DAYS), VERIFY_EVERY,
+                    tables)
+    tell = reps.lines if connection.vendor == "postgresql" else reps.rows
     started = time.monotonic()
     schedule = reps.plan(times, lambda t: t.astimezone(TZ).date(), rng)
     ctx.log(f"cases: {reps.played:,} stories played with the live rules for {len(schedule):,} cases "
             f"in {time.monotonic() - started:.1f}s")
     for case_id, (at, _, tpl, days) in enumerate(schedule, start=first_id):
-        yield reps.rows(tpl, case_id, at, days)
+        yield tell(tpl, case_id, at, days)
     ctx.log(f"cases: {reps.made - reps.replicas + reps.replayed:,} played with the live rules, "
             f"{reps.replicas:,} replicas of them whole days away "
             f"({reps.verified:,} written cases played in full again and found equal)")

@@ -3,6 +3,8 @@
 - `copy_rows(model, columns, rows)`: PostgreSQL COPY; elsewhere (SQLite) executemany in batches.
 - `CopyTable`: rows for one model, with every column the caller does not compute at its default.
 - `CopyPipeline`: on PostgreSQL, COPY one batch in a worker thread while the caller computes the next.
+- `copy_text(rows)` / `CopyTable.text(rows)`: rows in COPY's text format, for callers that format rows once and
+  write them many times (the city's case replicas); a batch of such text is written as it is.
 - `next_id` / `reset_sequence`: explicit primary keys before a load, the id sequence moved past them after.
 - `bulk_mode(models)` / `restore_indexes(defs)`: for very large loads on PostgreSQL, skip foreign-key
   triggers and drop the secondary indexes for the rest of the transaction, then rebuild them once.
@@ -18,6 +20,8 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED, Max
+from psycopg._copy_base import format_row_text  # psycopg's COPY text formatter (its version is pinned)
+from psycopg.adapt import Transformer
 
 
 def copy_rows(model, columns: list[str], rows, batch: int = 50_000) -> int:
@@ -67,6 +71,22 @@ def copy_rows(model, columns: list[str], rows, batch: int = 50_000) -> int:
     return count
 
 
+def copy_text(rows) -> bytes:
+    """Rows in COPY's text format, formatted by psycopg's own COPY formatter (the C one `write_row` uses, with the
+    connection's adapters), for callers that format rows once and write them many times (the city's case
+    replicas). PostgreSQL only."""
+    raw = connection.connection
+    if raw is None:
+        connection.ensure_connection()
+        raw = connection.connection
+    if getattr(copy_text, "raw", None) is not raw:
+        copy_text.raw, copy_text.tx = raw, Transformer(raw)
+    out, tx = bytearray(), copy_text.tx
+    for row in rows:
+        format_row_text(row, tx, out)
+    return bytes(out)
+
+
 class CopyTable:
     """Rows for one model: the columns we compute, plus every other column at its default.
 
@@ -99,6 +119,11 @@ class CopyTable:
             extra_values.append(value)
         self.extra = tuple(extra_values)
 
+    def text(self, rows) -> bytes:
+        """The rows in COPY's text format, each with the defaults after it (PostgreSQL)."""
+        extra = self.extra
+        return copy_text((tuple(r) + extra for r in rows) if extra else rows)
+
     def copy(self, rows) -> int:
         extra = self.extra
         if extra:
@@ -106,11 +131,16 @@ class CopyTable:
         return copy_rows(self.model, self.columns, rows)
 
     def copy_raw(self, raw_connection, rows) -> int:
-        """COPY on a psycopg connection directly (used from the pipeline's worker thread)."""
+        """COPY on a psycopg connection directly (used from the pipeline's worker thread). Rows are tuples, or
+        bytes already in COPY's text format (`text`), written as they are."""
         extra, count = self.extra, 0
         cols = ", ".join(f'"{c}"' for c in self.columns)
         with raw_connection.cursor() as cursor:
             with cursor.copy(f'COPY "{self.model._meta.db_table}" ({cols}) FROM STDIN') as copy:
+                if rows and type(rows[0]) is bytes:
+                    data = b"".join(rows)
+                    copy.write(data)
+                    return data.count(b"\n")  # escaped inside values: one per row
                 for r in rows:
                     copy.write_row(tuple(r) + extra if extra else r)
                     count += 1

@@ -218,15 +218,15 @@ def test_a_seeded_and_a_live_case_end_alike_when_merged_or_rejected(city, catego
 
 # --- the city seeder's replicas: the rows a full play gives at the replica's instant ------------------------
 
-def _planned(city, count, per_case=40, verify_every=1):
+def _planned(city, count, per_case=40, verify_every=1, now=None):
     from gridcase.cases.replicas import Replicas
 
     world = seeding.World(city.street)
-    now = timezone.now()
+    now = now or timezone.now()
     sim = seeding.Simulator(world, random.Random(5), now)
     player = seeding.Simulator(world, random.Random(6), now)
     reps = Replicas(sim, player, CASE_COLUMNS, per_case, seeding.REPLICA_WEEKS,
-                    now - timedelta(days=seeding.FRESH_DAYS), verify_every)
+                    now - timedelta(days=seeding.FRESH_DAYS), verify_every, seeding.copy_tables(now))
     times = seeding._created_times(sim.rng, now, count)
     schedule = reps.plan(times, lambda t: t.astimezone(seeding.TZ).date(), sim.rng)
     return reps, times, schedule
@@ -267,6 +267,27 @@ def test_a_replica_whose_rows_differ_from_the_full_play_stops_the_seed(city, cat
     broken[-1] = (*broken[-1][:8], broken[-1][8] + timedelta(hours=1))  # one event an hour off
     with pytest.raises(RuntimeError, match="differs from its story played in full"):
         reps.verify(tpl, at, (rows[0], broken, *rows[2:]))
+
+
+def test_replicas_written_as_copy_text_are_their_rows(city, category):
+    """The seeder writes each case as COPY text filled in from its template's text formatted once (Replicas.lines):
+    byte for byte the case's rows formatted one by one, and checked against the full play as text too."""
+    import pytest
+
+    now = timezone.now()
+    rows, _, schedule = _planned(city, 1500, verify_every=0, now=now)
+    lines, _, again = _planned(city, 1500, verify_every=1, now=now)  # the same plan, the same draws
+    assert [(at, days) for at, _, _, days in again] == [(at, days) for at, _, _, days in schedule]
+    told = [(rows.rows(tpl, case_id, at, days), lines.lines(tpl2, case_id, at, days))
+            for case_id, ((at, _, tpl, days), (_, _, tpl2, _)) in enumerate(zip(schedule, again, strict=True), start=1)]
+    assert all(rows.text_of(r) == text for r, text in told)
+    assert lines.verified == lines.made and lines.replicas > 2 * lines.played
+    # a text one event off its story stops the seed
+    (at, _, tpl, days), text = next((s, t) for s, (_, t) in zip(again, told, strict=True)
+                                    if s[3] and not s[2].merged and not s[2].extensions)
+    broken = text[1].replace(b"\t", b"\tx", 1)
+    with pytest.raises(RuntimeError, match="differs from its story played in full"):
+        lines.verify(tpl, at, (text[0], broken, *text[2:]))
 
 
 def test_city_cases_load_with_replicas_keeps_the_replay_property(city, category, monkeypatch):

@@ -1,11 +1,17 @@
 """Buildings, units and households under each general grid, with their residents (`residents.py`),
 streamed batch by batch through a `CopyPipeline`: bounded memory at any scale."""
 
+import multiprocessing
+
 from gridcase.core.bulk import CopyPipeline, CopyTable, reset_sequence
+from gridcase.core.seeding import detach_database
 
 from ..choices import Level
 from ..models import Building, Household, Resident, Unit
 from .plans import OCCUPANCY
+from .residents import PERSONAL, personal_columns, sealed
+
+ENCRYPT_APART_FROM = 100  # general grids: from this many (a city), personal data is encrypted in another process
 
 
 def load_places_and_people(loader):
@@ -28,18 +34,37 @@ def load_places_and_people(loader):
             "id_number_hash", "relation", "is_active", "note", "created_at", "updated_at", *AREA_COLUMNS], loader.now),
         "tag": CopyTable(Resident.tags.through, ["id", "resident_id", "tag_id"], loader.now),
     }
-    # Stream one batch of general grids at a time: bounded memory at any scale.
+    # Stream one batch of general grids at a time: bounded memory at any scale. For a city, the residents' personal
+    # data is encrypted in a forked process while the next batch is drawn (Fernet is most of a resident's cost).
     batch: dict = {k: [] for k in tables}
+    pool = None
+    if len(generals) >= ENCRYPT_APART_FROM:
+        pool = multiprocessing.get_context("fork").Pool(1, initializer=detach_database)
     pipeline = CopyPipeline()
+    pending = None  # (batch, its residents' personal columns being computed)
+
+    def write(done, columns):
+        done["resident"] = sealed(done["resident"], columns.get() if columns is not None else None)
+        for key, table in tables.items():
+            pipeline.put(key, table, done[key])
+
     try:
         for i, general in enumerate(generals):
             places_for_general(loader, general, micros_of.get(general.id, []), batch, progress)
             if len(batch["resident"]) > 20_000 or i == len(generals) - 1:
-                for key, table in tables.items():
-                    pipeline.put(key, table, batch[key])
+                columns = None
+                if pool is not None:
+                    columns = pool.apply_async(personal_columns, ([r[PERSONAL] for r in batch["resident"]],))
+                if pending is not None:
+                    write(*pending)
+                pending = (batch, columns)
                 batch = {k: [] for k in tables}
+        if pending is not None:
+            write(*pending)
     finally:
         counts = pipeline.close()
+        if pool is not None:
+            pool.terminate()
     for key, n in counts.items():
         loader.count(key, n)
     progress.finish()

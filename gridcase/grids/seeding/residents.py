@@ -25,6 +25,22 @@ class PersonalData:
         return crypto.encrypt(value), crypto.mask_id_number(value), crypto.keyed_hash(value)
 
 
+PERSONAL = 8  # where a resident's row holds its clear (phone, ID number) until `sealed`
+
+
+def personal_columns(pairs) -> list:
+    """For each clear (phone, ID number): the six columns Resident's setters compute."""
+    return [(*PersonalData.phone(phone), *PersonalData.id_number(id_number)) for phone, id_number in pairs]
+
+
+def sealed(rows, columns=None) -> list:
+    """Residents' rows with their clear personal data replaced by its columns (`columns`: computed already, e.g.
+    by `personal_columns` in a worker process, in the rows' order)."""
+    if columns is None:
+        columns = personal_columns([r[PERSONAL] for r in rows])
+    return [r[:PERSONAL] + c + r[PERSONAL + 1:] for r, c in zip(rows, columns, strict=True)]
+
+
 class Residents:
     """Rows for residents and their tags; `ids` hands out primary keys, `tags` maps tag codes to ids."""
 
@@ -70,7 +86,7 @@ class Residents:
             resident_id = self.ids.take(Resident)
             batch["resident"].append((
                 resident_id, household_id, grid_id, name, pinyin[0], pinyin[1], gender, birth,
-                *PersonalData.phone(phone), *PersonalData.id_number(id_number),
+                (phone, id_number),  # encrypted, masked and hashed by `sealed`, perhaps in another process
                 relation, True, "", self.now, self.now, *area,
             ))
             for tag in self.tags_for(age, gender, alone, low_income):

@@ -7,6 +7,7 @@ module exists. Every seeder is idempotent for the demo, so `make run` can call t
 
 import importlib
 import multiprocessing
+import os
 import random
 import time
 import traceback
@@ -21,6 +22,7 @@ from gridcase.grids import seeding
 # visits need only the people, not the cases.
 ALONGSIDE = {"cases": "visits"}
 ALONGSIDE_FROM = 0.2  # scale from which it pays (below, starting a process costs more than it saves)
+ALONGSIDE_NICE = 10
 
 
 def _alongside(send, seeder, ctx, app):
@@ -28,6 +30,8 @@ def _alongside(send, seeder, ctx, app):
     from django.db import connections
 
     detach_database()
+    # Second to the seeder it runs beside (the cases' play takes both cores; their writing leaves one mostly idle).
+    os.nice(ALONGSIDE_NICE)
     ctx.phase, ctx.rows, ctx.phase_rows = app, {}, {}
     ctx.rng = random.Random(f"{ctx.seed}:{app}")  # its own draws, not a copy of the parent's
     started = time.monotonic()

@@ -239,6 +239,9 @@ class Case(models.Model):
                          condition=Q(sla_state__in=["ok", "yellow"]) & ~Q(sla_stage="")),
             # The dashboards' rollup refresh reads the cases changed since its last run (stats.rollup.touched_days).
             models.Index(fields=["updated_at"], name="case_updated_idx"),
+            # The cases still being handled, by grid: hold times' hops still held in a street read that street's few
+            # open cases (stats.holds), not every open case of the city.
+            models.Index(fields=["grid"], name="case_open_grid_idx", condition=Q(status__in=sorted(ACTIVE))),
         ]
 
     def __str__(self):

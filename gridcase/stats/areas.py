@@ -25,10 +25,13 @@ def models_in_area():
 
 def select_sql(rows_sql: str, columns, grid_column: str = "grid_id") -> str:
     """SELECT `columns` of the query `rows_sql`, then its grid's community and street (AREA_COLUMNS): the grids'
-    areas joined once to the grouped rows."""
+    areas joined once to the grouped rows. In the order a street's figures read them (street, then the rows' day
+    or month): a street's period is then a run of adjacent pages, not a row on every page of those days."""
     picked = ", ".join(f'rows."{c}"' for c in columns)
+    when = [f'rows."{c}"' for c in ("day", "month") if c in columns]
+    order = ", ".join(["a.street_id", *when, "a.community_id", f'rows."{grid_column}"'])
     return (f"SELECT {picked}, a.community_id, a.street_id FROM ({rows_sql}) AS rows "
-            f'LEFT JOIN ({ANCESTRY}) a ON a.grid_id = rows."{grid_column}"')
+            f'LEFT JOIN ({ANCESTRY}) a ON a.grid_id = rows."{grid_column}" ORDER BY {order}')
 
 
 def of(grid_ids) -> dict:

@@ -27,7 +27,7 @@ from gridcase.grids.models import Grid
 from . import areas, buckets
 from .models import HoldRollup, RollupState
 from .params import TZ, Period
-from .queries import area_q
+from .queries import any_of, area_q
 
 log = logging.getLogger(__name__)
 DEPARTMENT = "department"
@@ -144,7 +144,10 @@ def hold_times(grid, period: Period) -> dict:
     # since the period ended).
     cases = Case.objects.filter(Q(updated_at__gte=period.end) | Q(status__in=ACTIVE))
     if grid is not None:
-        cases = cases.filter(tree.in_subtrees_q(Grid, [tree.span(grid)], "grid_id"))
+        # The subtree's grids probe the index of open cases by grid (and the changed ones are few): the street's
+        # open cases, not every open case of the city joined to the tree.
+        inside = Q(any_of("grid_id", Grid.objects.filter(tree.subtree_q([tree.span(grid)])).values("pk")))
+        cases = Case.objects.filter((Q(status__in=ACTIVE) & inside) | (Q(updated_at__gte=period.end) & inside))
     waiting = (CaseHop.objects.filter(case_id__in=cases.values("pk"), started_at__lt=period.end)
                .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=period.end))
                .values("kind", "grid_level").annotate(n=Count("id")).order_by())

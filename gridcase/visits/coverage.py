@@ -200,6 +200,7 @@ INSERT INTO {VisitCoverageGap._meta.db_table} (resident_id, item_id, grid_id, co
   started_on, late_from, late_to)
 SELECT it.resident_id, it.id, it.grid_id, it.community_id, it.street_id, it.active, it.started_on, {start}, n
 FROM gaps JOIN it ON it.id = gaps.item_id WHERE n IS NULL OR {gap} > gaps.allow
+ORDER BY it.street_id, it.community_id, it.grid_id
 """
 
 

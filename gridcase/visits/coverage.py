@@ -301,16 +301,30 @@ def _compiled(qs, columns) -> tuple[str, list]:
     return sql, list(params)
 
 
+# The figures over `res_ok` when it carries each resident's bucket (the rollup's rows: one grid per resident). The
+# counted residents' tags are found by their ids (PostgreSQL: `= ANY(ARRAY(…))` probes the tag links' index), not by
+# hashing every tag link of the city.
+ROLLUP_FIGURES = """SELECT 'all', 0, COUNT(*), COALESCE(SUM(ok), 0) FROM res_ok
+UNION ALL
+SELECT 'grid', bucket, COUNT(*), COALESCE(SUM(ok), 0) FROM res_ok GROUP BY bucket
+UNION ALL
+SELECT 'tag', t.tag_id, COUNT(*), COALESCE(SUM(res_ok.ok), 0)
+  FROM res_ok JOIN {tags} t ON t.resident_id = res_ok.resident_id {counted} GROUP BY t.tag_id"""
+
+
 def _rollup_sql(rows_sql: str, final: str | None = None) -> str:
-    """The figures' statement over the rollup's rows (`_gap_rows_sql`): `res` (resident, bucket) and `res_ok`
-    (resident, 1 when on time), then `final`; placeholders after the rows' query: `to`, `from`."""
-    final = final or FIGURES.format(tags=Resident.tags.through._meta.db_table)
+    """The figures' statement over the rollup's rows (`_gap_rows_sql`): `res_ok` (resident, their bucket, 1 when on
+    time; every row of a resident carries the resident's grid, so one bucket), then `final`; placeholders before
+    the rows' query: `to`, `from` (`_rollup_params`). The rows are read once, straight into the per-resident
+    aggregate."""
+    counted = "WHERE t.resident_id = ANY(ARRAY(SELECT resident_id FROM res_ok))" \
+        if connection.vendor == "postgresql" else ""
+    final = final or ROLLUP_FIGURES.format(tags=Resident.tags.through._meta.db_table, counted=counted)
     return f"""
-WITH g(resident_id, late_from, late_to, bucket) AS ({rows_sql}),
-res AS (SELECT DISTINCT resident_id AS id, bucket FROM g),
-res_ok AS (
-  SELECT resident_id, MIN(CASE WHEN late_from <= %s AND (late_to IS NULL OR late_to > %s) THEN 0 ELSE 1 END) AS ok
-  FROM g GROUP BY resident_id
+WITH res_ok AS (
+  SELECT resident_id, MIN(bucket) AS bucket,
+         MIN(CASE WHEN late_from <= %s AND (late_to IS NULL OR late_to > %s) THEN 0 ELSE 1 END) AS ok
+  FROM ({rows_sql}) AS g GROUP BY resident_id
 )
 {final}
 """
@@ -333,7 +347,7 @@ def visit_coverage(scope, grid, period: Period, raw: bool = False) -> dict:
         sql, params = _sql(residents_sql), params + _period_params(period)
     else:
         rows_sql, params, children = _gap_rows_sql(scope, grid, period.last)
-        sql, params = _rollup_sql(rows_sql), params + _rollup_params(period)
+        sql, params = _rollup_sql(rows_sql), _rollup_params(period) + params
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -372,4 +386,4 @@ def residents_sql(scope, grid, period: Period, on_time: bool, raw: bool = False)
         residents, params, _children = _residents_sql(scope, grid, period.last)
         return _sql(residents, final=final), params + _period_params(period)
     rows, params, _children = _gap_rows_sql(scope, grid, period.last)
-    return _rollup_sql(rows, final=final), params + _rollup_params(period)
+    return _rollup_sql(rows, final=final), _rollup_params(period) + params

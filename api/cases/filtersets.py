@@ -7,7 +7,9 @@ from rest_framework.exceptions import ValidationError
 from gridcase.cases import categories
 from gridcase.cases.choices import Priority, Rating, SlaState, Source, Status
 from gridcase.cases.models import Case, CaseDepartment
+from gridcase.grids import tree
 from gridcase.grids.choices import Level
+from gridcase.grids.models import Grid
 from gridcase.grids.scoping import scope_for
 from gridcase.stats import kpis, params, queries
 
@@ -54,13 +56,28 @@ CounterFilters = type("CounterFilters", (django_filters.FilterSet,),
                       {c.name: CounterFilter(c) for c in kpis.COUNTERS if c.is_list_filter})
 
 
+class CaseWithinFilter(WithinFilter):
+    """`?within=<grid>`: cases whose grid, owner grid or dedicated grid lies in the subtree; with `in_figures=true` (a
+    dashboard figure's drill-down) the subtree's cases as the figures count them (where they happened,
+    `stats.queries.area_q`), so the list's count is the figure's and it reads the subtree's own cases of the
+    period (the (grid, created_at) index) instead of every case of the period."""
+
+    def filter(self, qs, value):
+        if value in (None, "") or not self.parent.form.cleaned_data.get("in_figures"):
+            return super().filter(qs, value)
+        grid = Grid.objects.filter(pk=value).first()
+        if grid is None:
+            return qs.none()
+        return qs.narrow(Case.scope_within_q(qs.restriction(), tree.span(grid), area=queries.area_q([grid])))
+
+
 class CaseFilter(CounterFilters):
     status = CsvChoiceFilter(field_name="status", choices=Status.choices)
     priority = CsvChoiceFilter(field_name="priority", choices=Priority.choices)
     source = CsvChoiceFilter(field_name="source", choices=Source.choices)
     sla_state = CsvChoiceFilter(field_name="sla_state", choices=SlaState.choices)
     category = django_filters.NumberFilter(method="filter_category", label=_("category (with its subcategories)"))
-    within = WithinFilter()
+    within = CaseWithinFilter()
     grid = django_filters.NumberFilter(field_name="grid_id")
     owner_grid = django_filters.NumberFilter(field_name="owner_grid_id")
     dedicated_grid = django_filters.NumberFilter(field_name="dedicated_grid_id",

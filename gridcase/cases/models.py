@@ -242,6 +242,9 @@ class Case(models.Model):
             # The cases still being handled, by grid: hold times' hops still held in a street read that street's few
             # open cases (stats.holds), not every open case of the city.
             models.Index(fields=["grid"], name="case_open_grid_idx", condition=Q(status__in=sorted(ACTIVE))),
+            # A dashboard figure's drill-down (the cases created in a period where they happened in a subtree,
+            # stats.queries.area_q): the subtree's grids each read their period, not every case of the period.
+            models.Index(fields=["grid", "created_at"], name="case_grid_created_idx"),
         ]
 
     def __str__(self):
@@ -260,13 +263,16 @@ class Case(models.Model):
         return cls._scope_q(scope, None)
 
     @classmethod
-    def scope_within_q(cls, scope, span):
+    def scope_within_q(cls, scope, span, area=None):
         """`scope_q` and `?within=<grid>` (the case lies in the subtree `span`) as one condition: inside a
         subtree one of the caller's holds covers, the area half of the scope is already met. `scope` None:
-        not restricted, the subtree alone."""
+        not restricted, the subtree alone. `area`: the condition naming the subtree's cases when it is not
+        "grid, owner grid or dedicated grid inside it" (a dashboard figure's drill-down: where they happened)."""
+        if area is None:
+            area = area_q([span], _leaves(scope))
         if scope is None:
-            return area_q([span])
-        return area_q([span], _leaves(scope)) & cls._scope_q(scope, span)
+            return area
+        return area & cls._scope_q(scope, span)
 
     @classmethod
     def _scope_q(cls, scope, within):

@@ -84,13 +84,35 @@ def _drill(filters: Filters, grid_id, first, last, extra=None):
 
 # --- reading the rollups ----------------------------------------------------------------------------------------
 
+class AnyOf(Lookup):
+    """`field = ANY(ARRAY(subquery))` (PostgreSQL): the subquery runs once and its ids probe the field's index, where
+    `IN (subquery)` lets the planner hash-join the whole table when it guesses that costs less (it grows with the
+    city)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+
+
+def any_of(field: str, ids):
+    """`field` names one of the rows `ids` (a queryset of ids) selects: a filter() argument."""
+    if connection.vendor == "postgresql":
+        return AnyOf(F(field), Subquery(ids))
+    return Q(**{f"{field}__in": ids})
+
+
 def area_q(nodes, prefix: str = "", copies: bool = False) -> Q:
     """Rows counted in the subtrees of `nodes` (grids, or scope holds: objects with an id, a level and a span). A
     case counts where it happened and in its dedicated grid. A dedicated grid is a leaf beside the general grids of
     its community and a case's micro-grid lies in the same community, so only a dedicated grid itself needs the
     second column. With `copies` (rollup rows, which carry their grid's community and street: models.InArea) a
     street or community is that one value of its index, a grid without children its id, any other node its
-    grids as a subquery over the tree range; without (cases), one range join on the tree. Never a list of ids."""
+    grids as a subquery over the tree range; without (cases: a figure's drill-down, `in_figures`), the subtree's
+    grids as one array the (grid, created_at) index is probed with. Never a list of ids in the statement."""
     q = Q(pk__in=[])
     for node in nodes:
         is_hold = isinstance(node, Hold)
@@ -105,8 +127,8 @@ def area_q(nodes, prefix: str = "", copies: bool = False) -> Q:
             q |= Q(**{f"{prefix}grid_id": pk})
         elif copies:
             q |= tree.in_subtrees_q(Grid, [span], f"{prefix}grid_id")
-        else:
-            q |= tree.subtree_q([span], f"{prefix}grid__")
+        else:  # cases: the subtree's grids probe the (grid, created_at) index
+            q |= Q(any_of(f"{prefix}grid_id", Grid.objects.filter(tree.subtree_q([span])).values("pk")))
     return q
 
 
@@ -405,27 +427,6 @@ def grid_ranking(filters: Filters, metric: str, min_volume: int = MIN_VOLUME) ->
 # --- departments (吹哨 / 应哨) -------------------------------------------------------------------------------
 
 DEPT_COUNTERS = ("whistled", "reported_in", "reported_in_on_time", "replied", "scored", "score_sum")
-
-
-class AnyOf(Lookup):
-    """`field = ANY(ARRAY(subquery))` (PostgreSQL): the subquery runs once and its ids probe the field's index, where
-    `IN (subquery)` lets the planner hash-join the whole table when it guesses that costs less (it grows with the
-    city)."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
-
-
-def any_of(field: str, ids):
-    """`field` names one of the rows `ids` (a queryset of ids) selects: a filter() argument."""
-    if connection.vendor == "postgresql":
-        return AnyOf(F(field), Subquery(ids))
-    return Q(**{f"{field}__in": ids})
 
 
 def departments(filters: Filters) -> dict:

@@ -168,3 +168,18 @@ def test_drilldown_leaves_out_what_the_figures_cannot_count(city, client_for):
     # A secretary's holds handle sensitive cases: counted, and listed, alike.
     s = get(client_for, city.secretary, "summary", grid=city.community.pk, **WEEK)
     assert s["total"] == counted(client_for(city.secretary), s["drilldown"]["total"]) == 2
+
+
+def test_drilldown_lists_the_cases_where_they_happened(city, client_for):
+    """A figure counts the cases that happened in the subtree; the list `within` it also shows a case owned there
+    that happened elsewhere (here: escalated to another community's grid after a move). The drill-down lists the
+    figure's cases, so its count is the figure's."""
+    make_case(city.micro, at("2026-03-02", "10:00"))
+    make_case(city.other_micro, at("2026-03-03", "10:00"), owner=city.grid)  # owned inside, happened elsewhere
+    rollup.rebuild()
+    s = get(client_for, city.admin, "summary", grid=city.community.pk, **WEEK)
+    client = client_for(city.admin)
+    assert s["total"] == counted(client, s["drilldown"]["total"]) == 1
+    assert counted(client, s["drilldown"]["total"].replace("&in_figures=true", "")) == 2
+    street = get(client_for, city.dispatcher, "summary", grid=city.street.pk, **WEEK)
+    assert street["total"] == counted(client_for(city.dispatcher), street["drilldown"]["total"]) == 2

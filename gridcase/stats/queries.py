@@ -1,8 +1,13 @@
 """Dashboard figures read from the rollups (never from the cases themselves).
 
-Every figure is a cohort: the cases created in [from, to] (Asia/Shanghai days) whose grid or dedicated grid
-lies in the subtree of the chosen grid — the same list `GET /api/v1/cases/?within=<grid>&created_after=…
-&created_before=…` returns, so each figure carries a drill-down URL with the filters that produced it.
+Every figure is a cohort: the cases created in [from, to] (Asia/Shanghai days) that happened in the subtree of
+the chosen grid (their grid; a dedicated grid's own cases also by their dedicated grid: `area_q`) — the list
+`GET /api/v1/cases/?within=<grid>&created_after=…&created_before=…&in_figures=true` returns (`in_figures` names
+the subtree's cases as the figures do, and leaves out the sensitive ones the caller's figures cannot count), so
+each figure carries a drill-down URL with the filters that produced it.
+
+A street's or community's rows are read by the street or community id copied onto every rollup row (areas.py),
+any other grid's by its grids, never by a list of ids.
 
 The figures themselves (counters, rates, the median) are declared in kpis.py; the parameters (grid, period,
 category, source, metric, interval) are parsed in params.py.

@@ -290,6 +290,9 @@ def ensure_months(tables, first, last) -> int:
             while m <= stop:
                 if m not in have:
                     with transaction.atomic():
+                        # One creation at a time across the seeders running side by side (cases and visits): each
+                        # locks the tables its foreign keys name, in its own order, and two at once can deadlock.
+                        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('gridcase.ensure_months'))")
                         partitions.create_month(cursor, table, m)
                     made += 1
                 m = partitions.add_months(m, 1)

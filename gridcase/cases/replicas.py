@@ -32,9 +32,7 @@ import random
 import re
 from datetime import date, datetime, timedelta
 
-from django.db import connection
-
-from gridcase.core.bulk import copy_text, copy_transformer
+from gridcase.core.bulk import copy_text
 from gridcase.core.seeding import detach_database
 from gridcase.grids.choices import Level
 
@@ -111,34 +109,23 @@ class Replicas:
         self.calendar = workcalendar.current_calendar()
         self.topics = {t[0].pk: t for t in self.w.topics}
         self.tables = tables  # for `lines`: the CopyTables by key (cases, events, hops, departments, extensions)
-        self.tx = None  # the COPY formatter's transformer the templates' text is made with
         self.named_columns = [self.col[name] for name in ("number", "merged_into_id", *REDRAWN)]
 
     def template(self, at, seed, rows, complete):
-        """A played slot's rows as a template (its text formatted already when written as text); replicable when
-        its story ended and left no SLA timer running. Made where the slot was played."""
-        tpl = Template(rows, self.columns, seed, None, at)
-        if self.tables is not None and connection.vendor == "postgresql":
-            self._compile(tpl)
-        return tpl, complete and not rows[0][self.col["sla_stage"]]
-
-    def _adopt(self, tpl, replicable):
-        """A template made in a worker process, with what this process names: its topic and community."""
+        """A played slot's rows as a template; replicable when its story ended and left no SLA timer running."""
+        c = self.col
         self.played += 1
-        tpl.topic = self.topics.get(tpl.row[self.col["category_id"]])
+        tpl = Template(rows, self.columns, seed, self.topics.get(rows[0][c["category_id"]]), at)
         tpl.community = (self.w.ancestor(tpl.micro, Level.COMMUNITY) or self.w.ancestor(tpl.micro, Level.STREET)
                          or tpl.micro)
-        return tpl, replicable
+        return tpl, complete and not rows[0][c["sla_stage"]]
 
     def play_many(self, instants, rng) -> list:
         """Play the slots at `instants` with the live rules (a merge goes into a placeholder, named when written),
-        each from its own random seed, in PLAY_WORKERS processes when there are many: [(template, replicable)].
-        The workers make the templates too (and their text), so this process only receives them."""
+        each from its own random seed, in PLAY_WORKERS processes when there are many: [(template, replicable)]."""
         work = [(rng.getrandbits(63), at) for at in instants]
-        global _PLAYER, _REPLICAS
-        _PLAYER, _REPLICAS = self.player, self
-        if self.tables is not None and connection.vendor == "postgresql":
-            self.tx = copy_transformer()  # made here: the workers format with it without a connection of their own
+        global _PLAYER
+        _PLAYER = self.player
         workers = min(PLAY_WORKERS, os.cpu_count() or 1)
         if workers > 1 and len(work) >= PARALLEL_FROM:
             size = max(1, len(work) // (workers * 8))
@@ -147,7 +134,8 @@ class Replicas:
                 played = [r for chunk in pool.imap(_play_chunk, chunks) for r in chunk]
         else:
             played = _play_chunk(work)
-        return [self._adopt(tpl, replicable) for tpl, replicable in played]
+        return [self.template(at, seed, rows, complete) for (seed, at), (rows, complete) in zip(work, played,
+                                                                                                   strict=True)]
 
     def plan(self, times, local_day, rng) -> list:
         """[(instant, order, template, days)]: each day gets as many cases as report times were drawn in it.
@@ -277,15 +265,15 @@ class Replicas:
         case, events, hops, named = tpl.text or self._compile(tpl)
         values = [(*(row[i] for i in self.named_columns),)]
         values += [(self._payload(tpl.events[j][1], tpl.events[j][2], True, days, ids, target),) for j in named]
-        values = copy_text(values, self.tx).split(b"\n")
+        values = copy_text(values).split(b"\n")
         holes = dict(enumerate(values[0].split(b"\t"), start=_NAMED))
         holes.update(zip(named, values[1:], strict=False))
         cid = str(case_id).encode()
         lines = (case.render(days, cid, holes), events.render(days, cid, holes), hops.render(days, cid, holes),
                  tables["departments"].text([(case_id, *(v + shift if type(v) is datetime else v for v in d))
-                                             for d in tpl.links], self.tx) if tpl.links else b"",
+                                             for d in tpl.links]) if tpl.links else b"",
                  tables["extensions"].text([(ids[old], case_id, *(v + shift if type(v) is datetime else v for v in x))
-                                            for old, x in tpl.extensions], self.tx) if tpl.extensions else b"")
+                                            for old, x in tpl.extensions]) if tpl.extensions else b"")
         if self._checked():
             self.verify(tpl, at, lines, target, ids[tpl.extensions[0][0]] if tpl.extensions else None)
         return lines
@@ -315,11 +303,11 @@ class Replicas:
         for k, i in enumerate(self.named_columns, start=_NAMED):
             row[i] = f"\x1e{k}\x1e"
         named = [j for j, e in enumerate(tpl.events) if e[4]]
-        tables, tx = self.tables, self.tx
-        events = tables["events"].text([(_CASE, *head, f"\x1e{j}\x1e" if names else payload, instant)
-                                        for j, (head, payload, _, instant, names) in enumerate(tpl.events)], tx)
-        hops = tables["hops"].text([(_CASE, *h) for h in tpl.hops], tx)
-        tpl.text = (_Text(tables["cases"].text([row], tx)), _Text(events), _Text(hops), named)
+        events = self.tables["events"].text(
+            [(_CASE, *head, f"\x1e{j}\x1e" if names else payload, instant)
+             for j, (head, payload, _, instant, names) in enumerate(tpl.events)])
+        hops = self.tables["hops"].text([(_CASE, *h) for h in tpl.hops])
+        tpl.text = (_Text(self.tables["cases"].text([row])), _Text(events), _Text(hops), named)
         return tpl.text
 
     def _redraw(self, tpl, row):
@@ -419,15 +407,14 @@ ATTEMPTS = 160  # days tried for a slot before it is played
 PLAY_WORKERS = 2  # processes playing the slots (at most the machine's cores)
 PARALLEL_FROM = 2000  # slots: fewer are played in this process
 _PLAYER = None  # the planning Simulator, handed to the worker processes by fork
-_REPLICAS = None  # and the Replicas making the templates
 
 
 def _play_chunk(work):
-    player, reps, out = _PLAYER, _REPLICAS, []
+    player, out = _PLAYER, []
     for seed, at in work:
         player.rng.seed(seed)
         rows = player.case(0, at)
-        out.append(reps.template(at, seed, rows, player.complete))
+        out.append((rows, player.complete))
     return out
 
 

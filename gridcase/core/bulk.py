@@ -71,22 +71,17 @@ def copy_rows(model, columns: list[str], rows, batch: int = 50_000) -> int:
     return count
 
 
-def copy_transformer():
-    """The psycopg transformer COPY formats values with on this connection (its adapters)."""
+def copy_text(rows) -> bytes:
+    """Rows in COPY's text format, formatted by psycopg's own COPY formatter (the C one `write_row` uses, with the
+    connection's adapters), for callers that format rows once and write them many times (the city's case
+    replicas). PostgreSQL only."""
     raw = connection.connection
     if raw is None:
         connection.ensure_connection()
         raw = connection.connection
-    if getattr(copy_transformer, "raw", None) is not raw:
-        copy_transformer.raw, copy_transformer.tx = raw, Transformer(raw)
-    return copy_transformer.tx
-
-
-def copy_text(rows, tx=None) -> bytes:
-    """Rows in COPY's text format, formatted by psycopg's own COPY formatter (the C one `write_row` uses, with the
-    connection's adapters, or those of `tx`, a `copy_transformer()` made earlier, e.g. before a fork), for callers
-    that format rows once and write them many times (the city's case replicas). PostgreSQL only."""
-    out, tx = bytearray(), tx or copy_transformer()
+    if getattr(copy_text, "raw", None) is not raw:
+        copy_text.raw, copy_text.tx = raw, Transformer(raw)
+    out, tx = bytearray(), copy_text.tx
     for row in rows:
         format_row_text(row, tx, out)
     return bytes(out)
@@ -124,10 +119,10 @@ class CopyTable:
             extra_values.append(value)
         self.extra = tuple(extra_values)
 
-    def text(self, rows, tx=None) -> bytes:
-        """The rows in COPY's text format, each with the defaults after it (PostgreSQL; `tx`: see copy_text)."""
+    def text(self, rows) -> bytes:
+        """The rows in COPY's text format, each with the defaults after it (PostgreSQL)."""
         extra = self.extra
-        return copy_text((tuple(r) + extra for r in rows) if extra else rows, tx)
+        return copy_text((tuple(r) + extra for r in rows) if extra else rows)
 
     def copy(self, rows) -> int:
         extra = self.extra

@@ -73,6 +73,36 @@ def test_visit_logged_without_signal_is_kept_and_sent_once_when_back_online(due_
     assert Visit.objects.filter(resident=city.resident).count() == 1
 
 
+def test_several_items_kept_offline_all_land_once_when_back_online(due_city, phone, screenshots):
+    """The queue sends its items side by side (frontend/src/offline/queue.ts, SYNC_LANES): a day of visits
+    logged where the signal drops lands whole, each visit once."""
+    city = due_city
+    login(phone, "worker")
+    phone.wait_for_url(re.compile(r"/m/round"))
+    expect(phone.get_by_text("王秀英").first).to_be_visible(timeout=15000)
+    # The pages still open (the signal comes and goes), but no visit gets through.
+    phone.route(re.compile(r".*/api/v1/visits/$"), lambda route: route.abort("internetdisconnected"))
+    notes = [f"信号时有时无，第{n}次记录。" for n in range(1, 5)]
+    for note in notes:
+        phone.goto("/m/round")
+        open_visit_form(phone, "王秀英")
+        phone.get_by_text("良好").first.click()
+        phone.locator("textarea").first.fill(note)
+        phone.locator("[data-test=visit-submit]").click()
+        expect(phone.get_by_text("已保存，等待网络").first).to_be_visible()
+    phone.screenshot(path=str(screenshots / "visits-queued-offline-phone.png"), full_page=True)
+    assert Visit.objects.count() == 0
+    phone.unroute(re.compile(r".*/api/v1/visits/$"))
+    phone.evaluate("window.dispatchEvent(new Event('online'))")
+    for _ in range(60):
+        if Visit.objects.count() >= len(notes):
+            break
+        phone.wait_for_timeout(250)
+    phone.wait_for_timeout(1500)  # any duplicate resend would have landed by now
+    stored = list(Visit.objects.filter(resident=city.resident).values_list("findings", flat=True))
+    assert sorted(stored) == sorted(notes)
+
+
 def test_large_mode_makes_main_text_at_least_18px(city, phone, screenshots):
     phone.goto("/login")
     phone.get_by_role("switch").last.click()

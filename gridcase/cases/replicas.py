@@ -89,8 +89,9 @@ class Template:
         self.extensions = [(e[0], tuple(e[2:])) for e in extensions]
         for r in (*self.hops, *self.links, *(x for _, x in self.extensions)):
             instants += [v for v in r if type(v) is datetime]
-        local = [i.astimezone(workcalendar.TZ).date() for i in instants]
-        self.first, self.last = min(local), max(local)
+        # The first and last local days: those of the earliest and latest instants (a fixed offset keeps the order).
+        self.first = min(instants).astimezone(workcalendar.TZ).date()
+        self.last = max(instants).astimezone(workcalendar.TZ).date()
         self.community = None
 
 
@@ -155,43 +156,47 @@ class Replicas:
         fresh = [t for t in slots if local_day(t) >= fresh_day]
         others = [t for t in slots if local_day(t) < fresh_day]
         seeds = len(others) // (self.per_case + 1)
-        schedule, by_day, uses = [], {}, {}
+        schedule, by_day = [], {}  # by_day: day -> [template, first day, last day + 1, calendar there, times told]
 
         def played(instants):
             for tpl, replicable in self.play_many(instants, rng):
                 schedule.append((tpl.at, len(schedule), tpl, 0))
                 if replicable:
                     a, b = (tpl.first - origin).days, (tpl.last - origin).days + 1
-                    by_day.setdefault((local_day(tpl.at) - origin).days, []).append((tpl, (a, b, calendar[a:b])))
-                    uses[id(tpl)] = 0
+                    by_day.setdefault((local_day(tpl.at) - origin).days, []).append([tpl, a, b, calendar[a:b], 0])
 
         played(fresh + others[:seeds])
         unfilled = []  # slots no story fits (around holidays mostly): played after the loop, all at once
         weeks, fresh, random_ = self.weeks, (fresh_day - origin).days, rng.random
+        per_case, half, first_day = self.per_case, ATTEMPTS // 2, (first - origin).days
         for t in others[seeds:]:
             d = (local_day(t) - origin).days
             found = None
             for attempt in range(ATTEMPTS):
                 # Whole weeks first (the weekdays' rhythm kept); any whole number of days when none fits.
                 draw = random_()
-                k = (1 + int(draw * weeks)) * 7 if attempt < ATTEMPTS // 2 else 1 + int(draw * 7 * weeks)
+                k = (1 + int(draw * weeks)) * 7 if attempt < half else 1 + int(draw * 7 * weeks)
                 k = k if attempt % 2 else -k
                 candidates = by_day.get(d - k)
                 if not candidates:
                     continue
-                tpl, (a, b, pattern) = candidates[int(random_() * len(candidates))]
-                at = tpl.at + k * DAY
-                if (uses[id(tpl)] >= self.per_case or at >= self.fresh_until or at < times[0]
-                        or fresh <= b + k or calendar[a + k:b + k] != pattern):
+                candidate = candidates[int(random_() * len(candidates))]
+                tpl, a, b, pattern, told = candidate
+                # Ends before the fresh days (so before fresh_until), the same calendar there; only the first
+                # day's slots can come before the first report time.
+                if told >= per_case or fresh <= b + k or calendar[a + k:b + k] != pattern:
                     continue
-                found = (at, tpl, k)
+                at = tpl.at + k * DAY
+                if d == first_day and at < times[0]:
+                    continue
+                found = (at, candidate, k)
                 break
             if found is None:
                 unfilled.append(t)
                 continue
-            at, tpl, k = found
-            uses[id(tpl)] += 1
-            schedule.append((at, len(schedule), tpl, k))
+            at, candidate, k = found
+            candidate[4] += 1
+            schedule.append((at, len(schedule), candidate[0], k))
         played(unfilled)
         schedule.sort(key=lambda s: (s[0], s[1]))
         return schedule

@@ -77,11 +77,13 @@ class IdCursorPagination(StrictCursorPagination):
     max_page_size = 200
 
 
-class IdsFirstCursorPagination(IdCursorPagination):
+class IdsFirstMixin:
     """Pages the ids alone, then reads the page's rows by id (a "deferred join"). The narrow statement — no join,
     no wide row — can be answered from an index alone: residents within a street by tag walk (street, id)
     index-only instead of the primary key through every other street's rows (175 ms -> 15 ms at 630,000
-    residents). One query more, whatever the page size."""
+    residents). The rows are read by the view's `rows_of(ids)` when it has one (the ids came from the scoped,
+    filtered list: reading them by id alone is safe), else by the same queryset narrowed to the ids. One query
+    more, whatever the page size."""
 
     def paginate_queryset(self, queryset, request, view=None):
         narrow = queryset.select_related(None).prefetch_related(None).values("id")
@@ -89,8 +91,16 @@ class IdsFirstCursorPagination(IdCursorPagination):
         if page is None:
             return None
         ids = [row["id"] for row in page]
-        rows = {obj.pk: obj for obj in queryset.filter(pk__in=ids)} if ids else {}
+        if not ids:
+            return []
+        reader = getattr(view, "rows_of", None)
+        found = reader(ids) if reader is not None else queryset.filter(pk__in=ids)
+        rows = {obj.pk: obj for obj in found}
         return [rows[pk] for pk in ids if pk in rows]
+
+
+class IdsFirstCursorPagination(IdsFirstMixin, IdCursorPagination):
+    pass
 
 
 class AscendingIdCursorPagination(IdCursorPagination):
@@ -150,3 +160,8 @@ class StrictPageNumberPagination(StrictPageSizeMixin, PageNumberPagination):
             return super().paginate_queryset(queryset, request, view)
         except NotFound:  # past the last page
             raise ValidationError({self.page_query_param: [_("There is no such page.")]})
+
+
+class CountedIdsFirstCursorPagination(IdsFirstMixin, CountedIdCursorPagination):
+    """The case list: counted on request, ids first (the list's conditions and the case's joins in two statements:
+    each plans and runs in a fraction of the one that carried both)."""

@@ -23,7 +23,7 @@ from gridcase.intake import services as intake_services
 
 from .. import exports
 from ..filters import check_query_params
-from ..pagination import AscendingIdCursorPagination, CountedIdCursorPagination
+from ..pagination import AscendingIdCursorPagination, CountedIdsFirstCursorPagination
 from ..parsers import JSONParser
 from . import actions, filtersets
 from .bulk import BulkReassignMixin
@@ -80,7 +80,7 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
     queryset = Case.objects.all()
     serializer_class = CaseSerializer
     filterset_class = filtersets.CaseFilter
-    pagination_class = CountedIdCursorPagination  # a dashboard's drill-down asks for the count
+    pagination_class = CountedIdsFirstCursorPagination  # a dashboard's drill-down asks for the count
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "patch", "head", "options"]
     export = exports.case_export_action()  # GET /cases/export/?<the list's filters> (api/exports.py)
@@ -90,6 +90,11 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     def get_serializer_context(self):
         return super().get_serializer_context() | {"scope": scope_for(self.request.user)}
+
+    def rows_of(self, ids):
+        """A page's cases by id (the pagination found them in the scoped, filtered list): the statement carries
+        the joins a case is shown with but none of the list's conditions."""
+        return workflow.with_related(Case.objects.filter(pk__in=ids))
 
     def present(self, case):
         """One case, its hop ledger included (read with the case by `retrieve`; one query more otherwise)."""

@@ -250,10 +250,14 @@ def test_city_seed_runs_visits_alongside_cases_in_another_process(monkeypatch):
     from gridcase.visits.models import Visit
 
     ensure_reference_data()  # an earlier transactional test may have flushed the taxonomy and cadences
+    from gridcase.stats import seeding as stats_seeding
+    from gridcase.stats.models import HoldRollup, VisitCoverageGap
+
     monkeypatch.setattr(command, "ALONGSIDE_FROM", 0)
+    monkeypatch.setattr(stats_seeding, "PARALLEL_FROM", 0)
     out, err = io.StringIO(), io.StringIO()
     try:
-        call_command("seed", "city", "--scale", "0.005", "--only", "cases,visits", stdout=out, stderr=err)
+        call_command("seed", "city", "--scale", "0.005", "--only", "cases,visits,stats", stdout=out, stderr=err)
     except CommandError as exc:  # the seeder's own traceback is in err
         pytest.fail(f"{exc}\n{err.getvalue()}")
     text = out.getvalue()
@@ -262,6 +266,10 @@ def test_city_seed_runs_visits_alongside_cases_in_another_process(monkeypatch):
     assert cases == 5000 and visits >= 10_000
     # the child's rows are in the table with the parent's
     assert f"visits {visits:,}" in text and f"cases {cases:,}" in text
+    # the rollups that do not read cases were rebuilt in a process of their own, and their rows are here
+    assert "visit coverage rollup rebuilt" in text and "(beside the case rollups)" in text
+    assert HoldRollup.objects.exists() and VisitCoverageGap.objects.exists()
+    assert f"hold times {HoldRollup.objects.count():,}" in text
     from django.db import connection
 
     if connection.vendor == "postgresql":  # vacuumed at the end: index-only scans need no heap visit at once

@@ -113,7 +113,8 @@ def first_load(browser, url, state, files, path="/m/round"):
     if files:
         for r in sorted(rows, key=lambda r: -r["gzip"]):
             print(f"  {r['raw'] / 1024:8.1f} {r['gzip'] / 1024:8.1f} {r['wire'] / 1024:8.1f} {r['encoding']:>5}  {r['file']}")
-    return {"requests": len(rows), **{k: round(v / 1024, 1) for k, v in total.items()}, "fonts_kb": font_kb,
+    return {"requests": len(rows), **{k: round(v / 1024, 1) for k, v in total.items()}, "gzip_bytes": total["gzip"],
+            "fonts_kb": font_kb,
             "echarts": any("dashboard" in r["file"] or "echarts" in r["file"] for r in rows)}
 
 

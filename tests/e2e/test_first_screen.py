@@ -22,10 +22,10 @@ def test_the_round_downloads_under_150_kb_gzipped_and_no_console_code(due_city, 
     state = phone.context.storage_state()
 
     load = first_load(browser, live_server.url, state, files=False)
-    assert load["gzip"] < BUDGET_KB, load
+    assert load["gzip_bytes"] < BUDGET_KB * 1024, load  # (the shown figure is rounded to 0.1 KB)
     assert not load["echarts"]
 
 
 def test_the_sign_in_page_downloads_under_150_kb_gzipped(browser, live_server):
     load = first_load(browser, live_server.url, None, files=False, path="/login")
-    assert load["gzip"] < BUDGET_KB, load
+    assert load["gzip_bytes"] < BUDGET_KB * 1024, load

@@ -109,26 +109,6 @@ describe('syncQueue', () => {
     expect(await store.all()).toEqual([])
   })
 
-  it('sends photos one at a time beside the other items', async () => {
-    const photo = new Blob(['x'], { type: 'image/jpeg' })
-    const store = await storeWith(
-      ...Array.from({ length: 6 }, (_, k) => ({ ...visit(`p${k}`, T0 + k), photo })),
-      visit('plain', T0 + 10),
-    )
-    let photos = 0
-    let most = 0
-    const send = vi.fn(async (i: QueueItem) => {
-      if (i.photo) most = Math.max(most, ++photos)
-      await new Promise((r) => setTimeout(r, 3))
-      if (i.photo) photos--
-      return null
-    })
-    await syncQueue(store, send, { now: () => T0 })
-    expect(most).toBe(1)
-    expect(send).toHaveBeenCalledTimes(7)
-    expect(await store.all()).toEqual([])
-  })
-
   it('when the network drops, stops after the items already in flight and leaves the rest untouched', async () => {
     const store = await storeWith(...Array.from({ length: 8 }, (_, k) => visit(`v${k}`, T0 + k)))
     const send = vi.fn(async () => {

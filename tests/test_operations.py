@@ -38,7 +38,7 @@ def test_a_task_queued_by_a_request_logs_with_that_requests_id(settings):
     from celery import Celery
     from celery.signals import before_task_publish
 
-    app = Celery("probe", broker="memory://")
+    app = Celery("probe", broker="memory://", set_as_current=False)  # (current_app stays gridcase's)
     seen = {}
 
     @app.task(name="probe.echo")

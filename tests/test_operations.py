@@ -75,8 +75,8 @@ def test_metrics_need_the_token(client, settings):
 def test_metrics_show_latency_by_route_the_outbox_and_the_sla_sweep_lag(city, client, client_for, settings):
     settings.METRICS_TOKEN = "s3cret-scraper-token"
     client_for(city.worker).get(f"/api/v1/residents/{city.resident.id}/")
-    from tests.cases.conftest import case_maker
     from gridcase.cases.models import Category
+    from tests.cases.conftest import case_maker
 
     case = case_maker(city, Category.objects.filter(children__isnull=True).first())()
     Case.objects.filter(pk=case.pk).update(sla_red_at=timezone.now() - timedelta(minutes=5), sla_stage="accept")

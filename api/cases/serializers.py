@@ -3,6 +3,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
 
 from gridcase.cases import journey, merged, workflow
 from gridcase.cases.choices import CaseScope, Priority, Source
@@ -71,7 +73,58 @@ class CaseDuplicateSerializer(serializers.Serializer):
     source = serializers.CharField()
 
 
-class CaseSerializer(serializers.ModelSerializer):
+# DRF's field classes whose `get_attribute` and `to_representation` read only the instance and the field's own
+# settings (never the serializer, its context or the request): one built field may serve every serializer of its
+# class. The exact classes: a subclass may read more.
+_SHARED_FIELDS = {serializers.IntegerField, serializers.BigIntegerField, serializers.FloatField,
+                  serializers.DecimalField, serializers.CharField, serializers.ChoiceField, serializers.BooleanField,
+                  serializers.DateTimeField, serializers.DateField, serializers.ReadOnlyField,
+                  serializers.PrimaryKeyRelatedField}
+
+
+class FieldsBuiltOnce:
+    """A ModelSerializer whose output is DRF's, field for field, without DRF building its fields again for every
+    serializer (a ModelSerializer builds each of them from the model on first use, per instance: most of the time
+    a case took to show). The fields are built once per class; then each is read as DRF's own loop
+    (`Serializer.to_representation`) reads it: the built field where it depends on nothing but the value, the
+    serializer's own `get_<name>` for a method field, and DRF's per-serializer field for anything else. The
+    declared fields stay what they are, for the schema and for input."""
+
+    @classmethod
+    def representation_plan(cls):
+        plan = cls.__dict__.get("_representation_plan")
+        if plan is None:
+            plan = []
+            for name, field in cls(context={}).fields.items():
+                if field.write_only:
+                    continue
+                if isinstance(field, serializers.SerializerMethodField):
+                    plan.append((name, field.method_name, None))
+                elif type(field) in _SHARED_FIELDS and getattr(field, "pk_field", None) is None:
+                    plan.append((name, None, field))
+                else:
+                    plan.append((name, None, None))
+            cls._representation_plan = plan
+        return plan
+
+    def to_representation(self, instance):
+        ret = {}
+        for name, method, field in self.representation_plan():
+            if method is not None:
+                ret[name] = getattr(self, method)(instance)
+                continue
+            if field is None:
+                field = self.fields[name]
+            try:
+                attribute = field.get_attribute(instance)
+            except SkipField:
+                continue
+            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            ret[name] = None if check_for_none is None else field.to_representation(attribute)
+        return ret
+
+
+class CaseSerializer(FieldsBuiltOnce, serializers.ModelSerializer):
     """The case as every client sees it (DESIGN §5); `allowed_actions` are the caller's."""
 
     location = serializers.SerializerMethodField()

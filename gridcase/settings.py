@@ -112,6 +112,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# The reads compiled once (gridcase/core/statements.py) are prepared on each connection (Django's own statements
+# bind on the client and are never prepared). Off for a pooler in transaction mode that does not carry prepared
+# statements across server connections.
+DB_PREPARED_STATEMENTS = IS_POSTGRES and env_bool("DB_PREPARED_STATEMENTS", True)
+if DB_PREPARED_STATEMENTS:
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 # A streaming read replica (gridcase/core/replica.py): dashboards, stats, exports and reports read there.
 REPLICA_DATABASE_URL = env_str("REPLICA_DATABASE_URL", "")
 if REPLICA_DATABASE_URL:
@@ -119,6 +125,8 @@ if REPLICA_DATABASE_URL:
         raise ConfigError("REPLICA_DATABASE_URL needs PostgreSQL for both the primary and the replica")
     DATABASES["replica"] = dj_database_url.parse(REPLICA_DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
                                                  conn_health_checks=True)
+    if DB_PREPARED_STATEMENTS:
+        DATABASES["replica"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # tests: the replica is the test database itself
 DATABASE_ROUTERS = ["gridcase.core.replica.ReplicaRouter"]
 REPLICA_LAG_WARN_SECONDS = env_int("REPLICA_LAG_WARN_SECONDS", 30)

@@ -124,14 +124,19 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         `scoped=False`: the case the caller has just written, even if it has left their scope since. `new`: a case
         created by this request, which has no duplicates and no deliberation topic yet (nothing to read)."""
         scope = scope_for(self.request.user)
-        together = {}
-        if connection.vendor == "postgresql":
-            together = dict(hop_rows=journey.HOPS)
-            if not new:
-                together.update(duplicate_rows=merged.duplicates_annotation(scope),
-                                **deliberation_links.annotations(scope))
-        qs = Case.objects.restrict(scope) if scoped else Case.objects.all()
-        case = workflow.read_one(qs.annotate(**together).filter(pk=int(pk)))
+
+        def build(pk):
+            together = {}
+            if connection.vendor == "postgresql":
+                together = dict(hop_rows=journey.HOPS)
+                if not new:
+                    together.update(duplicate_rows=merged.duplicates_annotation(scope),
+                                    **deliberation_links.annotations(scope))
+            qs = Case.objects.restrict(scope) if scoped else Case.objects.all()
+            return qs.annotate(**together).filter(pk=pk)
+
+        # Compiled and prepared once per caller and kind of read (gridcase.core.statements).
+        case = workflow.read_prepared(("case.present", scoped, new), scope, build, pk)
         if new and case is not None:
             case.duplicate_rows, case.topic_rows, case.topic_action_row = [], [], None
         return case

@@ -10,7 +10,10 @@ restricted list to one subtree (the lists' `?within=`) in the same single condit
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q
+
+from gridcase.core import statements
 
 from . import tree
 from .choices import Level
@@ -30,6 +33,12 @@ class Scope:
     is_global: bool = False
     holds: list[Hold] = field(default_factory=list)
     department_ids: list[int] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple:
+        """Everything a statement restricted to this scope depends on (a compiled statement's cache key,
+        gridcase.core.statements)."""
+        return (self.user_id, self.is_global, tuple(self.holds), tuple(self.department_ids))
 
     @property
     def spans(self) -> list[tree.Span]:
@@ -60,10 +69,20 @@ def scope_for(user) -> Scope:
         return cached
     from .models import DepartmentMember, Membership
 
-    rows = Membership.objects.filter(user=user).values_list("grid_id", "role", "grid__level",
-                                                            *tree.span_fields("grid__"))
+    def holds_of(user_id):
+        return Membership.objects.filter(user_id=user_id).values_list("grid_id", "role", "grid__level",
+                                                                       *tree.span_fields("grid__"))
+
+    def departments_of(user_id):
+        return DepartmentMember.objects.filter(user_id=user_id).values_list("department_id")
+
+    if connection.vendor == "postgresql":  # every request asks: compiled once (gridcase.core.statements)
+        rows = statements.prepared("scope.holds", holds_of, ("user_id",)).rows(user_id=user.pk)
+        departments = [d for (d,) in statements.prepared("scope.departments", departments_of, ("user_id",))
+                       .rows(user_id=user.pk)]
+    else:
+        rows, departments = list(holds_of(user.pk)), [d for (d,) in departments_of(user.pk)]
     holds = [Hold(g, role, tree.Span(*span), level) for g, role, level, *span in rows]
-    departments = list(DepartmentMember.objects.filter(user=user).values_list("department_id", flat=True))
     scope = Scope(user_id=user.pk, is_global=user.is_superuser, holds=holds, department_ids=departments)
     user._gridcase_scope = scope
     return scope

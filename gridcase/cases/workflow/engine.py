@@ -16,6 +16,7 @@ from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gridcase.core import statements
 from gridcase.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from gridcase.grids.choices import Role
 from gridcase.grids.models import Department
@@ -84,7 +85,30 @@ def read_one(qs):
     them in a second query instead; SQLite does that for one case too)."""
     if connection.vendor != "postgresql":
         return with_related(qs).first()
-    case = _joined(qs).annotate(department_rows=DEPARTMENT_ROWS).first()
+    return _with_departments(_joined(qs).annotate(department_rows=DEPARTMENT_ROWS).first())
+
+
+def read_prepared(key, scope: Scope | None, build, pk) -> Case | None:
+    """`read_one(build(pk))` from a statement compiled and prepared once per (`key`, scope) (gridcase.core
+    .statements): `build(pk)` returns the case's queryset, the same for every pk but the pk. Elsewhere than
+    PostgreSQL, `read_one` as it is."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    if connection.vendor != "postgresql":
+        return read_one(build(pk))
+    if not statements.in_bigint(pk):
+        return None
+    stmt = statements.prepared(
+        (key, None if scope is None else scope.key),
+        lambda pk: _joined(build(pk)).annotate(department_rows=DEPARTMENT_ROWS).order_by("pk")[:1])
+    found = stmt.objects(pk=pk)
+    return _with_departments(found[0] if found else None)
+
+
+def _with_departments(case):
+    """The departments read as JSON with the case, put where `with_related`'s prefetch puts them."""
     if case is None:
         return None
     links = []
@@ -101,13 +125,10 @@ def read_one(qs):
 
 
 def load(case_id, scope: Scope | None):
-    qs = Case.objects.all()
-    if scope is not None:
-        qs = qs.restrict(scope)
-    try:
-        return read_one(qs.filter(pk=int(case_id)))
-    except (TypeError, ValueError):
-        return None
+    def build(pk):
+        return (Case.objects.all() if scope is None else Case.objects.restrict(scope)).filter(pk=pk)
+
+    return read_prepared("case.load", scope, build, case_id)
 
 
 def roles_on(case, scope: Scope) -> set:

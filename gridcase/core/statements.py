@@ -1,0 +1,164 @@
+"""Prepared reads: a queryset's SQL compiled once per shape and run as a server-side prepared statement.
+
+Building and compiling an ORM statement is pure Python, on every call: for one case as its screen shows it (the
+scope, the hop ledger, merged reports, deliberation topics and departments as arrays of JSON) that is ~30 ms, and
+PostgreSQL then plans the 8 KB statement for another ~10 ms. A `Prepared` read is built once per key, with a
+marker standing for each value that changes from call to call (a case id), and compiled once; each call puts its
+values where the markers were and runs the SQL through psycopg's server-side binding with `prepare=True`. Each
+database connection prepares it once, and PostgreSQL keeps a generic plan after five runs. Rows become model
+instances as Django's own `ModelIterable` makes them (`select_related` objects, annotations).
+
+The key must name everything the SQL depends on besides the marked values: for a read restricted to a scope,
+`Scope.key`. Nothing that changes with time may be compiled in: a statement whose parameters hold a date or a
+time is refused (it would freeze "now"), and so is one whose marker cannot be found exactly once.
+
+`DB_PREPARED_STATEMENTS=false` (a connection pooler in transaction mode that does not carry prepared statements)
+runs the same compiled SQL unprepared. Elsewhere than PostgreSQL (SQLite, `make run`'s default) `prepared` is not
+used: callers build and run their queryset as usual.
+"""
+
+import threading
+from collections import OrderedDict
+from datetime import date, time, timedelta
+from types import SimpleNamespace
+
+from django.db import connections
+from django.db.models.query import get_related_populators
+
+# Markers inside the range of a 32-bit integer column (an integer lookup outside its column's range is answered
+# empty without SQL, so a marker must be a value the column could hold).
+MARKER_BASE = 2_147_480_011
+MAX_STATEMENTS = 2048
+BIGINT = 2**63
+
+
+class NotPreparable(Exception):
+    """The queryset cannot be compiled once and reused (see the module's docstring)."""
+
+
+class Prepared:
+    """One compiled statement and what turns its rows into model instances."""
+
+    def __init__(self, qs, slots: tuple[str, ...]):
+        if qs._prefetch_related_lookups:
+            raise NotPreparable("prefetch_related needs more statements")
+        self.db = qs.db
+        compiler = qs.query.get_compiler(using=self.db)
+        self.sql, params = compiler.as_sql()
+        if any(isinstance(p, date | time | timedelta) for p in params):
+            raise NotPreparable("a date or time is compiled in")
+        self.params = list(params)
+        self.slots = {}
+        for i, name in enumerate(slots):
+            at = [n for n, p in enumerate(params) if type(p) is int and p == MARKER_BASE + i]
+            if len(at) != 1:
+                raise NotPreparable(f"the marker of {name!r} is in the statement {len(at)} times")
+            self.slots[name] = at[0]
+        self.select, klass_info, self.annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
+        self.converters = compiler.get_converters([s[0] for s in self.select[: compiler.col_count]])
+        self.apply_converters = compiler.apply_converters
+        if klass_info is None:  # values() / values_list(): rows only
+            return
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.model_cols = (fields[0], fields[-1] + 1)
+        self.init_list = [f[0].target.attname for f in self.select[self.model_cols[0]:self.model_cols[1]]]
+        self.related = get_related_populators(klass_info, self.select, self.db)
+
+    def rows(self, **values) -> list[tuple]:
+        """The rows as `values_list()` gives them (converted, in the statement's column order)."""
+        params = self.params.copy()
+        for name, at in self.slots.items():
+            params[at] = values[name]
+        connection = connections[self.db]
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+        with connection.wrap_database_errors:
+            cursor = connection._prepare_cursor(_server_binding_cursor(connection))
+        with cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        if self.converters:
+            rows = list(self.apply_converters(rows, self.converters))
+        return rows
+
+    def objects(self, **values) -> list:
+        start, end = self.model_cols
+        out = []
+        for row in self.rows(**values):
+            obj = self.model.from_db(self.db, self.init_list, row[start:end])
+            for populator in self.related:
+                populator.populate(row, obj)
+            for attr, col in self.annotations.items():
+                setattr(obj, attr, row[col])
+            out.append(obj)
+        return out
+
+
+def _server_binding_cursor(connection):
+    """A psycopg cursor with server-side binding on Django's connection (Django's own cursors bind on the client,
+    which cannot prepare), given the session's time zone as Django's cursors are."""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    raw = ServerBindingCursor(connection.connection)
+    loader = connection.connection.adapters.get_loader(1184, Format.TEXT)  # timestamptz
+    if connection.timezone != loader.timezone:
+        register_tzloader(connection.timezone, raw)
+    return _Preparing(raw)
+
+
+class _Preparing:
+    """The psycopg cursor, asking for the statement to be prepared on this connection (psycopg keeps the name)."""
+
+    def __init__(self, cursor):
+        self._cursor = cursor
+        self._last = None
+
+    def execute(self, sql, params=None):
+        self._last = (sql, params)
+        prepare = self._cursor.connection.prepare_threshold is not None
+        return self._cursor.execute(sql, params, prepare=prepare or None)
+
+    @property
+    def _query(self):
+        """What Django's query log records (DEBUG, tests' query capture): the statement with its values."""
+        from psycopg import ClientCursor
+
+        sql, params = self._last
+        return SimpleNamespace(query=ClientCursor(self._cursor.connection).mogrify(sql, params).encode())
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+_cache: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+
+
+def prepared(key, build, slots: tuple[str, ...] = ("pk",)) -> Prepared:
+    """The statement of `build(**markers)` for `key`, compiled on first use (least recently used dropped past
+    MAX_STATEMENTS). `build` takes one keyword per slot and returns the queryset."""
+    with _lock:
+        stmt = _cache.get(key)
+        if stmt is not None:
+            _cache.move_to_end(key)
+            return stmt
+    stmt = Prepared(build(**{name: MARKER_BASE + i for i, name in enumerate(slots)}), slots)
+    with _lock:
+        _cache[key] = stmt
+        while len(_cache) > MAX_STATEMENTS:
+            _cache.popitem(last=False)
+    return stmt
+
+
+def in_bigint(value: int) -> bool:
+    """A value a bigint column could hold (anything else would be sent as numeric and compared as numeric)."""
+    return -BIGINT <= value < BIGINT
+
+
+def forget() -> None:
+    """Drop every compiled statement (tests that change what a statement would compile to)."""
+    with _lock:
+        _cache.clear()

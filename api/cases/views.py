@@ -93,8 +93,8 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
 
     def rows_of(self, ids):
         """A page's cases by id (the pagination found them in the scoped, filtered list): the statement carries
-        the joins a case is shown with but none of the list's conditions."""
-        return workflow.with_related(Case.objects.filter(pk__in=ids))
+        the joins a case is shown with but none of the list's conditions (one prepared statement)."""
+        return workflow.read_many(ids)
 
     def present(self, case):
         """One case, its hop ledger included (read with the case by `retrieve`; one query more otherwise)."""

@@ -23,6 +23,7 @@ from datetime import date, time, timedelta
 from types import SimpleNamespace
 
 from django.db import connections
+from django.db.models import BigAutoField, Lookup
 from django.db.models.query import get_related_populators
 
 # Markers inside the range of a 32-bit integer column (an integer lookup outside its column's range is answered
@@ -30,6 +31,23 @@ from django.db.models.query import get_related_populators
 MARKER_BASE = 2_147_480_011
 MAX_STATEMENTS = 2048
 BIGINT = 2**63
+
+
+@BigAutoField.register_lookup
+class AnyOf(Lookup):
+    """`pk__any=<list>`: `id = ANY(%s)`, the list sent as one array, so a page of any size is one statement (an
+    `IN (…)` list is a different statement for each length). Built with a marker, called with the list."""
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return "%s", [value]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
 class NotPreparable(Exception):

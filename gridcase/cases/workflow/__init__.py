@@ -34,6 +34,7 @@ from .engine import (
     parse_version,
     perform,
     read_one,
+    read_many,
     read_prepared,
     record_event,
     relations_to,
@@ -51,6 +52,6 @@ __all__ = [
     "AUTO_ESCALATE_REASON", "MAX_EXTENSION_HOURS", "REGISTRY", "At", "Ctx", "Lost", "Notice", "Plan",
     "PreconditionFailed", "Step", "action", "actions", "allowed_actions", "coordination", "apply", "auto_escalate",
     "check_registry", "commit", "conflict", "eligible_assignee", "eligible_memberships", "load", "officers_of",
-    "opening", "parse_version", "perform", "places", "rate_by_resident", "read_one", "read_prepared", "record_event", "relations_to", "render",
+    "opening", "parse_version", "perform", "places", "rate_by_resident", "read_many", "read_one", "read_prepared", "record_event", "relations_to", "render",
     "responsible_users", "roles_on", "settle", "staff_of", "step", "tell", "with_related", "write_ledger",
 ]

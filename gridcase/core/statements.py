@@ -29,7 +29,7 @@ from django.db.models.query import get_related_populators
 # Markers inside the range of a 32-bit integer column (an integer lookup outside its column's range is answered
 # empty without SQL, so a marker must be a value the column could hold).
 MARKER_BASE = 2_147_480_011
-MAX_STATEMENTS = 2048
+MAX_STATEMENTS = 256
 BIGINT = 2**63
 
 
@@ -72,16 +72,16 @@ class Prepared:
             if len(at) != 1:
                 raise NotPreparable(f"the marker of {name!r} is in the statement {len(at)} times")
             self.slots[name] = at[0]
-        self.select, klass_info, self.annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
-        self.converters = compiler.get_converters([s[0] for s in self.select[: compiler.col_count]])
-        self.apply_converters = compiler.apply_converters
+        select, klass_info, self.annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
+        # What Django's compiler applies to each row (JSON, arrays, time zones); the compiler itself is not kept.
+        self.converters = list(compiler.get_converters([s[0] for s in select[: compiler.col_count]]).items())
         if klass_info is None:  # values() / values_list(): rows only
             return
         self.model = klass_info["model"]
         fields = klass_info["select_fields"]
         self.model_cols = (fields[0], fields[-1] + 1)
-        self.init_list = [f[0].target.attname for f in self.select[self.model_cols[0]:self.model_cols[1]]]
-        self.related = get_related_populators(klass_info, self.select, self.db)
+        self.init_list = [f[0].target.attname for f in select[self.model_cols[0]:self.model_cols[1]]]
+        self.related = get_related_populators(klass_info, select, self.db)
 
     def rows(self, **values) -> list[tuple]:
         """The rows as `values_list()` gives them (converted, in the statement's column order)."""
@@ -97,8 +97,17 @@ class Prepared:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
-            rows = list(self.apply_converters(rows, self.converters))
+            rows = [self._convert(row, connection) for row in rows]
         return rows
+
+    def _convert(self, row, connection) -> list:
+        row = list(row)
+        for at, (converters, expression) in self.converters:
+            value = row[at]
+            for converter in converters:
+                value = converter(value, expression, connection)
+            row[at] = value
+        return row
 
     def objects(self, **values) -> list:
         start, end = self.model_cols

@@ -1,5 +1,7 @@
+from collections.abc import Mapping
+
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -82,13 +84,31 @@ _SHARED_FIELDS = {serializers.IntegerField, serializers.BigIntegerField, seriali
                   serializers.PrimaryKeyRelatedField}
 
 
+def _model_column(model, field):
+    """The attribute DRF's `get_attribute` ends up reading for a field that names one of the model's own columns
+    (its `source` a single name): ("value", attname) for a plain column, ("id", attname) for a foreign key shown
+    by id (a PrimaryKeyRelatedField reads `serializable_value`, i.e. the `_id` attribute). None otherwise."""
+    if len(field.source_attrs) != 1:
+        return None
+    try:
+        column = model._meta.get_field(field.source_attrs[0])
+    except FieldDoesNotExist:
+        return None
+    if not column.concrete:
+        return None
+    if type(field) is serializers.PrimaryKeyRelatedField:
+        return ("id", column.attname) if column.many_to_one or column.one_to_one else None
+    return None if column.is_relation or column.attname != column.name else ("value", column.attname)
+
+
 class FieldsBuiltOnce:
     """A ModelSerializer whose output is DRF's, field for field, without DRF building its fields again for every
     serializer (a ModelSerializer builds each of them from the model on first use, per instance: most of the time
     a case took to show). The fields are built once per class; then each is read as DRF's own loop
-    (`Serializer.to_representation`) reads it: the built field where it depends on nothing but the value, the
-    serializer's own `get_<name>` for a method field, and DRF's per-serializer field for anything else. The
-    declared fields stay what they are, for the schema and for input."""
+    (`Serializer.to_representation`) reads it: a column of the model straight from the instance, then through the
+    built field where it depends on nothing but the value; the serializer's own `get_<name>` for a method field;
+    DRF's per-serializer field for anything else. The declared fields stay what they are, for the schema and for
+    input."""
 
     @classmethod
     def representation_plan(cls):
@@ -99,28 +119,32 @@ class FieldsBuiltOnce:
                 if field.write_only:
                     continue
                 if isinstance(field, serializers.SerializerMethodField):
-                    plan.append((name, field.method_name, None))
+                    plan.append((name, field.method_name, None, None))
                 elif type(field) in _SHARED_FIELDS and getattr(field, "pk_field", None) is None:
-                    plan.append((name, None, field))
+                    plan.append((name, None, field, _model_column(cls.Meta.model, field)))
                 else:
-                    plan.append((name, None, None))
+                    plan.append((name, None, None, None))
             cls._representation_plan = plan
         return plan
 
     def to_representation(self, instance):
+        if isinstance(instance, Mapping):  # not a model instance: DRF's own loop
+            return super().to_representation(instance)
         ret = {}
-        for name, method, field in self.representation_plan():
+        for name, method, field, column in self.representation_plan():
             if method is not None:
                 ret[name] = getattr(self, method)(instance)
-                continue
-            if field is None:
-                field = self.fields[name]
-            try:
-                attribute = field.get_attribute(instance)
-            except SkipField:
-                continue
-            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
-            ret[name] = None if check_for_none is None else field.to_representation(attribute)
+            elif column is not None:
+                value = getattr(instance, column[1])
+                ret[name] = value if value is None or column[0] == "id" else field.to_representation(value)
+            else:
+                field = field or self.fields[name]
+                try:
+                    attribute = field.get_attribute(instance)
+                except SkipField:
+                    continue
+                check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+                ret[name] = None if check_for_none is None else field.to_representation(attribute)
         return ret
 
 

@@ -8,11 +8,12 @@ from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 
-from gridcase.cases import journey, merged, workflow
+from gridcase.cases import categories, journey, merged, workflow
 from gridcase.cases.choices import CaseScope, Priority, Source
 from gridcase.cases.models import Attachment, Case, CaseEvent, Category, ResponseTemplate
 from gridcase.cases.overlap import nameable_dedicated_q, nameable_places_q
 from gridcase.deliberation import links as deliberation_links
+from gridcase.grids import tree
 from gridcase.grids.accounts import display_name
 from gridcase.grids.models import Building, Grid, Household, Resident, Unit
 from gridcase.grids.scoping import scope_for
@@ -248,12 +249,48 @@ class LocationField(serializers.Field):
         return value
 
 
+class ActiveCategoryField(ScopedPrimaryKeyField):
+    """An active category by id, from the process's copy of the categories (`categories.active`: current as of
+    this request, no query)."""
+
+    def to_internal_value(self, data):
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            pk = Category._meta.pk.get_prep_value(data)  # as the lookup `queryset.get(pk=data)` converts it
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        category = categories.active(pk)
+        if category is None:
+            self.fail("does_not_exist", pk_value=data)
+        return category
+
+
+class ReportGridField(ScopedPrimaryKeyField):
+    """The grid a case is reported at, looked up in the caller's places with its ancestors in one statement
+    (`tree.chain`): `ancestors` (root first) keeps them for `services.create_case`, which then reads neither."""
+
+    ancestors = None
+
+    def to_internal_value(self, data):
+        try:
+            if isinstance(data, bool):
+                raise TypeError
+            chain = tree.chain(Grid, data, among=self.get_queryset())
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not chain:
+            self.fail("does_not_exist", pk_value=data)
+        self.ancestors = chain[:-1]
+        return chain[-1]
+
+
 class CaseCreateSerializer(serializers.Serializer):
     # Places and grids outside the caller's part of the tree do not exist for them; categories are everyone's.
-    category = ScopedPrimaryKeyField(queryset=Category.objects.filter(is_active=True), scoped=same_for_everyone)
+    category = ActiveCategoryField(queryset=Category.objects.filter(is_active=True), scoped=same_for_everyone)
     # A dedicated grid (school, hospital, market) overlaps the grids of its community: its worker may name them
     # as the place, and their workers may name it (gridcase.cases.overlap).
-    grid = ScopedPrimaryKeyField(queryset=Grid.objects.all(), scoped=_report_places)
+    grid = ReportGridField(queryset=Grid.objects.all(), scoped=_report_places)
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     scope = serializers.ChoiceField(choices=CaseScope.choices, required=False, allow_blank=True)
@@ -268,6 +305,11 @@ class CaseCreateSerializer(serializers.Serializer):
     location = LocationField(required=False, allow_null=True)
     reporter_name = serializers.CharField(required=False, allow_blank=True, max_length=60)
     client_key = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+    @property
+    def grid_ancestors(self) -> list:
+        """The ancestors of the validated `grid`, root first, read with it."""
+        return self.fields["grid"].ancestors
 
 
 class ReportGridSerializer(serializers.Serializer):

@@ -155,7 +155,8 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         body_of(request)
         serializer = CaseCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        result = services.create_case(request.user, serializer.validated_data)
+        result = services.create_case(request.user, serializer.validated_data,
+                                      ancestors=serializer.grid_ancestors)
         case = self.fetch(result.case.pk, scoped=False, new=result.created)
         return Response(self.present(case), status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 

@@ -10,6 +10,9 @@ bumps a version key in the shared cache; other processes look at that key at mos
 reload at most every `MAX_AGE` seconds regardless. An id the copy does not know (a category created since, e.g. by a
 data migration) reloads it, at most once per `CHECK_EVERY`. Jobs that must not act on a copy up to a few seconds old
 (the rollups) pass `fresh=True`.
+
+The categories' rows (`active(id)`: a report's category) are kept too, as a `KeptCopy` checked against the same
+version key on every use, so a category changed in the admin is never served as it was.
 """
 
 import logging
@@ -17,6 +20,8 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from time import monotonic
+
+from gridcase.core.cache import KeptCopy
 
 VERSION_KEY = "gridcase:categories:version"
 CHECK_EVERY = 5.0  # seconds between looks at the shared version key
@@ -62,6 +67,33 @@ _current: Tree | None = None
 _checked_at = 0.0
 _absent: set = set()  # ids the copy was reloaded for and still did not know
 _lock = threading.Lock()
+
+
+def _load_rows() -> tuple[list, dict]:
+    from .models import Category
+
+    names = [f.attname for f in Category._meta.concrete_fields]
+    return names, {row[0]: row for row in Category.objects.values_list(*names)}
+
+
+_rows = KeptCopy(VERSION_KEY, _load_rows)
+
+
+def active(category_id):
+    """The active category with id `category_id` as stored now (None when there is none): built from this process's
+    copy of the rows, a new instance each time (the caller may change it)."""
+    from .models import Category
+
+    names, rows = _rows.rows()
+    row = rows.get(category_id)
+    if row is None or not row[names.index("is_active")]:
+        return None
+    return Category.from_db("default", names, row)
+
+
+def forget_rows() -> None:
+    """Drop this process's copy of the rows (the tree's stays)."""
+    _rows.forget()
 
 
 def _load(version=None) -> Tree:
@@ -166,9 +198,10 @@ def tree_order(rows) -> list[tuple[object, int]]:
 
 
 def forget() -> None:
-    """Drop this process's copy (the next walk reads the table)."""
+    """Drop this process's copies (the next walk reads the table)."""
     global _current
     _current = None
+    _rows.forget()
 
 
 def invalidate() -> None:

@@ -155,13 +155,15 @@ def _place_grids(data, grid):
     return grid, dedicated
 
 
-def create_case(actor, data: dict, *, now=None) -> Created:
+def create_case(actor, data: dict, *, now=None, ancestors=None) -> Created:
     """Report a case. Idempotent on (reporter, client_key): a resend returns the first case; the same key
     with different content is a conflict. The category's skip rule decides the owning grid and may whistle
-    departments at once."""
+    departments at once. `ancestors`: the grid's ancestors (root first) when the caller has just read them with
+    the grid, and any dedicated grid, as the API's validation does (then neither is read again)."""
     now = now or timezone.now()
     scope = scope_for(actor)
-    data, ancestors = _fresh_grids(data)
+    if ancestors is None:
+        data, ancestors = _fresh_grids(data)
     # A dedicated grid's worker may report at a grid of its community by naming the dedicated grid (overlap.py).
     if not overlap.may_report(scope, data["grid"], data.get("dedicated_grid")):
         raise Forbidden(_("You can report cases only in grids you work in."))

@@ -1,15 +1,20 @@
 """SLA policy maths: per-stage deadlines from the category's policy, priority and owning level.
 
 The periodic sweep that warns, marks and escalates is in sweep.py. Every function that turns a policy into
-deadlines takes `limits` (default `limits_for`, one query): the seeders pass a cached lookup.
+deadlines takes `limits` (default `limits_for`): the seeders pass a cached lookup.
+
+The policies are few (tens) and change in the admin: a process keeps them (`policies()`, a `KeptCopy`: the
+shared cache's version of them is read on every use instead of the table, and every change through the ORM bumps
+it, so no deadline is computed from a policy changed before it was asked for).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
 from django.utils import timezone
+
+from gridcase.core.cache import KeptCopy
 
 from . import categories
 from .choices import DEADLINE_FIELD, PRIORITY_RANK, STAGE_OF_STATUS, SlaState, Stage
@@ -28,16 +33,41 @@ class Limits:
     auto_escalate: bool
 
 
+_FIELDS = ("category_id", "priority", "owner_level", "stage", "yellow_hours", "red_hours", "working_hours",
+           "auto_escalate")
+
+
+@dataclass(frozen=True)
+class Policy:
+    category_id: int | None
+    priority: str
+    owner_level: str
+    stage: str
+    yellow_hours: object  # Decimal
+    red_hours: object
+    working_hours: bool
+    auto_escalate: bool
+
+
+VERSION_KEY = "gridcase:sla-policies:version"
+_kept = KeptCopy(VERSION_KEY, lambda: tuple(
+    Policy(*row) for row in SlaPolicy.objects.values_list(*_FIELDS)))
+policies = _kept.rows  # every policy, from this process's copy while it is current
+invalidate = _kept.invalidate  # a policy changed (the cases app config calls it on every save and delete)
+forget = _kept.forget
+
+
 def forget_caches():
+    """Drop this process's copies of the policies and the category tree."""
+    forget()
     categories.forget()
 
 
 def limits_for(category_id, priority: str, owner_level: str, stage: str) -> Limits:
     """The most specific policy: own category before its ancestors before none; then priority; then level."""
     chain = categories.ancestors(category_id)
-    rows = list(SlaPolicy.objects.filter(
-        Q(category_id__in=chain) | Q(category__isnull=True), Q(priority=priority) | Q(priority=""),
-        Q(owner_level=owner_level) | Q(owner_level=""), stage=stage))
+    rows = [p for p in policies() if p.stage == stage and (p.category_id is None or p.category_id in chain)
+            and p.priority in (priority, "") and p.owner_level in (owner_level, "")]
 
     def rank(p):
         cat = chain.index(p.category_id) if p.category_id in chain else len(chain)

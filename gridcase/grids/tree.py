@@ -141,20 +141,23 @@ def ancestors(node, include_self=False):
     return type(node).objects.filter(ancestors_q(node, include_self)).order_by("lft")
 
 
-def ancestors_of_q(model, pk, include_self=True, prefix: str = "") -> Q:
+def ancestors_of_q(model, pk, include_self=True, prefix: str = "", among=None) -> Q:
     """Q matching the ancestors of the node with id `pk` as it is stored now (its span read by subqueries in
-    the same statement, so an instance in memory cannot be stale), the node itself with `include_self`."""
+    the same statement, so an instance in memory cannot be stale), the node itself with `include_self`.
+    `among` (a queryset of `model`): nothing matches unless the node is one of its rows."""
     node = model.objects.filter(pk=pk)
     op_l, op_r = ("lte", "gte") if include_self else ("lt", "gt")
-    return Q(**{f"{prefix}tree_id": models.Subquery(node.values("tree_id")),
+    return Q(**{f"{prefix}tree_id": models.Subquery((node if among is None else among.filter(pk=pk))
+                                                    .values("tree_id")),
                 f"{prefix}lft__{op_l}": models.Subquery(node.values("lft")),
                 f"{prefix}rght__{op_r}": models.Subquery(node.values("rght"))})
 
 
-def chain(model, pk) -> list:
-    """The node with id `pk` and its ancestors, root first, read fresh in one query ([] when there is none):
-    `chain[-1]` is the node itself, `chain[:-1]` what `ancestors(node)` gives."""
-    return list(model.objects.filter(ancestors_of_q(model, pk)).order_by("lft"))
+def chain(model, pk, among=None) -> list:
+    """The node with id `pk` and its ancestors, root first, read fresh in one query ([] when there is none, or
+    when the node is not one of the rows of `among`, a queryset of `model`: a scoped lookup and the ancestors in
+    one statement): `chain[-1]` is the node itself, `chain[:-1]` what `ancestors(node)` gives."""
+    return list(model.objects.filter(ancestors_of_q(model, pk, among=among)).order_by("lft"))
 
 
 def nearest_first(prefix: str = "") -> str:

@@ -2,6 +2,7 @@ from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
+from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -12,6 +13,7 @@ from gridcase.cases import categories, journey, merged, workflow
 from gridcase.cases.choices import CaseScope, Priority, Source
 from gridcase.cases.models import Attachment, Case, CaseEvent, Category, ResponseTemplate
 from gridcase.cases.overlap import nameable_dedicated_q, nameable_places_q
+from gridcase.core import statements
 from gridcase.deliberation import links as deliberation_links
 from gridcase.grids import tree
 from gridcase.grids.accounts import display_name
@@ -268,7 +270,8 @@ class ActiveCategoryField(ScopedPrimaryKeyField):
 
 class ReportGridField(ScopedPrimaryKeyField):
     """The grid a case is reported at, looked up in the caller's places with its ancestors in one statement
-    (`tree.chain`): `ancestors` (root first) keeps them for `services.create_case`, which then reads neither."""
+    (`tree.chain_query`, prepared once per caller's scope on PostgreSQL): `ancestors` (root first) keeps them for
+    `services.create_case`, which then reads neither."""
 
     ancestors = None
 
@@ -276,13 +279,27 @@ class ReportGridField(ScopedPrimaryKeyField):
         try:
             if isinstance(data, bool):
                 raise TypeError
-            chain = tree.chain(Grid, data, among=self.get_queryset())
+            pk = Grid._meta.pk.get_prep_value(data)  # as the lookup `queryset.get(pk=data)` converts it
         except (TypeError, ValueError):
             self.fail("incorrect_type", data_type=type(data).__name__)
+        chain = self._chain(pk)
         if not chain:
             self.fail("does_not_exist", pk_value=data)
         self.ancestors = chain[:-1]
         return chain[-1]
+
+    def _chain(self, pk) -> list:
+        request = self.context.get("request")
+        if request is None:  # no caller: no places (`ScopedPrimaryKeyField.get_queryset`)
+            return []
+        if connection.vendor != "postgresql" or not statements.in_bigint(pk):
+            return tree.chain(Grid, pk, among=self.get_queryset())
+        key = ("grid.report_chain", self.scoped.__module__, self.scoped.__qualname__, scope_for(request.user).key)
+        try:
+            stmt = statements.prepared(key, lambda pk: tree.chain_query(Grid, pk, among=self.get_queryset()))
+        except statements.NotPreparable:  # e.g. a caller with no places at all: the statement has no `pk`
+            return tree.chain(Grid, pk, among=self.get_queryset())
+        return stmt.objects(pk=pk)
 
 
 class CaseCreateSerializer(serializers.Serializer):

@@ -141,23 +141,29 @@ def ancestors(node, include_self=False):
     return type(node).objects.filter(ancestors_q(node, include_self)).order_by("lft")
 
 
-def ancestors_of_q(model, pk, include_self=True, prefix: str = "", among=None) -> Q:
+def ancestors_of_q(model, pk, include_self=True, prefix: str = "") -> Q:
     """Q matching the ancestors of the node with id `pk` as it is stored now (its span read by subqueries in
-    the same statement, so an instance in memory cannot be stale), the node itself with `include_self`.
-    `among` (a queryset of `model`): nothing matches unless the node is one of its rows."""
+    the same statement, so an instance in memory cannot be stale), the node itself with `include_self`."""
     node = model.objects.filter(pk=pk)
     op_l, op_r = ("lte", "gte") if include_self else ("lt", "gt")
-    return Q(**{f"{prefix}tree_id": models.Subquery((node if among is None else among.filter(pk=pk))
-                                                    .values("tree_id")),
+    return Q(**{f"{prefix}tree_id": models.Subquery(node.values("tree_id")),
                 f"{prefix}lft__{op_l}": models.Subquery(node.values("lft")),
                 f"{prefix}rght__{op_r}": models.Subquery(node.values("rght"))})
 
 
+def chain_query(model, pk, among=None):
+    """The node with id `pk` and its ancestors, root first, as stored now: the nodes whose span holds the node's
+    row (one EXISTS, `pk` named once, so the statement can be prepared). With `among` (a queryset of `model`),
+    nothing unless the node is one of its rows: a scoped lookup and the ancestors in one statement."""
+    node = (model.objects if among is None else among).filter(
+        pk=pk, tree_id=models.OuterRef("tree_id"), lft__gte=models.OuterRef("lft"), rght__lte=models.OuterRef("rght"))
+    return model.objects.filter(models.Exists(node)).order_by("lft")
+
+
 def chain(model, pk, among=None) -> list:
-    """The node with id `pk` and its ancestors, root first, read fresh in one query ([] when there is none, or
-    when the node is not one of the rows of `among`, a queryset of `model`: a scoped lookup and the ancestors in
-    one statement): `chain[-1]` is the node itself, `chain[:-1]` what `ancestors(node)` gives."""
-    return list(model.objects.filter(ancestors_of_q(model, pk, among=among)).order_by("lft"))
+    """`chain_query` read ([] when there is no such node): `chain[-1]` is the node itself, `chain[:-1]` what
+    `ancestors(node)` gives."""
+    return list(chain_query(model, pk, among))
 
 
 def nearest_first(prefix: str = "") -> str:

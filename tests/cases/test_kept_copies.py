@@ -83,7 +83,7 @@ def test_nothing_read_inside_a_transaction_is_kept(drain, django_assert_num_quer
 
 
 def category_error(category):
-    body = CaseCreateSerializer(data={"category": category.pk, "grid": 1, "title": "x"}, context={})
+    body = CaseCreateSerializer(data={"category": category.pk, "title": "x"}, context={})
     body.is_valid()
     return [e.code for e in body.errors.get("category", [])]
 

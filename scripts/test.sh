@@ -9,7 +9,8 @@ export GRIDCASE_DATA_DIR=${GRIDCASE_DATA_DIR:-$(mktemp -d)}
 export C_FORCE_ROOT=1
 
 echo "== Python tests"
-.venv/bin/python -m pytest -p no:cacheprovider -n ${PYTEST_WORKERS:-2} "$@"
+# Three workers on two cores: a good part of the suite waits (browsers, brokers, servers it starts), not computes.
+.venv/bin/python -m pytest -p no:cacheprovider -n ${PYTEST_WORKERS:-3} "$@"
 if [[ $# -eq 0 ]]; then
   echo "== Frontend unit tests"
   (cd frontend && npm test --silent)

@@ -251,17 +251,23 @@ class LocationField(serializers.Field):
         return value
 
 
+def _pk_of(field, model, data):
+    """`data` as a primary key of `model`, converted as the lookup `queryset.get(pk=data)` converts it; a bad one
+    fails as DRF's PrimaryKeyRelatedField fails (`incorrect_type`)."""
+    try:
+        if isinstance(data, bool):
+            raise TypeError
+        return model._meta.pk.get_prep_value(data)
+    except (TypeError, ValueError):
+        field.fail("incorrect_type", data_type=type(data).__name__)
+
+
 class ActiveCategoryField(ScopedPrimaryKeyField):
     """An active category by id, from the process's copy of the categories (`categories.active`: current as of
     this request, no query)."""
 
     def to_internal_value(self, data):
-        try:
-            if isinstance(data, bool):
-                raise TypeError
-            pk = Category._meta.pk.get_prep_value(data)  # as the lookup `queryset.get(pk=data)` converts it
-        except (TypeError, ValueError):
-            self.fail("incorrect_type", data_type=type(data).__name__)
+        pk = _pk_of(self, Category, data)
         category = categories.active(pk)
         if category is None:
             self.fail("does_not_exist", pk_value=data)
@@ -276,12 +282,7 @@ class ReportGridField(ScopedPrimaryKeyField):
     ancestors = None
 
     def to_internal_value(self, data):
-        try:
-            if isinstance(data, bool):
-                raise TypeError
-            pk = Grid._meta.pk.get_prep_value(data)  # as the lookup `queryset.get(pk=data)` converts it
-        except (TypeError, ValueError):
-            self.fail("incorrect_type", data_type=type(data).__name__)
+        pk = _pk_of(self, Grid, data)
         chain = self._chain(pk)
         if not chain:
             self.fail("does_not_exist", pk_value=data)

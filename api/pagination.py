@@ -1,7 +1,11 @@
 """Pagination. Every page parameter is checked: a bad cursor or an absurd page size answers 400 naming the
 parameter (never a 500 from the database, never a silently different page)."""
 
-from django.core.exceptions import FieldDoesNotExist
+import threading
+from collections import OrderedDict
+from types import SimpleNamespace
+
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
@@ -57,7 +61,7 @@ class StrictCursorPagination(StrictPageSizeMixin, CursorPagination):
     def check_position(self, position):
         queryset = self._model_query
         name = self.ordering[0].lstrip("-")
-        annotation = queryset.query.annotations.get(name)
+        annotation = queryset.query.annotations.get(name)  # PreparedIds: none
         try:
             field = annotation.output_field if annotation is not None else queryset.model._meta.get_field(name)
         except FieldDoesNotExist:
@@ -86,7 +90,8 @@ class IdsFirstMixin:
     more, whatever the page size."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        narrow = queryset.select_related(None).prefetch_related(None).values("id")
+        narrow = queryset if isinstance(queryset, PreparedIds) else \
+            queryset.select_related(None).prefetch_related(None).values("id")
         page = super().paginate_queryset(narrow, request, view)
         if page is None:
             return None
@@ -165,3 +170,59 @@ class StrictPageNumberPagination(StrictPageSizeMixin, PageNumberPagination):
 class CountedIdsFirstCursorPagination(IdsFirstMixin, CountedIdCursorPagination):
     """The case list: counted on request, ids first (the list's conditions and the case's joins in two statements:
     each plans and runs in a fraction of the one that carried both)."""
+
+
+class PreparedIds:
+    """A filtered list's page of ids from a statement compiled once per `key` (gridcase.core.statements), the
+    cursor's position its one slot: what the cursor paginator asks of a queryset (`order_by`, a position's
+    `filter`, a slice) answered without building the filters, the scope or the SQL again.
+
+    `key` must name everything the filtered list depends on (the caller's `Scope.key`, each filter parameter's
+    value or what it resolves to); `build()` returns the filtered queryset (the list's filters run, and refuse bad
+    values, on the first request of each key). A list that cannot be compiled once — a filter reading the clock,
+    an empty subtree — is read through the ORM, and that key is not tried again."""
+
+    refused: OrderedDict = OrderedDict()
+    _lock = threading.Lock()
+
+    def __init__(self, model, key, build):
+        self.model, self.key, self.build = model, key, build
+        self.query = SimpleNamespace(annotations={})
+        self.ordering, self.position = (), None
+
+    @classmethod
+    def refuses(cls, key) -> bool:
+        return key in cls.refused
+
+    def order_by(self, *ordering):
+        self.ordering = ordering
+        return self
+
+    def filter(self, **position):
+        ((lookup, value),) = position.items()  # the paginator's `id__lt=<position>` (or `__gt`)
+        self.position = (lookup, int(value))  # a valid id: `check_position` has checked it
+        return self
+
+    def _narrow(self, qs):
+        return qs.select_related(None).prefetch_related(None).values("id").order_by(*self.ordering)
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        from gridcase.core import statements
+
+        lookup = self.position[0] if self.position else None
+        key = (self.key, self.ordering, lookup, window.start, window.stop)
+        try:
+            if lookup is None:
+                stmt = statements.prepared(key, lambda: self._narrow(self.build())[window], slots=())
+                return [{"id": pk} for (pk,) in stmt.rows()]
+            stmt = statements.prepared(key, lambda pk: self._narrow(self.build()).filter(**{lookup: pk})[window])
+            return [{"id": pk} for (pk,) in stmt.rows(pk=self.position[1])]
+        except (statements.NotPreparable, EmptyResultSet):
+            with self._lock:
+                self.refused[self.key] = True
+                while len(self.refused) > statements.MAX_STATEMENTS:
+                    self.refused.popitem(last=False)
+        qs = self._narrow(self.build())
+        if self.position is not None:
+            qs = qs.filter(**{self.position[0]: self.position[1]})
+        return list(qs[window])

@@ -105,6 +105,39 @@ class CaseFilter(CounterFilters):
         model = Case
         fields = []
 
+    # The list's page of ids comes from a statement compiled once per caller and filter values (api.pagination
+    # .PreparedIds). Each parameter named here enters that key as its value, or as what the value resolves to when
+    # the request comes (a subtree's span: the tree is renumbered when grids are added; a category's descendants).
+    # Any other parameter — a text search, the dates, `overdue` (it reads the clock) — lists through the ORM.
+    KEYED_AS_RESOLVED = {
+        "within": lambda raw: tree.span_of(Grid, int(raw)),
+        "category": lambda raw: tuple(categories.descendants(int(raw))),
+    }
+    KEYED_AS_GIVEN = frozenset({
+        "status", "priority", "source", "sla_state", "grid", "owner_grid", "dedicated_grid", "assignee", "in_figures",
+        "department", "awaiting_report_in", "resident", "household", "rating", "owner_level",
+        *(c.name for c in kpis.COUNTERS if c.is_list_filter)})
+
+    @classmethod
+    def statement_key(cls, query, ignore=frozenset()) -> tuple | None:
+        """The filter part of the list statement's key, from the raw query parameters (`ignore`: the paginator's);
+        None when a parameter is not keyed or does not resolve (the ORM lists it, and answers any error)."""
+        key = []
+        for name in sorted(set(query) - ignore):
+            values = query.getlist(name)
+            if name in cls.KEYED_AS_RESOLVED:
+                if len(values) != 1 or not (values[0].isascii() and values[0].isdigit()) or len(values[0]) > 12:
+                    return None
+                resolved = cls.KEYED_AS_RESOLVED[name](values[0])
+                if resolved is None:
+                    return None
+                key.append((name, values[0], resolved))
+            elif name in cls.KEYED_AS_GIVEN:
+                key.append((name, tuple(values)))
+            else:
+                return None
+        return tuple(key)
+
     def filter_in_figures(self, qs, name, value):
         holds = params.sensitive_holds(scope_for(self.request.user))
         return qs.filter(queries.sensitive_q(holds)) if value and holds is not None else qs

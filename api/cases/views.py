@@ -22,8 +22,8 @@ from gridcase.intake import duplicates
 from gridcase.intake import services as intake_services
 
 from .. import exports
-from ..filters import check_query_params
-from ..pagination import AscendingIdCursorPagination, CountedIdsFirstCursorPagination
+from ..filters import ALWAYS, check_query_params
+from ..pagination import AscendingIdCursorPagination, CountedIdsFirstCursorPagination, PreparedIds
 from ..parsers import JSONParser
 from . import actions, filtersets
 from .bulk import BulkReassignMixin
@@ -113,9 +113,20 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
             raise NotFound()
         return case
 
+    def listed(self):
+        """The filtered list the paginator pages: on PostgreSQL, when every parameter can be keyed, ids from a
+        statement compiled once per caller and filter values (api.pagination.PreparedIds); else the queryset (and
+        when a count is asked, which counts that queryset)."""
+        request = self.request
+        if connection.vendor == "postgresql" and request.query_params.get("with_count") != "true":
+            found = filtersets.CaseFilter.statement_key(request.query_params, ALWAYS | self.paginator.query_params())
+            key = None if found is None else ("case.ids", scope_for(request.user).key, found)
+            if key is not None and not PreparedIds.refuses(key):
+                return PreparedIds(Case, key, lambda: self.filter_queryset(self.get_queryset()))
+        return self.filter_queryset(self.get_queryset())
+
     def list(self, request, *args, **kwargs):
-        qs = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(qs)
+        page = self.paginate_queryset(self.listed())
         services.audit_sensitive_reads(request.user, page, request)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

@@ -78,3 +78,68 @@ def test_a_marker_that_is_not_in_the_statement_exactly_once_is_refused(db):
         statements.Prepared(twice, ("pk",))
     with pytest.raises(statements.NotPreparable):
         statements.Prepared(Case.objects.all(), ("pk",))
+
+
+# --- the case list: a page of ids from a statement compiled once per caller and filter values ---------------------
+
+def listed(user, query=""):
+    r = Client_for_list(user).get(f"/api/v1/cases/?{query}")
+    assert r.status_code == 200, r.content
+    return [row["id"] for row in r.json()["results"]]
+
+
+def Client_for_list(user):  # noqa: N802 - a fresh client and user per request, as production has
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(fresh(user))
+    return client
+
+
+def test_the_list_sees_a_new_case_and_pages_as_the_orm_does(city, make_case):
+    cases = [make_case() for _ in range(5)]
+    assert listed(city.secretary)[:5] == [c.pk for c in reversed(cases)]
+    newer = make_case()
+    assert listed(city.secretary)[0] == newer.pk  # the statement is kept; the rows are read afresh
+    first = Client_for_list(city.secretary).get("/api/v1/cases/?page_size=2").json()
+    second = Client_for_list(city.secretary).get(first["next"]).json()
+    assert [r["id"] for r in second["results"]] == [cases[3].pk, cases[2].pk]
+    back = Client_for_list(city.secretary).get(second["previous"]).json()
+    assert [r["id"] for r in back["results"]] == [r["id"] for r in first["results"]]
+
+
+def test_a_subtree_renumbered_by_a_new_grid_is_listed_right(city, make_case):
+    from gridcase.grids.choices import Level
+    from tests import factories as f
+
+    mine = make_case(grid=city.micro)
+    elsewhere = make_case(reporter=city.sibling_worker, grid=city.sibling_micro)
+    query = f"within={city.micro.pk}"
+    assert listed(city.admin, query) == [mine.pk]  # the whole city's scope: no place in the tree in its key
+    # A new grid placed before ours shifts every later node's place in the tree.
+    f.grid("ST-AAA", "新社区", Level.COMMUNITY, city.street)
+    assert listed(city.admin, query) == [mine.pk]
+    assert elsewhere.pk in listed(city.admin, f"within={city.grid.pk}")
+
+
+def test_a_new_subcategory_is_listed_under_its_parent(city, make_case, category):
+    from gridcase.cases import categories
+    from gridcase.cases.models import Category
+
+    top = category.parent
+    assert listed(city.secretary, f"category={top.pk}") == []
+    blocked = Category.objects.create(code="env_drain_blocked_list", name="下水道堵塞", parent=category)
+    categories.forget()
+    case = make_case(cat=blocked)
+    assert listed(city.secretary, f"category={top.pk}") == [case.pk]
+
+
+def test_bad_values_answer_400_every_time_and_the_clock_is_read_afresh(city, make_case):
+    case = make_case()
+    for _ in range(2):
+        r = Client_for_list(city.secretary).get("/api/v1/cases/?status=bogus")
+        assert r.status_code == 400 and "status" in r.json()["fields"]
+    assert listed(city.secretary, "overdue=true") == []
+    Case.objects.filter(pk=case.pk).update(sla_stage="accept", sla_red_at=timezone.now())
+    assert listed(city.secretary, "overdue=true") == [case.pk]  # a list reading the clock is not compiled once
+    assert listed(city.outsider, "overdue=true") == []

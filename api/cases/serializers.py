@@ -3,10 +3,12 @@ from collections.abc import Mapping
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
+from rest_framework.settings import api_settings
 from rest_framework.relations import PKOnlyObject
 
 from gridcase.cases import categories, journey, merged, workflow
@@ -46,7 +48,21 @@ def _report_dedicated(queryset, user):
 
 
 def _ts(value):
+    if value and timezone.is_aware(value):
+        return _iso(value, timezone.get_current_timezone())
     return _DATETIME.to_representation(value) if value else None
+
+
+def _iso(value, zone) -> str:
+    """What DRF's DateTimeField writes for an aware datetime with the ISO 8601 format and no time zone of its own
+    (in the current time zone `zone`), without looking the format and the zone up again for every value."""
+    text = value.astimezone(zone).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _plain_iso_datetime(field) -> bool:
+    return (type(field) is serializers.DateTimeField and not hasattr(field, "timezone")
+            and str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601)
 
 
 class CaseHopSerializer(serializers.Serializer):
@@ -124,7 +140,10 @@ class FieldsBuiltOnce:
                 if isinstance(field, serializers.SerializerMethodField):
                     plan.append((name, field.method_name, None, None))
                 elif type(field) in _SHARED_FIELDS and getattr(field, "pk_field", None) is None:
-                    plan.append((name, None, field, _model_column(cls.Meta.model, field)))
+                    column = _model_column(cls.Meta.model, field)
+                    if column is not None and _plain_iso_datetime(field):
+                        column = ("datetime", column[1])
+                    plan.append((name, None, field, column))
                 else:
                     plan.append((name, None, None, None))
             cls._representation_plan = plan
@@ -134,12 +153,18 @@ class FieldsBuiltOnce:
         if isinstance(instance, Mapping):  # not a model instance: DRF's own loop
             return super().to_representation(instance)
         ret = {}
+        zone = timezone.get_current_timezone()
         for name, method, field, column in self.representation_plan():
             if method is not None:
                 ret[name] = getattr(self, method)(instance)
             elif column is not None:
                 value = getattr(instance, column[1])
-                ret[name] = value if value is None or column[0] == "id" else field.to_representation(value)
+                if value is None or column[0] == "id":
+                    ret[name] = value
+                elif column[0] == "datetime" and timezone.is_aware(value):
+                    ret[name] = _iso(value, zone)
+                else:
+                    ret[name] = field.to_representation(value)
             else:
                 field = field or self.fields[name]
                 try:

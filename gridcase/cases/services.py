@@ -222,14 +222,24 @@ def _create(actor, data: dict, now, ancestors=None) -> Created:
                             rules.copy_grids(category, grid, owner, ancestors), data.get("channel") or "")
     for key, value in plan.changes.items():
         setattr(case, key, value)
+    community = community_of(grid, ancestors)
     try:
         with transaction.atomic():
-            case.number = next_number(community_of(grid, ancestors), now)
-            case.save(force_insert=True)
+            # The community's number row stays locked from its upsert to the commit, so concurrent reports in one
+            # community queue there: on PostgreSQL the case's id is drawn first, its event, ledger and recipients
+            # are written and read (the foreign keys are checked at the commit), and the number is taken last.
+            reserved = _reserved_pk(Case)
+            if reserved is None:  # elsewhere (SQLite, one writer at a time): numbered and written first
+                _number_and_insert(case, community, now)
+            else:
+                case.pk = reserved
             workflow.record_event(case, "create", actor, "", Status.REPORTED, 1, plan.comment, plan.payload, now)
             workflow.write_ledger(case.pk, plan.ops, now)
-            for notice in plan.notices:
-                workflow.tell(case, notice)
+            told = [(notice, notice.to(case)) for notice in plan.notices]
+            if reserved is not None:
+                _number_and_insert(case, community, now)
+            for notice, recipients in told:
+                workflow.tell(case, notice, recipients)
     except IntegrityError:
         if not client_key:
             raise
@@ -239,6 +249,20 @@ def _create(actor, data: dict, now, ancestors=None) -> Created:
             raise
         return Created(_same_or_conflict(existing, data), False)
     return Created(case, True)
+
+
+def _reserved_pk(model):
+    """An id from the table's own sequence, drawn before the row is written (PostgreSQL); None elsewhere."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s))", [model._meta.db_table, model._meta.pk.column])
+        return cursor.fetchone()[0]
+
+
+def _number_and_insert(case, community, now) -> None:
+    case.number = next_number(community, now)
+    case.save(force_insert=True)
 
 
 def _same_or_conflict(existing, data):

@@ -87,7 +87,8 @@ class Notice:
     params: dict = field(default_factory=dict)
 
 
-def tell(case, notice: Notice) -> int:
+def tell(case, notice: Notice, recipients=None) -> int:
+    """Send `notice` about the case as written (`recipients`: `notice.to(case)` when the caller read it already)."""
     title = render(notice.title, number=case.number, **notice.params)
-    return notify(notice.to(case), notice.kind, title, case.title,
+    return notify(notice.to(case) if recipients is None else recipients, notice.kind, title, case.title,
                   dedupe_key=f"case:{case.pk}:{notice.key.format(version=case.version)}", case_id=case.pk)

@@ -226,3 +226,32 @@ class PreparedIds:
         if self.position is not None:
             qs = qs.filter(**{self.position[0]: self.position[1]})
         return list(qs[window])
+
+
+class PreparedRows:
+    """A queryset's count and pages, for page-number pagination, from statements compiled once per `key`
+    (gridcase.core.statements): `build(**values)` returns the queryset; `day_slots` name the values that are dates
+    (a round's day), compiled as slots. The key must name everything else the queryset depends on. A queryset
+    that cannot be compiled once is read through the ORM."""
+
+    ordered = True  # Django's paginator asks
+
+    def __init__(self, key, build, day_slots: tuple[str, ...] = (), **values):
+        self.key, self.build, self.day_slots, self.values = key, build, day_slots, values
+
+    def _read(self, key, build, count=False):
+        from gridcase.core import statements
+
+        try:
+            stmt = statements.prepared(key, build, slots=(), day_slots=self.day_slots, count=count)
+        except (statements.NotPreparable, EmptyResultSet):
+            return None
+        return stmt.rows(**self.values)[0][0] if count else stmt.objects(**self.values)
+
+    def count(self) -> int:
+        found = self._read((self.key, "count"), self.build, count=True)
+        return self.build(**self.values).count() if found is None else found
+
+    def __getitem__(self, window: slice) -> list:
+        found = self._read((self.key, window.start, window.stop), lambda **markers: self.build(**markers)[window])
+        return list(self.build(**self.values)[window]) if found is None else found

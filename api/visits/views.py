@@ -1,7 +1,8 @@
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch
+from django.db import connection
+from django.db.models import Prefetch, prefetch_related_objects
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,7 @@ from rest_framework.response import Response
 
 from gridcase.core import dates
 from gridcase.core.errors import NotFound
+from gridcase.grids import scoping, tree
 from gridcase.grids.accounts import display_name
 from gridcase.grids.models import Grid, Resident, Tag
 from gridcase.grids.roles import PLAN_EDIT_ROLES, VISIT_ROLES
@@ -22,7 +24,7 @@ from gridcase.visits import due, services
 from gridcase.visits.models import CarePlan, CarePlanItem, Visit
 
 from ..base import ScopedViewSetMixin
-from ..pagination import CountedIdCursorPagination, StrictPageNumberPagination
+from ..pagination import CountedIdCursorPagination, PreparedRows, StrictPageNumberPagination
 from ..parsers import FormParser, JSONParser
 from ..permissions import HasAnyRole
 from . import filtersets
@@ -103,28 +105,39 @@ class VisitViewSet(RoundMixin, ScopedViewSetMixin, mixins.ListModelMixin, mixins
         day = parse_day(request.query_params.get("date"))
         within = parse_id(request.query_params.get("within"), "within")
         worker = parse_id(request.query_params.get("worker"), "worker")
-        items = due.due_by(day, CarePlanItem.objects.restrict(request.user))
+        scope = scope_for(request.user)
+        span = None
         if within is not None:
             node = Grid.objects.filter(pk=within).first()
-            if node is None or not scope_for(request.user).covers(node):
+            if node is None or not scope.covers(node):
                 raise NotFound()
-            from gridcase.grids import scoping, tree
+            span = tree.span(node)
+        responsible = worker if worker is not None else (request.user.pk if within is None else None)
+        kinds = tuple(request.query_params.get("kind", "").split(",")) if request.query_params.get("kind") else ()
 
-            items = scoping.within(items, tree.span(node), "care_plan__")  # CarePlanItem.scope_within_q
-        if worker is not None:
-            items = items.filter(services.responsible_q(worker, "care_plan__"))
-        elif within is None:
-            items = items.filter(services.responsible_q(request.user.pk, "care_plan__"))
-        kind = request.query_params.get("kind")
-        if kind:
-            items = items.filter(kind__in=kind.split(","))
-        b, u = "care_plan__resident__household__unit__building__", "care_plan__resident__household__unit__"
-        r = "care_plan__resident__household__"
-        items = items.select_related("care_plan__resident__household__unit__building").prefetch_related(
-            Prefetch("care_plan__resident__tags", queryset=Tag.objects.order_by("id"))
-        ).order_by(Length(f"{b}name"), f"{b}name", f"{b}id", Length(f"{u}name"), f"{u}name", Length(f"{r}room"),
-                   f"{r}room", "care_plan__resident_id", "due_on", "kind")
+        def build(day):
+            items = due.due_by(day, CarePlanItem.objects.restrict(scope))
+            if span is not None:
+                items = scoping.within(items, span, "care_plan__")  # CarePlanItem.scope_within_q
+            if responsible is not None:
+                items = items.filter(services.responsible_q(responsible, "care_plan__"))
+            if kinds:
+                items = items.filter(kind__in=kinds)
+            b, u = "care_plan__resident__household__unit__building__", "care_plan__resident__household__unit__"
+            r = "care_plan__resident__household__"
+            return items.select_related("care_plan__resident__household__unit__building").order_by(
+                Length(f"{b}name"), f"{b}name", f"{b}id", Length(f"{u}name"), f"{u}name", Length(f"{r}room"),
+                f"{r}room", "care_plan__resident_id", "due_on", "kind")
+
+        # The round's statements are compiled once per caller and choice of stops, the day a slot (the page and
+        # its size are in the key); the residents' tags come by one more query for the page.
+        if connection.vendor == "postgresql":
+            items = PreparedRows(("visits.due", scope.key, span, responsible, kinds), build, ("day",), day=day)
+        else:
+            items = build(day)
         page = self.paginate_queryset(items)
+        prefetch_related_objects([item.care_plan.resident for item in page],
+                                 Prefetch("tags", queryset=Tag.objects.order_by("id")))
         data = DueItemSerializer(page, many=True, context={"day": day}).data
         response = self.get_paginated_response(data)
         response.data["date"] = day.isoformat()

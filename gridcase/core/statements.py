@@ -29,6 +29,8 @@ from django.db.models.query import get_related_populators
 # Markers inside the range of a 32-bit integer column (an integer lookup outside its column's range is answered
 # empty without SQL, so a marker must be a value the column could hold).
 MARKER_BASE = 2_147_480_011
+# A slot holding a day (a round's date, chosen by the request, not the clock) is marked by a day no row has.
+DATE_MARKER_BASE = date(2999, 12, 31)
 MAX_STATEMENTS = 256
 BIGINT = 2**63
 
@@ -57,21 +59,29 @@ class NotPreparable(Exception):
 class Prepared:
     """One compiled statement and what turns its rows into model instances."""
 
-    def __init__(self, qs, slots: tuple[str, ...]):
+    def __init__(self, qs, slots: tuple[str, ...], day_slots: tuple[str, ...] = (), count=False):
         if qs._prefetch_related_lookups:
             raise NotPreparable("prefetch_related needs more statements")
         self.db = qs.db
+        if count:  # how many rows the queryset has: its statement, counted
+            qs = qs.order_by().values("pk")
         compiler = qs.query.get_compiler(using=self.db)
         self.sql, params = compiler.as_sql()
-        if any(isinstance(p, date | time | timedelta) for p in params):
-            raise NotPreparable("a date or time is compiled in")
         self.params = list(params)
         self.slots = {}
-        for i, name in enumerate(slots):
-            at = [n for n, p in enumerate(params) if type(p) is int and p == MARKER_BASE + i]
+        markers = [(name, MARKER_BASE + i, int) for i, name in enumerate(slots)]
+        markers += [(name, DATE_MARKER_BASE - timedelta(days=i), date) for i, name in enumerate(day_slots)]
+        for name, marker, kind in markers:
+            at = [n for n, p in enumerate(params) if type(p) is kind and p == marker]
             if len(at) != 1:
                 raise NotPreparable(f"the marker of {name!r} is in the statement {len(at)} times")
             self.slots[name] = at[0]
+        marked = set(self.slots.values())
+        if any(isinstance(p, date | time | timedelta) for n, p in enumerate(params) if n not in marked):
+            raise NotPreparable("a date or time is compiled in")
+        if count:
+            self.sql, self.converters = f'SELECT COUNT(*) FROM ({self.sql}) "counted"', []
+            return
         select, klass_info, self.annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
         # What Django's compiler applies to each row (JSON, arrays, time zones); the compiler itself is not kept.
         self.converters = list(compiler.get_converters([s[0] for s in select[: compiler.col_count]]).items())
@@ -164,15 +174,18 @@ _cache: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 
 
-def prepared(key, build, slots: tuple[str, ...] = ("pk",)) -> Prepared:
+def prepared(key, build, slots: tuple[str, ...] = ("pk",), day_slots: tuple[str, ...] = (), count=False) -> Prepared:
     """The statement of `build(**markers)` for `key`, compiled on first use (least recently used dropped past
-    MAX_STATEMENTS). `build` takes one keyword per slot and returns the queryset."""
+    MAX_STATEMENTS). `build` takes one keyword per slot (`slots`: integers, `day_slots`: dates) and returns the
+    queryset; `count`: the statement counts its rows."""
     with _lock:
         stmt = _cache.get(key)
         if stmt is not None:
             _cache.move_to_end(key)
             return stmt
-    stmt = Prepared(build(**{name: MARKER_BASE + i for i, name in enumerate(slots)}), slots)
+    markers = {name: MARKER_BASE + i for i, name in enumerate(slots)}
+    markers.update({name: DATE_MARKER_BASE - timedelta(days=i) for i, name in enumerate(day_slots)})
+    stmt = Prepared(build(**markers), slots, day_slots, count)
     with _lock:
         _cache[key] = stmt
         while len(_cache) > MAX_STATEMENTS:

@@ -67,9 +67,26 @@ def test_ids_no_case_can_have_answer_404(city, client_for, pk):
     assert r.status_code == 404 and r.json()["code"] == "not_found"
 
 
+@postgres_only  # SQLite's compiler writes dates and times as text
 def test_a_statement_with_a_time_in_it_is_refused(db):
     with pytest.raises(statements.NotPreparable):
         statements.Prepared(Case.objects.filter(pk=statements.MARKER_BASE, created_at__lt=timezone.now()), ("pk",))
+
+
+@postgres_only  # SQLite's compiler writes dates and times as text
+def test_a_day_chosen_by_the_request_is_a_slot_and_the_clock_is_still_refused(db):
+    from datetime import date
+
+    from gridcase.visits.models import CarePlanItem
+
+    def due(day):
+        return CarePlanItem.objects.filter(due_on__lte=day)
+
+    counted = statements.Prepared(due(statements.DATE_MARKER_BASE), (), ("day",), count=True)
+    assert counted.rows(day=date(2026, 1, 1)) == [(0,)]
+    with pytest.raises(statements.NotPreparable):
+        statements.Prepared(due(statements.DATE_MARKER_BASE).filter(last_contact_on__lt=timezone.localdate()),
+                            (), ("day",))
 
 
 def test_a_marker_that_is_not_in_the_statement_exactly_once_is_refused(db):

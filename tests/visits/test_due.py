@@ -100,6 +100,27 @@ def test_round_query_count_does_not_grow_with_the_page(city, round_, client_for,
         assert len(response.data["results"]) == size
 
 
+def test_one_compiled_round_serves_every_day_and_page(city, round_, client_for, today):
+    """The round's statements are compiled once per caller (PostgreSQL: the day is a slot of the prepared
+    statement, the page in its key); each day still gets its own stops, each page its own slice."""
+    day = today.days(2)
+    client = client_for(city.worker)
+
+    def walk(**params):
+        response = client.get(DUE, params)
+        assert response.status_code == 200, response.content
+        return response.data
+
+    assert walk(date=(day - timedelta(days=1)).isoformat())["results"] == []
+    assert walk()["count"] == 5
+    later = (day + timedelta(days=9)).isoformat()
+    whole = walk(date=later, page_size=20)
+    assert whole["count"] == 10 and {i["kind"] for i in whole["results"]} == {"phone", "home"}
+    pages = [walk(date=later, page_size=4, page=n) for n in (1, 2, 3)]
+    assert [i["care_plan"] for p in pages for i in p["results"]] == [i["care_plan"] for i in whole["results"]]
+    assert [len(p["results"]) for p in pages] == [4, 4, 2] and all(p["count"] == 10 for p in pages)
+
+
 # The job --------------------------------------------------------------------------------------------------
 
 def overdue_notices(user):

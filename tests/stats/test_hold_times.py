@@ -52,9 +52,12 @@ def test_the_figures_equal_those_over_every_hop(city):
     hop(old_done, "micro_grid", city.micro, long_ago, long_ago + timedelta(hours=3))
     hop(old_open, "micro_grid", city.micro, long_ago)  # waiting since long ago on a case nobody touched
     hop(elsewhere, "micro_grid", city.other_micro, now - timedelta(hours=4), now - timedelta(hours=1))
-    Case.objects.filter(pk=old_done.pk).update(status="closed", updated_at=long_ago + timedelta(hours=3))
-    Case.objects.filter(pk=old_open.pk).update(status="assigned", updated_at=long_ago)
-    Case.objects.filter(pk=elsewhere.pk).update(grid=city.other_micro)
+    # Each case reported when its first hop started, as a report stamps both (hold_times relies on it).
+    Case.objects.filter(pk=fresh.pk).update(created_at=now - timedelta(hours=5))
+    Case.objects.filter(pk=old_done.pk).update(status="closed", created_at=long_ago,
+                                               updated_at=long_ago + timedelta(hours=3))
+    Case.objects.filter(pk=old_open.pk).update(status="assigned", created_at=long_ago, updated_at=long_ago)
+    Case.objects.filter(pk=elsewhere.pk).update(grid=city.other_micro, created_at=now - timedelta(hours=4))
 
     holds.refresh()  # the first run rebuilds
     period = parse_period(None, None)

@@ -8,8 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
-from rest_framework.settings import api_settings
 from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 from gridcase.cases import categories, journey, merged, workflow
 from gridcase.cases.choices import CaseScope, Priority, Source

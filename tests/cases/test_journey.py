@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from gridcase.cases.models import CaseHop
+from gridcase.cases.models import Case, CaseHop
 from gridcase.stats import holds
 
 
@@ -32,6 +32,8 @@ def test_median_hold_time_per_level(city, make_case, client_for):
     cases = [make_case() for _ in range(3)]
     CaseHop.objects.filter(case__in=cases).delete()
     for case, hours in zip(cases, (1, 3, 8), strict=True):
+        # reported when its first hop started, as a report stamps both (hold times rely on it)
+        Case.objects.filter(pk=case.pk).update(created_at=now - timedelta(hours=hours + 1))
         CaseHop.objects.create(case=case, kind="grid", grid=city.micro, grid_level="micro_grid", start_action="create",
                                started_at=now - timedelta(hours=hours + 1), ended_at=now - timedelta(hours=1),
                                end_action="escalate")

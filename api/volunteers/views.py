@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gridcase.core.errors import Forbidden, NotFound
-from gridcase.grids import tree
+from gridcase.grids import areas, tree
 from gridcase.grids.accounts import display_name
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
@@ -166,7 +166,7 @@ class LeadMeView(LeadView):
         micro = first.unit.micro_grid if first.unit_id else (
             first.grid if first.grid.level == Level.MICRO_GRID else
             Grid.objects.filter(units__building_id=first.building_id).order_by("id").first())
-        community = Grid.objects.filter(tree.ancestors_q(first.grid), level=Level.COMMUNITY).first()
+        community = areas.community_of(first.grid)
         hours = services.service_hours([r.pk for r in roles])
         return Response({
             "display_name": display_name(request.user),

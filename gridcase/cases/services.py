@@ -15,7 +15,7 @@ from PIL import Image, UnidentifiedImageError
 
 from gridcase.core import audit
 from gridcase.core.errors import Conflict, DomainError, Forbidden, InvalidTransition, ValidationFailed
-from gridcase.grids import geo, tree
+from gridcase.grids import areas, geo, tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
 from gridcase.grids.roles import CASE_WORKERS
@@ -47,16 +47,9 @@ class UnsupportedType(DomainError):
 # --- numbers ----------------------------------------------------------------------------------------------
 
 def community_of(grid, ancestors=None):
-    """The community a grid belongs to (itself if it is one); the nearest ancestor otherwise (`ancestors`, root
-    first, when the caller has read them)."""
-    if grid.level == Level.COMMUNITY:
-        return grid
-    chain = list(tree.ancestors(grid)) if ancestors is None else list(ancestors)
-    chain.append(grid)
-    for node in reversed(chain):
-        if node.level == Level.COMMUNITY:
-            return node
-    return chain[-1] if chain else grid
+    """The community whose numbers a case at `grid` takes (`grids.areas.community_of`); a grid outside any
+    community numbers its own."""
+    return areas.community_of(grid, ancestors) or grid
 
 
 def _code_parts(grid) -> list[str]:

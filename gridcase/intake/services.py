@@ -23,7 +23,7 @@ from gridcase.cases import services as case_services
 from gridcase.cases.choices import AttachmentKind, Rating, Status
 from gridcase.cases.models import Attachment, Case, CaseEvent, Category
 from gridcase.core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
-from gridcase.grids import geo, tree
+from gridcase.grids import areas, geo, tree
 from gridcase.grids.accounts import display_name
 from gridcase.grids.choices import Level, Role
 from gridcase.grids.models import Grid, Membership, new_qr_token
@@ -241,7 +241,7 @@ def located_grid(grid, location):
     resident may stand at the next corner); the QR code's micro-grid when none does."""
     if not location:
         return grid
-    community = next((g for g in tree.ancestors(grid) if g.level == Level.COMMUNITY), None)
+    community = areas.community_of(grid)
     return geo.grid_at(location["lat"], location["lng"], community or grid) or grid
 
 

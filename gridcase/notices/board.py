@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.errors import NotFound
-from gridcase.grids import tree
+from gridcase.grids import areas, tree
 from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid
 
@@ -46,8 +46,7 @@ def public_notices(grid, now=None):
 
 
 def board(grid, now=None) -> dict:
-    community = grid if grid.level == Level.COMMUNITY else (
-        Grid.objects.filter(tree.ancestors_q(grid), level=Level.COMMUNITY).first())
+    community = areas.community_of(grid)
     return {"grid": {"name": grid.name, "level": grid.level},
             "community": {"name": community.name if community else "",
                           "board_token": community.qr_token if community else ""},

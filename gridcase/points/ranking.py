@@ -9,9 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.errors import ValidationFailed
-from gridcase.grids import tree
+from gridcase.grids import areas, tree
 from gridcase.grids.accounts import display_name
-from gridcase.grids.choices import Level
 from gridcase.grids.models import Grid, Membership
 
 from .models import PointEntry
@@ -49,9 +48,7 @@ def community_of_user(user):
     if grid_id is None:
         return None
     grid = Grid.objects.get(pk=grid_id)
-    if grid.level == Level.COMMUNITY:
-        return grid
-    return Grid.objects.filter(tree.ancestors_q(grid), level=Level.COMMUNITY).first() or grid
+    return areas.community_of(grid) or grid
 
 
 def standing(user, month: date) -> dict:

@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy as _
 
 from gridcase.core import partitions
 from gridcase.core.errors import Conflict, Forbidden, ValidationFailed
-from gridcase.grids import tree
-from gridcase.grids.choices import Level, Role
-from gridcase.grids.models import Grid, Membership, Resident
+from gridcase.grids import areas, tree
+from gridcase.grids.choices import Role
+from gridcase.grids.models import Membership, Resident
 from gridcase.grids.roles import PLAN_EDIT_ROLES, URGENT_VISIT_ROLES, VISIT_ROLES
 from gridcase.grids.scoping import scope_for
 
@@ -51,21 +51,13 @@ def today() -> date:
 
 # Cadence rules ------------------------------------------------------------------------------------------
 
-def community_of(grid) -> Grid | None:
-    if grid is None:
-        return None
-    if grid.level == Level.COMMUNITY:
-        return grid
-    return Grid.objects.filter(tree.ancestors_q(grid), level=Level.COMMUNITY).first()
-
-
 def cadence_rules_for(resident, tag_ids=None) -> dict[str, int]:
     """{kind: every n days} for a resident: per tag the community's rule or else the default; the shortest wins."""
     if tag_ids is None:
         tag_ids = list(resident.tags.values_list("pk", flat=True))
     if not tag_ids:
         return {}
-    community = community_of(resident.grid)
+    community = areas.community_of(resident.grid)
     rules = CadenceRule.objects.filter(tag_id__in=tag_ids).filter(
         Q(community__isnull=True) | Q(community=community) if community else Q(community__isnull=True)
     ).values_list("tag_id", "kind", "every_n_days", "community_id")

@@ -25,8 +25,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from gridcase.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from gridcase.grids import tree
-from gridcase.grids.choices import Level
+from gridcase.grids import areas, tree
 from gridcase.grids.models import Membership
 from gridcase.grids.roles import FIELD_WORKERS, VOLUNTEER_MANAGERS
 from gridcase.grids.scoping import scope_for
@@ -189,15 +188,9 @@ def confirm(actor, row: CheckIn, now=None) -> CheckIn:
 
 # --- activities -------------------------------------------------------------------------------------------------
 
-def _community_of(grid):
-    from gridcase.grids.models import Grid
-
-    return Grid.objects.filter(tree.ancestors_q(grid, include_self=True), level=Level.COMMUNITY).first()
-
-
 def may_join(volunteer: Volunteer, activity: Activity) -> bool:
     """A volunteer joins the activities of their community (or of a grid above or around theirs)."""
-    community = _community_of(volunteer.grid)
+    community = areas.community_of(volunteer.grid)
     if community is not None and tree.is_inside(activity.grid, community):
         return True
     return tree.is_inside(volunteer.grid, activity.grid)

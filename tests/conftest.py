@@ -56,13 +56,16 @@ def city(request, db):
 @pytest.fixture(autouse=True)
 def _no_kept_copy_outlives_its_test():
     """A process keeps the SLA policies and the categories' rows it read outside a transaction (`KeptCopy`,
-    gridcase/core/cache.py): only transactional tests do, and the tables they saw are flushed after them. The next
-    test reads its own."""
+    gridcase/core/cache.py): only transactional tests do, and the tables they saw are flushed after them. It keeps
+    the category tree and the working calendar too, re-checked every few seconds: a test that changed either
+    inside its transaction (rolled back after it) would leave its copy to the tests that follow. The next test
+    reads its own."""
     yield
-    from gridcase.cases import categories, sla
+    from gridcase.cases import categories, sla, workcalendar
 
     sla.forget()
-    categories.forget_rows()
+    categories.forget()
+    workcalendar.forget()
 
 
 def api_client(user, language="zh-hans"):

@@ -1,11 +1,9 @@
 """Pagination. Every page parameter is checked: a bad cursor or an absurd page size answers 400 naming the
 parameter (never a 500 from the database, never a silently different page)."""
 
-import threading
-from collections import OrderedDict
 from types import SimpleNamespace
 
-from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import NotFound, ValidationError
@@ -180,19 +178,12 @@ class PreparedIds:
     `key` must name everything the filtered list depends on (the caller's `Scope.key`, each filter parameter's
     value or what it resolves to); `build()` returns the filtered queryset (the list's filters run, and refuse bad
     values, on the first request of each key). A list that cannot be compiled once — a filter reading the clock,
-    an empty subtree — is read through the ORM, and that key is not tried again."""
-
-    refused: OrderedDict = OrderedDict()
-    _lock = threading.Lock()
+    an empty subtree — is read through the ORM (`statements.prepared` remembers the refusal)."""
 
     def __init__(self, model, key, build):
         self.model, self.key, self.build = model, key, build
-        self.query = SimpleNamespace(annotations={})
+        self.query = SimpleNamespace(annotations={})  # what `check_position` looks at: no annotations
         self.ordering, self.position = (), None
-
-    @classmethod
-    def refuses(cls, key) -> bool:
-        return key in cls.refused
 
     def order_by(self, *ordering):
         self.ordering = ordering
@@ -209,23 +200,17 @@ class PreparedIds:
     def __getitem__(self, window: slice) -> list[dict]:
         from gridcase.core import statements
 
-        lookup = self.position[0] if self.position else None
+        lookup, value = self.position or (None, None)
         key = (self.key, self.ordering, lookup, window.start, window.stop)
         try:
             if lookup is None:
                 stmt = statements.prepared(key, lambda: self._narrow(self.build())[window], slots=())
-                return [{"id": pk} for (pk,) in stmt.rows()]
-            stmt = statements.prepared(key, lambda pk: self._narrow(self.build()).filter(**{lookup: pk})[window])
-            return [{"id": pk} for (pk,) in stmt.rows(pk=self.position[1])]
-        except (statements.NotPreparable, EmptyResultSet):
-            with self._lock:
-                self.refused[self.key] = True
-                while len(self.refused) > statements.MAX_STATEMENTS:
-                    self.refused.popitem(last=False)
-        qs = self._narrow(self.build())
-        if self.position is not None:
-            qs = qs.filter(**{self.position[0]: self.position[1]})
-        return list(qs[window])
+            else:
+                stmt = statements.prepared(key, lambda pk: self._narrow(self.build()).filter(**{lookup: pk})[window])
+        except statements.NotPreparable:
+            qs = self._narrow(self.build())
+            return list((qs if lookup is None else qs.filter(**{lookup: value}))[window])
+        return [{"id": pk} for (pk,) in stmt.rows(pk=value)]
 
 
 class PreparedRows:
@@ -244,7 +229,7 @@ class PreparedRows:
 
         try:
             stmt = statements.prepared(key, build, slots=(), day_slots=self.day_slots, count=count)
-        except (statements.NotPreparable, EmptyResultSet):
+        except statements.NotPreparable:
             return None
         return stmt.rows(**self.values)[0][0] if count else stmt.objects(**self.values)
 

@@ -121,7 +121,7 @@ class CaseViewSet(BulkReassignMixin, mixins.ListModelMixin, mixins.RetrieveModel
         if connection.vendor == "postgresql" and request.query_params.get("with_count") != "true":
             found = filtersets.CaseFilter.statement_key(request.query_params, ALWAYS | self.paginator.query_params())
             key = None if found is None else ("case.ids", scope_for(request.user).key, found)
-            if key is not None and not PreparedIds.refuses(key):
+            if key is not None:
                 return PreparedIds(Case, key, lambda: self.filter_queryset(self.get_queryset()))
         return self.filter_queryset(self.get_queryset())
 

@@ -22,6 +22,7 @@ from collections import OrderedDict
 from datetime import date, time, timedelta
 from types import SimpleNamespace
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import BigAutoField, Lookup
 from django.db.models.query import get_related_populators
@@ -66,7 +67,10 @@ class Prepared:
         if count:  # how many rows the queryset has: its statement, counted
             qs = qs.order_by().values("pk")
         compiler = qs.query.get_compiler(using=self.db)
-        self.sql, params = compiler.as_sql()
+        try:
+            self.sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a condition that matches nothing: Django sends no statement at all
+            raise NotPreparable("the queryset is empty by construction") from None
         self.params = list(params)
         self.slots = {}
         markers = [(name, MARKER_BASE + i, int) for i, name in enumerate(slots)]
@@ -177,20 +181,35 @@ _lock = threading.Lock()
 def prepared(key, build, slots: tuple[str, ...] = ("pk",), day_slots: tuple[str, ...] = (), count=False) -> Prepared:
     """The statement of `build(**markers)` for `key`, compiled on first use (least recently used dropped past
     MAX_STATEMENTS). `build` takes one keyword per slot (`slots`: integers, `day_slots`: dates) and returns the
-    queryset; `count`: the statement counts its rows."""
+    queryset; `count`: the statement counts its rows. A key whose statement was refused (`NotPreparable`) is
+    remembered as refused: the next call raises again without building it."""
     with _lock:
         stmt = _cache.get(key)
         if stmt is not None:
             _cache.move_to_end(key)
-            return stmt
+    if stmt is _REFUSED:
+        raise NotPreparable("refused before")
+    if stmt is not None:
+        return stmt
     markers = {name: MARKER_BASE + i for i, name in enumerate(slots)}
     markers.update({name: DATE_MARKER_BASE - timedelta(days=i) for i, name in enumerate(day_slots)})
-    stmt = Prepared(build(**markers), slots, day_slots, count)
+    try:
+        stmt = Prepared(build(**markers), slots, day_slots, count)
+    except NotPreparable:
+        _remember(key, _REFUSED)
+        raise
+    _remember(key, stmt)
+    return stmt
+
+
+_REFUSED = object()  # a key whose statement cannot be compiled once
+
+
+def _remember(key, stmt) -> None:
     with _lock:
         _cache[key] = stmt
         while len(_cache) > MAX_STATEMENTS:
             _cache.popitem(last=False)
-    return stmt
 
 
 def in_bigint(value: int) -> bool:

@@ -160,3 +160,17 @@ def test_bad_values_answer_400_every_time_and_the_clock_is_read_afresh(city, mak
     Case.objects.filter(pk=case.pk).update(sla_stage="accept", sla_red_at=timezone.now())
     assert listed(city.secretary, "overdue=true") == [case.pk]  # a list reading the clock is not compiled once
     assert listed(city.outsider, "overdue=true") == []
+
+
+@postgres_only
+def test_a_refused_statement_is_not_built_again(db):
+    built = []
+
+    def build():
+        built.append(1)
+        return Case.objects.filter(created_at__lt=timezone.now())  # the clock compiled in: refused
+
+    for _ in range(3):
+        with pytest.raises(statements.NotPreparable):
+            statements.prepared(("test.refused", id(build)), build, slots=())
+    assert len(built) == 1

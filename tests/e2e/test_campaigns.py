@@ -12,6 +12,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def answer(phone, household_room, choices, screenshot=None):
     phone.goto("/m/me")
+    # The page re-renders as its own requests answer; under load a click in between is lost with the old element.
+    phone.wait_for_load_state("networkidle")
     phone.locator("[data-test=me-campaigns]").click()
     phone.wait_for_url("**/m/campaign-tasks")
     phone.locator("[data-test=ct-task]", has_text=household_room).click()

@@ -50,18 +50,28 @@ def of(grid_ids) -> dict:
 
 def follow(span: tree.Span | None) -> int:
     """The grids of the subtree `span` (just moved in the tree; None: every grid, the migration that added the
-    copies) may now lie in another community or street: rewrite the copies on every rollup's rows of those grids.
-    One UPDATE … FROM per rollup; returns the rows written."""
+    copies) may now lie in another community or street: rewrite the copies on every rollup's rows of those grids
+    (one UPDATE … FROM per rollup), then the street rows of the streets they left and joined. Returns the rows
+    written."""
     where, params = "", []
     if span is not None:
         grids_sql, params = Grid.objects.filter(tree.subtree_q([span])).values("pk").query.sql_with_params()
         where = f" AND {{table}}.grid_id IN ({grids_sql})"
-    written = 0
-    with connection.cursor() as cursor:
-        for model in models_in_area():
-            table = model._meta.db_table
-            cursor.execute(f"UPDATE {table} SET community_id = a.community_id, street_id = a.street_id "
-                           f"FROM ({ANCESTRY}) a WHERE a.grid_id = {table}.grid_id" + where.format(table=table),
-                           list(params))
-            written += cursor.rowcount
-    return written
+
+    def rewrite() -> int:
+        written = 0
+        with connection.cursor() as cursor:
+            for model in models_in_area():
+                table = model._meta.db_table
+                cursor.execute(f"UPDATE {table} SET community_id = a.community_id, street_id = a.street_id "
+                               f"FROM ({ANCESTRY}) a WHERE a.grid_id = {table}.grid_id" + where.format(table=table),
+                               list(params))
+                written += cursor.rowcount
+        return written
+
+    if span is None:  # the migration that added the copies, before the street rows existed
+        return rewrite()
+    from . import rollup  # noqa: PLC0415 (rollup writes the rows through this module)
+
+    # The street rows sum the daily rows by their copied street: those of the streets the grids left and joined.
+    return rollup.follow_streets(Grid.objects.filter(tree.subtree_q([span])).values("pk"), rewrite)

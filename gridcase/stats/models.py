@@ -1,4 +1,5 @@
-"""Rollups of cases for dashboards: one row per day × grid × top-level category × source, and per month × grid.
+"""Rollups of cases for dashboards: one row per day × grid × top-level category × source, per month × grid, and per
+day × street.
 
 A case is counted on the day it was created (Asia/Shanghai), in the grid where it happened (and its dedicated
 grid, if any): every figure is a cohort of "cases created in the period, in the subtree", which is exactly the
@@ -121,6 +122,46 @@ class CaseMonthlyBucket(InArea):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.grid_id}#{self.bucket}: {self.count}"
+
+
+class CaseStreetDailyRollup(CaseCounters):
+    """The daily rows summed per street and day (no grid, category or source): what a city's or district's figures
+    read, a few rows per street and day where the daily rows are nearly one per case. `street` is the street the
+    cases happened in (the daily rows' copied street; the grid itself for a grid above every street, a district's
+    own cases), so a node at street level or above is its streets. Rebuilt from the daily rows of every day a
+    refresh or rebuild recomputes, in the same transaction (rollup.py); which figures may read it: queries.by_street.
+    """
+
+    day = models.DateField()
+    street = models.ForeignKey(Grid, on_delete=models.CASCADE, db_index=False, related_name="+")
+    sensitive = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("daily street case rollup")
+        verbose_name_plural = _("daily street case rollups")
+        constraints = [models.UniqueConstraint(fields=["day", "street", "sensitive"], name="case_street_unique")]
+        indexes = [models.Index(fields=["street", "day"], name="case_street_street_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.street_id}: {self.created}"
+
+
+class CaseStreetDailyBucket(models.Model):
+    """Histogram of hours to resolve per street × day (CaseStreetDailyRollup's dimensions)."""
+
+    day = models.DateField()
+    street = models.ForeignKey(Grid, on_delete=models.CASCADE, db_index=False, related_name="+")
+    sensitive = models.BooleanField(default=False)
+    bucket = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "street", "sensitive", "bucket"],
+                                               name="case_street_bucket_unique")]
+        indexes = [models.Index(fields=["street", "day"], name="case_sbucket_street_day")]
+
+    def __str__(self):
+        return f"{self.day} {self.street_id}#{self.bucket}: {self.count}"
 
 
 class CaseRollupBucket(InArea):

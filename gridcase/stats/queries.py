@@ -7,7 +7,8 @@ the subtree's cases as the figures do, and leaves out the sensitive ones the cal
 each figure carries a drill-down URL with the filters that produced it.
 
 A street's or community's rows are read by the street or community id copied onto every rollup row (areas.py),
-any other grid's by its grids, never by a list of ids.
+any other grid's by its grids, never by a list of ids. A street, a district or the whole city reads the street
+rows (one per street and day) instead, when they give the same answer (`by_street`).
 
 The figures themselves (counters, rates, the median) are declared in kpis.py; the parameters (grid, period,
 category, source, metric, interval) are parsed in params.py.
@@ -32,7 +33,15 @@ from gridcase.grids.scoping import Hold
 
 from . import buckets, kpis, models
 from .kpis import MEDIAN, RATE, STATUS_COUNTERS
-from .models import CaseDailyRollup, CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket, RollupState
+from .models import (
+    CaseDailyRollup,
+    CaseMonthlyBucket,
+    CaseMonthlyRollup,
+    CaseRollupBucket,
+    CaseStreetDailyBucket,
+    CaseStreetDailyRollup,
+    RollupState,
+)
 from .params import Filters, Period
 from .rollup import AS_OF_KEY
 
@@ -110,19 +119,24 @@ def any_of(field: str, ids):
     return Q(**{f"{field}__in": ids})
 
 
-def area_q(nodes, prefix: str = "", copies: bool = False) -> Q:
+def area_q(nodes, prefix: str = "", copies: bool = False, streets: bool = False) -> Q:
     """Rows counted in the subtrees of `nodes` (grids, or scope holds: objects with an id, a level and a span). A
     case counts where it happened and in its dedicated grid. A dedicated grid is a leaf beside the general grids of
     its community and a case's micro-grid lies in the same community, so only a dedicated grid itself needs the
     second column. With `copies` (rollup rows, which carry their grid's community and street: models.InArea) a
     street or community is that one value of its index, a grid without children its id, any other node its
     grids as a subquery over the tree range; without (cases: a figure's drill-down, `in_figures`), the subtree's
-    grids as one array the (grid, created_at) index is probed with. Never a list of ids in the statement."""
+    grids as one array the (grid, created_at) index is probed with. With `streets` (the street rows, nodes at street
+    level or above: `by_street`) a street is its id, a node above the streets in its tree range. Never a list of
+    ids in the statement."""
     q = Q(pk__in=[])
     for node in nodes:
         is_hold = isinstance(node, Hold)
         pk, span = (node.grid_id, node.span) if is_hold else (node.pk, tree.span(node))
-        if node.level == Level.DEDICATED:
+        if streets:
+            q |= Q(**{f"{prefix}street_id": pk}) if node.level == Level.STREET else \
+                tree.in_subtrees_q(Grid, [span], f"{prefix}street_id")
+        elif node.level == Level.DEDICATED:
             q |= Q(**{f"{prefix}grid_id": pk}) | Q(**{f"{prefix}dedicated_grid_id": pk})
         elif copies and node.level == Level.STREET:
             q |= Q(**{f"{prefix}street_id": pk})
@@ -137,21 +151,42 @@ def area_q(nodes, prefix: str = "", copies: bool = False) -> Q:
     return q
 
 
-def sensitive_q(sensitive_holds, prefix: str = "", copies: bool = False) -> Q:
+def sensitive_q(sensitive_holds, prefix: str = "", copies: bool = False, streets: bool = False) -> Q:
     """Rows (rollups: `copies`, or cases) the figures count for a caller whose holds that see sensitive cases are
     `sensitive_holds`: every case that is not sensitive, sensitive ones only inside those holds. (The case list
     also shows a caller the sensitive cases they own, were assigned or reported: no rollup can count those, so a
     figure's drill-down asks for `in_figures=true`, this condition.)"""
     return Q(**{f"{prefix}sensitive": False}) | (Q(**{f"{prefix}sensitive": True})
-                                                 & area_q(sensitive_holds, prefix, copies))
+                                                 & area_q(sensitive_holds, prefix, copies, streets))
 
 
-def _scoped(qs, filters: Filters, prefix: str = "", dims: bool = True):
-    """Keep the rows of the grid's subtree the caller may see (and the category/source asked for)."""
+def whole_streets(node) -> bool:
+    """Whether the subtree of `node` (a grid or a hold; None: the whole forest) is made of whole streets."""
+    return node is None or node.level in (Level.STREET, Level.DISTRICT)
+
+
+def by_street(filters: Filters, children: bool = False) -> bool:
+    """Whether the street rows (one per street and day: models.CaseStreetDailyRollup) give the figures the daily
+    rows give: no category or source asked for (they have neither); the grid made of whole streets (for a ranking,
+    `children`, each of its children: the whole forest or a district); and sensitive cases counted everywhere or
+    only in holds made of whole streets (a street's row cannot tell which of its sensitive cases lie in a
+    community held). The one rule every figure follows."""
+    if filters.category is not None or filters.source:
+        return False
+    grid = filters.grid
+    if children and grid is not None and grid.level != Level.DISTRICT:
+        return False
+    holds = filters.sensitive_holds
+    return whole_streets(grid) and (holds is None or all(whole_streets(h) for h in holds))
+
+
+def _scoped(qs, filters: Filters, prefix: str = "", dims: bool = True, streets: bool = False):
+    """Keep the rows of the grid's subtree the caller may see (and the category/source asked for). `streets`: the
+    street rows (`by_street` allowed them)."""
     if filters.grid is not None:
-        qs = qs.filter(area_q([filters.grid], prefix, copies=True))
+        qs = qs.filter(area_q([filters.grid], prefix, copies=True, streets=streets))
     if filters.sensitive_holds is not None:
-        qs = qs.filter(sensitive_q(filters.sensitive_holds, prefix, copies=True))
+        qs = qs.filter(sensitive_q(filters.sensitive_holds, prefix, copies=True, streets=streets))
     if dims and filters.category is not None:
         qs = qs.filter(**{f"{prefix}category_id": filters.category.pk})
     if dims and filters.source:
@@ -183,9 +218,27 @@ def split_period(period: Period):
     return (first_month, last_month_end.replace(day=1)), edges
 
 
-def case_sets(filters: Filters, buckets_of: bool = False) -> list:
-    """Querysets whose sums make up the period: monthly rows for the whole months inside it (when no category or
-    source is asked for), daily rows for the rest. Each comes with the name of its date column."""
+def street_days(filters: Filters, buckets_of: bool = False):
+    """The street rows (or their histograms) of the period: only where `by_street` allows them."""
+    model = CaseStreetDailyBucket if buckets_of else CaseStreetDailyRollup
+    qs = model.objects.filter(day__gte=filters.period.first, day__lte=filters.period.last)
+    return _scoped(qs, filters, dims=False, streets=True)
+
+
+def day_sets(filters: Filters, buckets_of: bool = False, children: bool = False) -> list:
+    """The period's rows day by day (a daily or weekly series): the street rows where they serve (`by_street`),
+    else the daily rows. As `case_sets`."""
+    if by_street(filters, children):
+        return [(street_days(filters, buckets_of), "day")]
+    return [(_base(CaseRollupBucket if buckets_of else CaseDailyRollup, filters), "day")]
+
+
+def case_sets(filters: Filters, buckets_of: bool = False, children: bool = False) -> list:
+    """Querysets whose sums make up the period: the street rows where they serve (`by_street`; `children`: for a
+    ranking of the grid's children); else monthly rows for the whole months inside it (when no category or source
+    is asked for), daily rows for the rest. Each comes with the name of its date column."""
+    if by_street(filters, children):
+        return day_sets(filters, buckets_of, children)
     daily, prefix = (CaseRollupBucket, "") if buckets_of else (CaseDailyRollup, "")
     months, edges = split_period(filters.period)
     if months is None or filters.category is not None or filters.source:
@@ -336,7 +389,7 @@ def timeseries(filters: Filters, metric: str, interval: str) -> dict:
     if interval == "month":
         sets, bsets = case_sets(filters), case_sets(filters, buckets_of=True)
     else:
-        sets, bsets = [(_base(CaseDailyRollup, filters), "day")], [(_base(CaseRollupBucket, filters), "day")]
+        sets, bsets = day_sets(filters), day_sets(filters, buckets_of=True)
     rows: dict = defaultdict(dict)
     for qs, col in sets:
         for r in qs.annotate(p=_trunc(interval, col)).values("p").annotate(**_sums()).order_by():
@@ -369,13 +422,13 @@ def children_of(grid) -> list[Grid]:
     return list(Grid.objects.filter(parent=grid).order_by("code"))
 
 
-def _child_case(children, prefix):
+def _child_case(children, prefix, streets: bool = False):
     """SQL naming the child (of the ranked grid) that counts the row (see area_q): the rows' copied street or
-    community when the children are streets or communities, else a CASE over them."""
+    community when the children are streets or communities, else a CASE over them. `streets`: the street rows."""
     levels = {c.level for c in children}
     if len(levels) == 1 and levels & {Level.STREET, Level.COMMUNITY}:
         return F(f"{prefix}{levels.pop()}_id")
-    whens = [When(area_q([c], prefix, copies=True), then=Value(c.pk)) for c in children]
+    whens = [When(area_q([c], prefix, copies=True, streets=streets), then=Value(c.pk)) for c in children]
     return SqlCase(*whens, default=Value(None), output_field=IntegerField())
 
 
@@ -390,13 +443,14 @@ def grid_ranking(filters: Filters, metric: str, min_volume: int = MIN_VOLUME) ->
         # A row may count for a general grid's child and for a dedicated grid beside it: two CASE columns.
         general = [c for c in children if c.level != Level.DEDICATED]
         dedicated = [c for c in children if c.level == Level.DEDICATED]
-        for qs, _col in case_sets(filters):
-            for r in (qs.annotate(c1=_child_case(general, ""), c2=_child_case(dedicated, ""))
+        streets = by_street(filters, children=True)  # then every child is whole streets: no dedicated one
+        for qs, _col in case_sets(filters, children=True):
+            for r in (qs.annotate(c1=_child_case(general, "", streets), c2=_child_case(dedicated, "", streets))
                       .values("c1", "c2").annotate(**_sums()).order_by()):
                 for child in {r["c1"], r["c2"]} & per_child.keys():
                     _add(per_child[child], r)
-        for qs, _col in case_sets(filters, buckets_of=True):
-            for r in (qs.annotate(c1=_child_case(general, ""), c2=_child_case(dedicated, ""))
+        for qs, _col in case_sets(filters, buckets_of=True, children=True):
+            for r in (qs.annotate(c1=_child_case(general, "", streets), c2=_child_case(dedicated, "", streets))
                       .values("c1", "c2", "bucket").annotate(n=Sum("count")).order_by()):
                 for child in {r["c1"], r["c2"]} & hist.keys():
                     hist[child][r["bucket"]] += r["n"]

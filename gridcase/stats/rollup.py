@@ -42,6 +42,8 @@ from .models import (
     CaseMonthlyBucket,
     CaseMonthlyRollup,
     CaseRollupBucket,
+    CaseStreetDailyBucket,
+    CaseStreetDailyRollup,
     DepartmentDailyRollup,
     DepartmentRollupBucket,
     InArea,
@@ -207,18 +209,20 @@ DEPT_DIMS = ("day", "department_id", "grid_id", "dedicated_grid_id", "sensitive"
 DEPT_COUNTERS = ("whistled", "reported_in", "reported_in_on_time", "replied", "scored", "score_sum")
 
 
-def recompute_range(first: date, last: date, tops: dict | None = None) -> int:
-    """Replace the rollup rows of the days `first`..`last` (inclusive) with fresh ones. Returns rows written.
-    On PostgreSQL the database computes them (INSERT … SELECT … GROUP BY); elsewhere Python does."""
+def recompute_range(first: date, last: date, tops: dict | None = None, streets: bool = True) -> int:
+    """Replace the rollup rows of the days `first`..`last` (inclusive) with fresh ones, the street rows of those
+    days in the same transaction (unless `streets` is False: a rebuild sums them once at the end). Returns rows
+    written. On PostgreSQL the database computes them (INSERT … SELECT … GROUP BY); elsewhere Python does."""
     tops = tops if tops is not None else top_categories()
     if connection.vendor == "postgresql":
         with transaction.atomic():
             _delete_days(first, last)
-            return _recompute_range_sql(first, last, tops)
-    return _recompute_range_python(first, last, tops)
+            made = _recompute_range_sql(first, last, tops)
+            return made + recompute_street_days(first, last, streets=streets)
+    return _recompute_range_python(first, last, tops, streets)
 
 
-def _recompute_range_python(first: date, last: date, tops: dict) -> int:
+def _recompute_range_python(first: date, last: date, tops: dict, streets: bool = True) -> int:
     case_rows, case_hist = _compute_case_rows(first, last, tops)
     dept_rows, dept_hist = _compute_department_rows(first, last)
     with transaction.atomic():
@@ -240,10 +244,13 @@ def _recompute_range_python(first: date, last: date, tops: dict) -> int:
         DepartmentRollupBucket.objects.bulk_create([
             DepartmentRollupBucket(rollup_id=row.pk, metric=m, bucket=b, count=n)
             for k, row in zip(dkeys, dmade, strict=True) for (m, b), n in sorted(dept_hist.get(k, {}).items())], batch_size=5000)
+        made += recompute_street_days(first, last, streets=streets)
     return made + len(dmade)
 
 
 def _delete_days(first: date, last: date) -> None:
+    CaseStreetDailyBucket.objects.filter(day__gte=first, day__lte=last).delete()
+    CaseStreetDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
     CaseRollupBucket.objects.filter(day__gte=first, day__lte=last).delete()
     CaseDailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
     DepartmentRollupBucket.objects.filter(rollup__day__gte=first, rollup__day__lte=last).delete()
@@ -318,6 +325,65 @@ def recompute_months(months) -> int:
     return written
 
 
+# The street a daily row counts in (CaseStreetDailyRollup.street): its copied street, or its grid when that lies
+# above every street (a district's own cases).
+STREET_OF_ROW = Coalesce(F("street_id"), F("grid_id"))
+
+
+def recompute_street_days(first: date, last: date, only_streets=None, streets: bool = True) -> int:
+    """Replace the street rows of the days `first`..`last` (of the streets `only_streets` when given: a grid moved
+    between streets) with the sums of their daily rows; the caller's transaction keeps both tables in step. Nothing
+    when `streets` is False (the caller sums them later). Returns rows written."""
+    if not streets:
+        return 0
+    rows, hist = CaseStreetDailyRollup.objects.all(), CaseStreetDailyBucket.objects.all()
+    daily = CaseDailyRollup.objects.filter(day__gte=first, day__lte=last)
+    bucket_rows = CaseRollupBucket.objects.filter(day__gte=first, day__lte=last)
+    if only_streets is not None:
+        only_streets = sorted(only_streets)
+        rows, hist = rows.filter(street_id__in=only_streets), hist.filter(street_id__in=only_streets)
+        counted_there = Q(street_id__in=only_streets) | Q(street_id__isnull=True, grid_id__in=only_streets)
+        daily, bucket_rows = daily.filter(counted_there), bucket_rows.filter(counted_there)
+    with transaction.atomic():
+        hist.filter(day__gte=first, day__lte=last).delete()
+        rows.filter(day__gte=first, day__lte=last).delete()
+        dims = ("day", "street_id", "sensitive")
+        counters = daily.annotate(area=STREET_OF_ROW).values("day", "area", "sensitive").order_by().annotate(
+            **{f"s_{n}": Sum(n) for n in COUNTER_FIELDS})
+        bucketed = bucket_rows.annotate(area=STREET_OF_ROW).values("day", "area", "sensitive", "bucket").order_by() \
+            .annotate(n=Sum("count"))
+        if connection.vendor == "postgresql":  # summed by the database
+            made = _insert_select(CaseStreetDailyRollup, [*dims, *COUNTER_FIELDS], counters,
+                                  ["day", "area", "sensitive", *(f"s_{n}" for n in COUNTER_FIELDS)])
+            _insert_select(CaseStreetDailyBucket, [*dims, "bucket", "count"], bucketed,
+                           ["day", "area", "sensitive", "bucket", "n"])
+            return made
+        made = copy_rows(CaseStreetDailyRollup, [*dims, *COUNTER_FIELDS], [
+            (r["day"], r["area"], r["sensitive"], *(r[f"s_{n}"] or 0 for n in COUNTER_FIELDS)) for r in counters])
+        copy_rows(CaseStreetDailyBucket, [*dims, "bucket", "count"], [
+            (r["day"], r["area"], r["sensitive"], r["bucket"], r["n"]) for r in bucketed])
+        return made
+
+
+def follow_streets(moved_grids, move) -> int:
+    """Run `move` (rewriting the daily rows' copied street of the grids `moved_grids`, a queryset of ids), then
+    recompute the street rows of every street those rows counted in before or after, over all days."""
+    def streets_of():
+        return set(CaseDailyRollup.objects.filter(grid_id__in=moved_grids).annotate(area=STREET_OF_ROW)
+                   .values_list("area", flat=True).order_by().distinct())
+
+    with transaction.atomic():
+        before = streets_of()
+        written = move()
+        streets = before | streets_of()
+        if not streets:
+            return written
+        bounds = CaseDailyRollup.objects.aggregate(first=Min("day"), last=Max("day"))
+        if bounds["first"] is not None:
+            written += recompute_street_days(bounds["first"], bounds["last"], only_streets=streets)
+    return written
+
+
 def touched_days(since: datetime) -> set[date]:
     """Creation days of the cases changed since `since` (a transition bumps the case's `updated_at`)."""
     return set(Case.objects.filter(updated_at__gte=since)
@@ -355,8 +421,8 @@ def refresh(now: datetime | None = None) -> dict:
 
 def analyze() -> None:
     """Fresh planner statistics after a bulk rebuild (PostgreSQL), so subtree queries use the (grid, day) index."""
-    analyze_tables([CaseDailyRollup, CaseRollupBucket, CaseMonthlyRollup, CaseMonthlyBucket,
-                    DepartmentDailyRollup, DepartmentRollupBucket])
+    analyze_tables([CaseDailyRollup, CaseRollupBucket, CaseMonthlyRollup, CaseMonthlyBucket, CaseStreetDailyRollup,
+                    CaseStreetDailyBucket, DepartmentDailyRollup, DepartmentRollupBucket])
 
 
 def all_days() -> set[date]:
@@ -371,8 +437,8 @@ def rebuild(now: datetime | None = None, progress=None, bulk: bool = False) -> d
     """Drop every rollup row and recompute every day that has cases. `bulk` (the seeders, nobody reading yet):
     the rollup tables' secondary indexes are dropped meanwhile and built once at the end (core.bulk)."""
     now = now or timezone.now()
-    models = (CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket, CaseDailyRollup, DepartmentRollupBucket,
-              DepartmentDailyRollup)
+    models = (CaseStreetDailyBucket, CaseStreetDailyRollup, CaseMonthlyBucket, CaseMonthlyRollup, CaseRollupBucket,
+              CaseDailyRollup, DepartmentRollupBucket, DepartmentDailyRollup)
     with transaction.atomic():
         state = _state()
         stamp_as_of(now)
@@ -384,10 +450,12 @@ def rebuild(now: datetime | None = None, progress=None, bulk: bool = False) -> d
         written = 0
         for i in range(0, len(days), 31):
             chunk = days[i:i + 31]
-            written += recompute_range(chunk[0], chunk[-1], tops)
+            written += recompute_range(chunk[0], chunk[-1], tops, streets=False)
             if progress is not None:
                 progress(len(chunk))
         written += recompute_months({d.replace(day=1) for d in days})
+        if days:  # every street row in one statement, from the daily rows just written
+            written += recompute_street_days(days[0], days[-1])
         restore_indexes(dropped)
         state.last_run_at = now
         state.last_days = len(days)

@@ -133,9 +133,10 @@ def area_q(nodes, prefix: str = "", copies: bool = False, streets: bool = False)
     for node in nodes:
         is_hold = isinstance(node, Hold)
         pk, span = (node.grid_id, node.span) if is_hold else (node.pk, tree.span(node))
-        if streets:
-            q |= Q(**{f"{prefix}street_id": pk}) if node.level == Level.STREET else \
-                tree.in_subtrees_q(Grid, [span], f"{prefix}street_id")
+        if streets:  # the rows' street: a street, or a grid above every street (WHOLE_STREETS)
+            q |= Q(**{f"{prefix}street_id": pk}) if node.level == Level.STREET else Q(**{
+                f"{prefix}street_id__in": Grid.objects.filter(tree.subtree_q([span]), level__in=WHOLE_STREETS)
+                .values("pk")})
         elif node.level == Level.DEDICATED:
             q |= Q(**{f"{prefix}grid_id": pk}) | Q(**{f"{prefix}dedicated_grid_id": pk})
         elif copies and node.level == Level.STREET:
@@ -160,9 +161,13 @@ def sensitive_q(sensitive_holds, prefix: str = "", copies: bool = False, streets
                                                  & area_q(sensitive_holds, prefix, copies, streets))
 
 
+# Levels whose subtree is made of whole streets (a street row's `street` is a grid of one of them).
+WHOLE_STREETS = (Level.STREET, Level.DISTRICT)
+
+
 def whole_streets(node) -> bool:
     """Whether the subtree of `node` (a grid or a hold; None: the whole forest) is made of whole streets."""
-    return node is None or node.level in (Level.STREET, Level.DISTRICT)
+    return node is None or node.level in WHOLE_STREETS
 
 
 def by_street(filters: Filters, children: bool = False) -> bool:

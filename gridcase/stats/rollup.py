@@ -148,15 +148,18 @@ def _bucket(hours):
                 output_field=IntegerField())
 
 
-def _insert_select(model, columns, qs, names=None) -> int:
+def _insert_select(model, columns, qs, names=None, order=()) -> int:
     """INSERT INTO model's table (columns) SELECT names FROM (qs) (the names qs selects, by default the columns'),
-    with the rows' community and street (areas.py) on a rollup that carries them."""
+    with the rows' community and street (areas.py) on a rollup that carries them; in the `order` of those names
+    on one that does not (the rows a figure reads together on adjacent pages)."""
     sql, params = qs.query.sql_with_params()
     names = names or columns
     if issubclass(model, InArea):
         columns, select = [*columns, *areas.AREA_COLUMNS], areas.select_sql(sql, names)
     else:
         select = "SELECT {} FROM ({}) AS rows".format(", ".join(f'"{c}"' for c in names), sql)
+        if order:
+            select += " ORDER BY " + ", ".join(f'rows."{c}"' for c in order)
     cols = ", ".join(f'"{c}"' for c in columns)
     with connection.cursor() as cursor:
         cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({cols}) {select}', params)
@@ -348,15 +351,17 @@ def recompute_street_days(first: date, last: date, only_streets=None, streets: b
         hist.filter(day__gte=first, day__lte=last).delete()
         rows.filter(day__gte=first, day__lte=last).delete()
         dims = ("day", "street_id", "sensitive")
-        counters = daily.annotate(area=STREET_OF_ROW).values("day", "area", "sensitive").order_by().annotate(
+        # Written in day order: a city's period is a run of adjacent pages, not a row on every page of the table.
+        order = ("day", "area", "sensitive")
+        counters = daily.annotate(area=STREET_OF_ROW).values(*order).order_by().annotate(
             **{f"s_{n}": Sum(n) for n in COUNTER_FIELDS})
-        bucketed = bucket_rows.annotate(area=STREET_OF_ROW).values("day", "area", "sensitive", "bucket").order_by() \
+        bucketed = bucket_rows.annotate(area=STREET_OF_ROW).values(*order, "bucket").order_by() \
             .annotate(n=Sum("count"))
         if connection.vendor == "postgresql":  # summed by the database
             made = _insert_select(CaseStreetDailyRollup, [*dims, *COUNTER_FIELDS], counters,
-                                  ["day", "area", "sensitive", *(f"s_{n}" for n in COUNTER_FIELDS)])
+                                  [*order, *(f"s_{n}" for n in COUNTER_FIELDS)], order)
             _insert_select(CaseStreetDailyBucket, [*dims, "bucket", "count"], bucketed,
-                           ["day", "area", "sensitive", "bucket", "n"])
+                           [*order, "bucket", "n"], (*order, "bucket"))
             return made
         made = copy_rows(CaseStreetDailyRollup, [*dims, *COUNTER_FIELDS], [
             (r["day"], r["area"], r["sensitive"], *(r[f"s_{n}"] or 0 for n in COUNTER_FIELDS)) for r in counters])

@@ -480,9 +480,9 @@ def test_every_metric_point_drills_down_to_its_numerator(city, many, client_for,
 
 
 def test_declarations_are_consistent():
-    from gridcase.stats.models import CaseDailyRollup, CaseMonthlyRollup
+    from gridcase.stats.models import CaseDailyRollup, CaseMonthlyRollup, CaseStreetDailyRollup
 
-    for model in (CaseDailyRollup, CaseMonthlyRollup):
+    for model in (CaseDailyRollup, CaseMonthlyRollup, CaseStreetDailyRollup):
         columns = {f.name for f in model._meta.get_fields()}
         assert set(kpis.COUNTER_NAMES) <= columns
     for r in kpis.RATES:
@@ -497,6 +497,8 @@ def _rollup_rows():
     from gridcase.stats.models import (
         COUNTER_FIELDS,
         CaseRollupBucket,
+        CaseStreetDailyBucket,
+        CaseStreetDailyRollup,
         DepartmentDailyRollup,
         DepartmentRollupBucket,
     )
@@ -510,7 +512,12 @@ def _rollup_rows():
         *dept_dims, "whistled", "reported_in", "reported_in_on_time", "replied", "scored", "score_sum"), key=str)
     dept_hist = sorted(DepartmentRollupBucket.objects.values_list(
         *(f"rollup__{d}" for d in dept_dims), "metric", "bucket", "count"), key=str)
-    return daily, hist, departments, dept_hist
+    streets = sorted(((*r[:-1], round(r[-1], 6)) for r in CaseStreetDailyRollup.objects.values_list(
+        "day", "street_id", "sensitive", *(n for n in COUNTER_FIELDS if n != "resolve_hours_sum"),
+        "resolve_hours_sum")), key=str)
+    street_hist = sorted(CaseStreetDailyBucket.objects.values_list("day", "street_id", "sensitive", "bucket", "count"),
+                         key=str)
+    return daily, hist, departments, dept_hist, streets, street_hist
 
 
 def test_rollups_computed_by_the_database_equal_the_python_computation(city):
@@ -534,7 +541,7 @@ def test_rollups_computed_by_the_database_equal_the_python_computation(city):
     rollup._delete_days(first, last)
     rollup._recompute_range_python(first, last, tops)
     in_python = _rollup_rows()
-    assert in_sql[0] and in_sql[1] and in_sql[2] and in_sql[3]
+    assert all(in_sql)
     for part, (a, b) in enumerate(zip(in_sql, in_python, strict=True)):
         assert a == b, part
 

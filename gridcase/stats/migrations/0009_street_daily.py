@@ -10,12 +10,14 @@ def fill(apps, schema_editor):
     recomputes the days it touches; `gridcase rebuild_rollups` would also do)."""
     from django.db.models import Max, Min
 
+    from gridcase.core.bulk import analyze
     from gridcase.stats import rollup
-    from gridcase.stats.models import CaseDailyRollup
+    from gridcase.stats.models import CaseDailyRollup, CaseStreetDailyBucket, CaseStreetDailyRollup
 
     bounds = CaseDailyRollup.objects.aggregate(first=Min("day"), last=Max("day"))
     if bounds["first"] is not None:
         rollup.recompute_street_days(bounds["first"], bounds["last"])
+        analyze([CaseStreetDailyRollup, CaseStreetDailyBucket])
 
 
 class Migration(migrations.Migration):

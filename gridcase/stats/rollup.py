@@ -221,7 +221,7 @@ def recompute_range(first: date, last: date, tops: dict | None = None, streets: 
         with transaction.atomic():
             _delete_days(first, last)
             made = _recompute_range_sql(first, last, tops)
-            return made + recompute_street_days(first, last, streets=streets)
+            return made + (recompute_street_days(first, last) if streets else 0)
     return _recompute_range_python(first, last, tops, streets)
 
 
@@ -247,7 +247,8 @@ def _recompute_range_python(first: date, last: date, tops: dict, streets: bool =
         DepartmentRollupBucket.objects.bulk_create([
             DepartmentRollupBucket(rollup_id=row.pk, metric=m, bucket=b, count=n)
             for k, row in zip(dkeys, dmade, strict=True) for (m, b), n in sorted(dept_hist.get(k, {}).items())], batch_size=5000)
-        made += recompute_street_days(first, last, streets=streets)
+        if streets:
+            made += recompute_street_days(first, last)
     return made + len(dmade)
 
 
@@ -333,12 +334,10 @@ def recompute_months(months) -> int:
 STREET_OF_ROW = Coalesce(F("street_id"), F("grid_id"))
 
 
-def recompute_street_days(first: date, last: date, only_streets=None, streets: bool = True) -> int:
+def recompute_street_days(first: date, last: date, only_streets=None) -> int:
     """Replace the street rows of the days `first`..`last` (of the streets `only_streets` when given: a grid moved
-    between streets) with the sums of their daily rows; the caller's transaction keeps both tables in step. Nothing
-    when `streets` is False (the caller sums them later). Returns rows written."""
-    if not streets:
-        return 0
+    between streets) with the sums of their daily rows; the caller's transaction keeps both tables in step. Returns
+    rows written."""
     rows, hist = CaseStreetDailyRollup.objects.all(), CaseStreetDailyBucket.objects.all()
     daily = CaseDailyRollup.objects.filter(day__gte=first, day__lte=last)
     bucket_rows = CaseRollupBucket.objects.filter(day__gte=first, day__lte=last)

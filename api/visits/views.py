@@ -2,7 +2,7 @@ from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +13,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from gridcase.core import dates
+from gridcase.core import dates, statements
 from gridcase.core.errors import NotFound
 from gridcase.grids import scoping, tree
 from gridcase.grids.accounts import display_name
@@ -130,14 +130,13 @@ class VisitViewSet(RoundMixin, ScopedViewSetMixin, mixins.ListModelMixin, mixins
                 f"{r}room", "care_plan__resident_id", "due_on", "kind")
 
         # The round's statements are compiled once per caller and choice of stops, the day a slot (the page and
-        # its size are in the key); the residents' tags come by one more query for the page.
+        # its size are in the key); the residents' tags come by one more statement, compiled once too.
         if connection.vendor == "postgresql":
             items = PreparedRows(("visits.due", scope.key, span, responsible, kinds), build, ("day",), day=day)
         else:
             items = build(day)
         page = self.paginate_queryset(items)
-        prefetch_related_objects([item.care_plan.resident for item in page],
-                                 Prefetch("tags", queryset=Tag.objects.order_by("id")))
+        statements.prefetch_many([item.care_plan.resident for item in page], "tags", "id")
         data = DueItemSerializer(page, many=True, context={"day": day}).data
         response = self.get_paginated_response(data)
         response.data["date"] = day.isoformat()

@@ -195,3 +195,25 @@ def test_beat_runs_the_due_job_hourly():
     import gridcase.visits.tasks  # noqa: F401
 
     assert entry["task"] in current_app.tasks
+
+
+def test_each_stop_shows_its_residents_tags_in_order_and_a_new_tag_at_once(city, round_, client_for, today):
+    """The stops' tags come from one statement compiled once for any page (statements.prefetch_many): every tag of
+    each resident, in the tags' order, each resident its own, and a tag given later is on the next round."""
+    from gridcase.grids.models import Tag
+
+    today.days(3)
+    sun, wu = round_[0], round_[2]
+    disabled = Tag.objects.get_or_create(code="disabled", defaults={"name": "残疾人"})[0]
+    sun.tags.add(disabled)
+    client = client_for(city.worker)
+
+    def tags():
+        stops = client.get(DUE).data["results"]
+        return {s["resident_name"]: [t["code"] for t in s["tags"]] for s in stops}
+
+    first = tags()
+    expected = [t.code for t in Tag.objects.filter(code__in=["elderly_alone", "disabled"]).order_by("id")]
+    assert len(expected) == 2 and first["孙大爷"] == expected and first["吴爷爷"] == ["elderly_alone"]
+    wu.tags.add(disabled)
+    assert tags()["吴爷爷"] == expected

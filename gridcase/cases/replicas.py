@@ -25,6 +25,8 @@ the topic's words, the household among the micro-grid's, the exact point — is 
 stops on any difference); the seed checks a sample, and tests/cases/test_seeding.py checks it too.
 """
 
+import collections
+import itertools
 import json
 import multiprocessing
 import os
@@ -65,11 +67,11 @@ class Template:
     are, and `state`: the random seed it was played from (`verify` plays it again from there)."""
 
     __slots__ = ("row", "events", "hops", "links", "extensions", "merged", "micro", "community", "counted", "first",
-                 "last", "state", "topic", "at", "text")
+                 "last", "state", "topic", "at", "text", "key")
 
     def __init__(self, rows, columns, state, topic, at):
         row, events, hops, links, extensions = rows
-        self.row, self.state, self.topic, self.at, self.text = row, state, topic, at, None
+        self.row, self.state, self.topic, self.at, self.text, self.key = row, state, topic, at, None, None
         col = {name: i for i, name in enumerate(columns)}
         self.micro = row[col["grid_id"]]
         self.counted = row[col["status"]] not in ("merged", "rejected")
@@ -111,12 +113,15 @@ class Replicas:
         self.topics = {t[0].pk: t for t in self.w.topics}
         self.tables = tables  # for `lines`: the CopyTables by key (cases, events, hops, departments, extensions)
         self.named_columns = [self.col[name] for name in ("number", "merged_into_id", *REDRAWN)]
+        self.templates = []  # by Template.key: what a rendering process finds a case's template by
 
     def template(self, at, seed, rows, complete):
         """A played slot's rows as a template; replicable when its story ended and left no SLA timer running."""
         c = self.col
         self.played += 1
         tpl = Template(rows, self.columns, seed, self.topics.get(rows[0][c["category_id"]]), at)
+        tpl.key = len(self.templates)
+        self.templates.append(tpl)
         tpl.community = (self.w.ancestor(tpl.micro, Level.COMMUNITY) or self.w.ancestor(tpl.micro, Level.STREET)
                          or tpl.micro)
         return tpl, complete and not rows[0][c["sla_stage"]]
@@ -261,14 +266,25 @@ class Replicas:
         for the seeder to write as they are. A template's events and hops are formatted once (`_Text`); each case
         told from it fills in its id and the payloads naming other rows and moves the days of the instants.
         `verify` compares the text with the story played in full and formatted row by row."""
+        named = self._named(tpl, case_id, at, days)
+        return named[1] if named[0] is None else self._render(*named)
+
+    def _named(self, tpl, case_id, at, days):
+        """The part of `lines` that follows the order of writing (`_tell`): (None, the case's lines) for a case
+        played again in full here, else what `_render` needs, the template by its key (sent to another process)."""
         told = self._tell(tpl, case_id, at, days)
         if told is None:
             self.replayed += 1
-            return self.text_of(self.sim.case(case_id, at))
+            return None, self.text_of(self.sim.case(case_id, at))
         row, ids, target = told
+        return tpl.key, case_id, at, days, tuple(row[i] for i in self.named_columns), ids, target, self._checked()
+
+    def _render(self, key, case_id, at, days, named_values, ids, target, checked):
+        """A named case's lines from its template's text (and, when `checked`, verified)."""
+        tpl = self.templates[key]
         tables, shift = self.tables, days * DAY
         case, events, hops, named = tpl.text or self._compile(tpl)
-        values = [(*(row[i] for i in self.named_columns),)]
+        values = [named_values]
         values += [(self._payload(tpl.events[j][1], tpl.events[j][2], True, days, ids, target),) for j in named]
         values = copy_text(values).split(b"\n")
         holes = dict(enumerate(values[0].split(b"\t"), start=_NAMED))
@@ -279,9 +295,57 @@ class Replicas:
                                              for d in tpl.links]) if tpl.links else b"",
                  tables["extensions"].text([(ids[old], case_id, *(v + shift if type(v) is datetime else v for v in x))
                                             for old, x in tpl.extensions]) if tpl.extensions else b"")
-        if self._checked():
+        if checked:
             self.verify(tpl, at, lines, target, ids[tpl.extensions[0][0]] if tpl.extensions else None)
         return lines
+
+    def written(self, schedule, first_id):
+        """`lines` of every scheduled case in order (ids from `first_id`), as the seeder writes them: each case is
+        named here, one after the other (`_named`), and its text made (`_render`) in one of RENDER_WORKERS forked
+        processes, chosen by its template (so each process formats a template once), at most AHEAD chunks ahead
+        of the writer. The same bytes as `lines` case by case (tests/cases/test_seeding.py)."""
+        items = (self._named(tpl, case_id, at, days)
+                 for case_id, (at, _, tpl, days) in enumerate(schedule, start=first_id))
+        workers = min(RENDER_WORKERS, os.cpu_count() or 1)
+        if workers < 2 or len(schedule) < RENDER_FROM:
+            for item in items:
+                yield item[1] if item[0] is None else self._render(*item)
+            return
+        global _RENDERER
+        _RENDERER = self
+        context = multiprocessing.get_context("fork")
+        pools = [context.Pool(1, initializer=detach_database) for _ in range(workers)]
+        try:
+            pending = collections.deque()
+            for chunk in iter(lambda: list(itertools.islice(items, RENDER_CHUNK)), []):
+                parts, order = [[] for _ in pools], []  # order: per case, its process's number or its lines
+                for item in chunk:
+                    if item[0] is None:
+                        order.append(item[1])
+                    else:
+                        order.append(item[0] % workers)
+                        parts[order[-1]].append(item)
+                pending.append((order, [pool.apply_async(_render_chunk, (part,)) for pool, part in zip(pools, parts,
+                                                                                                      strict=True)]))
+                if len(pending) > AHEAD:
+                    yield from self._merged(*pending.popleft())
+            while pending:
+                yield from self._merged(*pending.popleft())
+            for pool in pools:
+                pool.close()
+                pool.join()
+        finally:
+            for pool in pools:
+                pool.terminate()
+
+    def _merged(self, order, results):
+        rendered = []
+        for result in results:
+            lines, verified = result.get()
+            rendered.append(iter(lines))
+            self.verified += verified
+        for o in order:
+            yield next(rendered[o]) if type(o) is int else o
 
     @staticmethod
     def _payload(payload, stamped, names, days, ids, target):
@@ -410,8 +474,20 @@ class _Text:
 
 ATTEMPTS = 160  # days tried for a slot before it is played
 PLAY_WORKERS = 2  # processes playing the slots (at most the machine's cores)
+RENDER_WORKERS = 2  # processes making the written cases' text (`Replicas.written`)
+RENDER_FROM = 20_000  # cases: fewer are made in this process
+RENDER_CHUNK = 2_000  # cases sent to the rendering processes at a time
+AHEAD = 4  # chunks rendered ahead of the writer at most
+_RENDERER = None  # the writing Replicas, handed to the rendering processes by fork
 PARALLEL_FROM = 2000  # slots: fewer are played in this process
 _PLAYER = None  # the planning Simulator, handed to the worker processes by fork
+
+
+def _render_chunk(items):
+    """In a rendering process: the lines of named cases, and how many were verified."""
+    reps = _RENDERER
+    before = reps.verified
+    return [reps._render(*item) for item in items], reps.verified - before
 
 
 def _play_chunk(work):

@@ -32,6 +32,7 @@ from django.db.models import Max
 from gridcase.core.bulk import (
     CopyPipeline,
     CopyTable,
+    SideLoad,
     analyze,
     bulk_mode,
     ensure_months,
@@ -509,44 +510,58 @@ def load(ctx, root, total, label):
     # Events and hops go to monthly partitions: each month of the year loaded gets its own first.
     ensure_months(["cases_caseevent", "cases_casehop"], min([times[0], *(t for t, _ in story_at)]), now)
     with transaction.atomic():
-        dropped = bulk_mode([Case, CaseEvent, CaseHop, CaseDepartment]) if total >= BULK_MODE_FROM else []
-        # The server stores one batch (COPY, in a thread on the same connection) while the next is played.
-        pipeline = CopyPipeline()
-        clock = [time.monotonic()]
+        big = total >= BULK_MODE_FROM
+        # The events (nine rows a case) on a second connection beside the rest: PostgreSQL parses each
+        # connection's COPY on its own core.
+        side = SideLoad([CaseEvent]) if big and connection.vendor == "postgresql" else None
         try:
-            cases_in_batch = batch["cases"]
-            for row, ev, hp, dp, ex in cases:
-                cases_in_batch.append(row)
-                if type(row) is bytes:  # COPY text (replicas.lines): one per table
-                    batch["events"].append(ev)
-                    if hp:
-                        batch["hops"].append(hp)
-                    if dp:
-                        batch["departments"].append(dp)
-                    if ex:
-                        batch["extensions"].append(ex)
-                else:
-                    batch["events"] += ev
-                    if hp:
-                        batch["hops"] += hp
-                    if dp:
-                        batch["departments"] += dp
-                    if ex:
-                        batch["extensions"] += ex
-                if len(cases_in_batch) >= 20_000:
-                    for key, table in tables.items():
-                        pipeline.put(key, table, batch[key])
-                    progress.advance(len(cases_in_batch))
-                    batch = {key: [] for key in tables}
-                    cases_in_batch = batch["cases"]
-            for key, table in tables.items():
-                pipeline.put(key, table, batch[key])
-            progress.advance(len(cases_in_batch))
-        finally:
-            clock.append(time.monotonic())
-            counts = {key: 0 for key in tables} | pipeline.close()
-            clock.append(time.monotonic())
-        restore_indexes(dropped)
+            dropped = bulk_mode([Case, CaseHop, CaseDepartment] if side else [Case, CaseEvent, CaseHop,
+                                                                               CaseDepartment]) if big else []
+            # The server stores one batch (COPY, in a thread per connection) while the next is played.
+            pipeline = CopyPipeline(side, ("events",))
+            clock = [time.monotonic()]
+            try:
+                cases_in_batch = batch["cases"]
+                for row, ev, hp, dp, ex in cases:
+                    cases_in_batch.append(row)
+                    if type(row) is bytes:  # COPY text (replicas.lines): one per table
+                        batch["events"].append(ev)
+                        if hp:
+                            batch["hops"].append(hp)
+                        if dp:
+                            batch["departments"].append(dp)
+                        if ex:
+                            batch["extensions"].append(ex)
+                    else:
+                        batch["events"] += ev
+                        if hp:
+                            batch["hops"] += hp
+                        if dp:
+                            batch["departments"] += dp
+                        if ex:
+                            batch["extensions"] += ex
+                    if len(cases_in_batch) >= 20_000:
+                        for key, table in tables.items():
+                            pipeline.put(key, table, batch[key])
+                        progress.advance(len(cases_in_batch))
+                        batch = {key: [] for key in tables}
+                        cases_in_batch = batch["cases"]
+                for key, table in tables.items():
+                    pipeline.put(key, table, batch[key])
+                progress.advance(len(cases_in_batch))
+            finally:
+                clock.append(time.monotonic())
+                counts = {key: 0 for key in tables} | pipeline.close()
+                clock.append(time.monotonic())
+            if side is not None:
+                side.restore_beside(lambda: restore_indexes(dropped))
+                side.finish()
+            else:
+                restore_indexes(dropped)
+        except BaseException:
+            if side is not None:
+                side.abort()
+            raise
         clock.append(time.monotonic())
         for model in (Case, CaseEvent, CaseHop, CaseDepartment, ExtensionRequest):
             reset_sequence(model)
@@ -560,6 +575,8 @@ def load(ctx, root, total, label):
     ctx.log("cases: " + ", ".join(f"{what} {b - a:.1f}s" for what, a, b in zip(
         ("played and written", "last COPY", "indexes", "numbers and statistics"), clock, clock[1:], strict=False)))
     ctx.log("cases: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    if pipeline.busy:
+        ctx.log("cases: connections busy writing " + ", ".join(f"{k} {v:.1f}s" for k, v in pipeline.busy.items()))
     for key in ("cases", "events", "hops"):
         ctx.count(key, counts[key])
     return counts["cases"]
@@ -578,18 +595,20 @@ VERIFY_EVERY = 500  # one replica in this many is played in full and compared
 def _replicated(ctx, sim, times, first_id, tables):
     """The city's cases in time order, played or replicas of played ones (replicas.py): planned first, then
     written with their ids, numbers and references — on PostgreSQL as COPY text made from each played case's
-    rows formatted once (Replicas.lines)."""
+    rows formatted once, in worker processes (Replicas.written)."""
     rng, now = ctx.rng, ctx.now
     player = Simulator(sim.w, random.Random(rng.getrandbits(64)), now)
     reps = Replicas(sim, player, CASE_COLUMNS, REPLICAS, REPLICA_WEEKS, now - timedelta(days=FRESH_DAYS), VERIFY_EVERY,
                     tables)
-    tell = reps.lines if connection.vendor == "postgresql" else reps.rows
     started = time.monotonic()
     schedule = reps.plan(times, lambda t: t.astimezone(TZ).date(), rng)
     ctx.log(f"cases: {reps.played:,} stories played with the live rules for {len(schedule):,} cases "
             f"in {time.monotonic() - started:.1f}s")
-    for case_id, (at, _, tpl, days) in enumerate(schedule, start=first_id):
-        yield tell(tpl, case_id, at, days)
+    if connection.vendor == "postgresql":
+        yield from reps.written(schedule, first_id)
+    else:
+        for case_id, (at, _, tpl, days) in enumerate(schedule, start=first_id):
+            yield reps.rows(tpl, case_id, at, days)
     ctx.log(f"cases: {reps.made - reps.replicas + reps.replayed:,} played with the live rules, "
             f"{reps.replicas:,} replicas of them whole days away "
             f"({reps.verified:,} written cases played in full again and found equal)")

@@ -8,6 +8,8 @@
 - `next_id` / `reset_sequence`: explicit primary keys before a load, the id sequence moved past them after.
 - `bulk_mode(models)` / `restore_indexes(defs)`: for very large loads on PostgreSQL, skip foreign-key
   triggers and drop the secondary indexes for the rest of the transaction, then rebuild them once.
+- `SideLoad(models)`: the same for some tables on a second connection, which a `CopyPipeline` writes beside the
+  caller's (two cores parsing COPY instead of one).
 - `analyze(models)`: fresh planner statistics after a load.
 
 No model `save()` or signal runs for rows written here: the caller computes every column.
@@ -16,6 +18,7 @@ No model `save()` or signal runs for rows written here: the caller computes ever
 import json
 import queue
 import threading
+import time
 from contextlib import contextmanager
 
 from django.db import connection, transaction
@@ -148,7 +151,8 @@ class CopyTable:
 
 
 class CopyPipeline:
-    """On PostgreSQL, COPY one batch in a worker thread while the main thread generates the next one.
+    """On PostgreSQL, COPY one batch in a worker thread while the main thread generates the next one (and the
+    batches of `side_keys` in a second thread on the `side` connection).
 
     The server then inserts and indexes rows while Python computes (names, encryption) instead of each
     waiting for the other. The worker uses the same psycopg connection, hence the same transaction; the
@@ -156,16 +160,23 @@ class CopyPipeline:
     Elsewhere (SQLite) batches are written in line.
     """
 
-    def __init__(self):
+    def __init__(self, side: "SideLoad | None" = None, side_keys=()):
         self.threaded = connection.vendor == "postgresql"
         self.counts: dict = {}
+        self.busy: dict = {}  # seconds each connection spent writing
         self.error = None
+        self.side_keys = set(side_keys) if side is not None else set()
         if self.threaded:
             connection.ensure_connection()
-            self.raw = connection.connection
-            self.queue = queue.Queue(maxsize=2)
-            self.thread = threading.Thread(target=self.work, name="seed-copy", daemon=True)
-            self.thread.start()
+            self.queues = {"main": queue.Queue(maxsize=2)}
+            self.threads = [threading.Thread(target=self.work, args=("main", connection.connection),
+                                             name="seed-copy", daemon=True)]
+            if self.side_keys:
+                self.queues["side"] = queue.Queue(maxsize=2)
+                self.threads.append(threading.Thread(target=self.work, args=("side", side.raw),
+                                                     name="seed-copy-side", daemon=True))
+            for thread in self.threads:
+                thread.start()
 
     def put(self, key, table: CopyTable, rows):
         if not self.threaded:
@@ -173,25 +184,30 @@ class CopyPipeline:
             return
         if self.error is not None:
             raise self.error
-        self.queue.put((key, table, rows))
+        self.queues["side" if key in self.side_keys else "main"].put((key, table, rows))
 
-    def work(self):
+    def work(self, name, raw):
+        work_queue = self.queues[name]
         while True:
-            item = self.queue.get()
+            item = work_queue.get()
             if item is None:
                 return
             if self.error is not None:
                 continue  # drain; the main thread raises
             key, table, rows = item
+            started = time.monotonic()
             try:
-                self.counts[key] = self.counts.get(key, 0) + table.copy_raw(self.raw, rows)
+                self.counts[key] = self.counts.get(key, 0) + table.copy_raw(raw, rows)
             except BaseException as exc:  # handed to the main thread
                 self.error = exc
+            self.busy[name] = self.busy.get(name, 0.0) + time.monotonic() - started
 
     def close(self):
         if self.threaded:
-            self.queue.put(None)
-            self.thread.join()
+            for work_queue in self.queues.values():
+                work_queue.put(None)
+            for thread in self.threads:
+                thread.join()
             self.threaded = False
         if self.error is not None:
             raise self.error
@@ -221,37 +237,41 @@ def bulk_mode(models) -> list:
     rebuilt once by `restore_indexes`. Returns the definitions to restore (none elsewhere)."""
     if connection.vendor != "postgresql":
         return []
-    tables = [m._meta.db_table for m in models]
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL synchronous_commit = off")
-        # Deferred checks queued by earlier statements of the transaction run now (PostgreSQL refuses to build an
-        # index on a table with pending trigger events); later ones are deferred again, as Django expects.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-        try:
-            with transaction.atomic():
-                cursor.execute("SET LOCAL session_replication_role = replica")
-        except Exception:  # noqa: BLE001 - not a superuser: keep the checks, only slower
-            pass
-        cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
-            "AND indexname NOT IN (SELECT conname FROM pg_constraint)", [tables])
-        indexes = cursor.fetchall()
-        # A partitioned table's primary key (id, time) is referenced by no foreign key (PostgreSQL cannot
-        # reference a partitioned table's id alone): built once after the load too, rather than row by row.
-        cursor.execute(
-            "SELECT c.conname, format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', t.relname, c.conname, "
-            "pg_get_constraintdef(c.oid)) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
-            "WHERE t.relname = ANY(%s) AND t.relkind = 'p' AND c.contype = 'p' "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.confrelid = t.oid)", [tables])
-        keys = cursor.fetchall()
-        for name, definition in keys:
-            table = definition.split(" ")[2]
-            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT \"{name}\"")
-        for name, _ in indexes:
-            # On a partitioned table this drops the index of every partition with it.
-            cursor.execute(f'DROP INDEX "{name}"')
-    return keys + indexes
+        return _bulk_mode(cursor, [m._meta.db_table for m in models], transaction.atomic)
+
+
+def _bulk_mode(cursor, tables, savepoint) -> list:
+    """`bulk_mode` on a cursor of a connection in a transaction (`savepoint()`: a savepoint of it)."""
+    cursor.execute("SET LOCAL synchronous_commit = off")
+    # Deferred checks queued by earlier statements of the transaction run now (PostgreSQL refuses to build an
+    # index on a table with pending trigger events); later ones are deferred again, as Django expects.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    try:
+        with savepoint():
+            cursor.execute("SET LOCAL session_replication_role = replica")
+    except Exception:  # noqa: BLE001 - not a superuser: keep the checks, only slower
+        pass
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s) "
+        "AND indexname NOT IN (SELECT conname FROM pg_constraint)", [tables])
+    indexes = cursor.fetchall()
+    # A partitioned table's primary key (id, time) is referenced by no foreign key (PostgreSQL cannot
+    # reference a partitioned table's id alone): built once after the load too, rather than row by row.
+    cursor.execute(
+        "SELECT c.conname, format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', t.relname, c.conname, "
+        "pg_get_constraintdef(c.oid)) FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+        "WHERE t.relname = ANY(%s) AND t.relkind = 'p' AND c.contype = 'p' "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.confrelid = t.oid)", [tables])
+    keys = cursor.fetchall()
+    for name, definition in keys:
+        table = definition.split(" ")[2]
+        cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT \"{name}\"")
+    for name, _ in indexes:
+        # On a partitioned table this drops the index of every partition with it.
+        cursor.execute(f'DROP INDEX "{name}"')
+    return list(keys) + list(indexes)
 
 
 def restore_indexes(defs) -> None:
@@ -262,10 +282,61 @@ def restore_indexes(defs) -> None:
     if not defs:
         return
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-        for _, definition in defs:
-            cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
-        cursor.execute("SET LOCAL session_replication_role = origin")
+        _restore_indexes(cursor, defs)
+
+
+def _restore_indexes(cursor, defs) -> None:
+    cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for _, definition in defs:
+        cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
+    cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+class SideLoad:
+    """Some tables of a big load written on a second connection, in its own transaction in bulk mode, while the
+    caller's connection writes the others: PostgreSQL parses a COPY on one core per connection, so two
+    connections keep two cores busy. The caller's transaction must not touch these tables until `finish()`
+    (which rebuilds their indexes beside the caller's `restore_indexes`, see `restore_beside`, and commits);
+    `abort()` rolls the side back. The side commits just before the caller does: should the caller's commit
+    fail after it, the side's rows stay (acceptable for seeding, which is its only use)."""
+
+    def __init__(self, models):
+        self.models = models
+        self.raw = connection.get_new_connection(connection.get_connection_params())
+        self.raw.autocommit = False
+        with self.raw.cursor() as cursor:
+            # Should the caller's transaction hold one of these tables, fail rather than wait for it forever.
+            cursor.execute("SET lock_timeout = '60s'")
+            self.dropped = _bulk_mode(cursor, [m._meta.db_table for m in models], self.raw.transaction)
+        self.thread, self.error = None, None
+
+    def restore_beside(self, restore):
+        """Rebuild the side's indexes in a thread while `restore()` (the caller's own rebuild) runs."""
+        def work():
+            try:
+                with self.raw.cursor() as cursor:
+                    _restore_indexes(cursor, self.dropped)
+            except BaseException as exc:  # handed to the caller in finish()
+                self.error = exc
+
+        self.thread = threading.Thread(target=work, name="seed-side-indexes", daemon=True)
+        self.thread.start()
+        restore()
+        self.thread.join()
+
+    def finish(self) -> None:
+        if self.thread is None:
+            self.restore_beside(lambda: None)
+        if self.error is not None:
+            self.abort()
+            raise self.error
+        self.raw.commit()
+        self.raw.close()
+
+    def abort(self) -> None:
+        if not self.raw.closed:
+            self.raw.rollback()
+            self.raw.close()
 
 
 def ensure_months(tables, first, last) -> int:

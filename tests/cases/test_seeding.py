@@ -6,7 +6,9 @@ import random
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
+import pytest
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from gridcase.cases import seeding, services, sweep, workflow
@@ -290,6 +292,74 @@ def test_replicas_written_as_copy_text_are_their_rows(city, category):
     broken = text[1].replace(b"\t", b"\tx", 1)
     with pytest.raises(RuntimeError, match="differs from its story played in full"):
         lines.verify(tpl, at, (text[0], broken, *text[2:]))
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="COPY text: PostgreSQL")
+def test_replicas_made_in_worker_processes_are_the_text_made_here(city, category, monkeypatch):
+    """A big city's cases are named here in time order and their text made in forked processes (Replicas.written):
+    byte for byte what `lines` gives case by case, in the same order, each verified case counted once; a case
+    whose text differs from its full play stops the seed from inside a worker too."""
+    import pytest
+
+    from gridcase.cases import replicas
+
+    monkeypatch.setattr(replicas, "RENDER_FROM", 10)
+    monkeypatch.setattr(replicas, "RENDER_CHUNK", 64)
+    monkeypatch.setattr(replicas, "AHEAD", 1)
+    now = timezone.now()
+    here, _, schedule = _planned(city, 1500, verify_every=1, now=now)
+    there, _, again = _planned(city, 1500, verify_every=1, now=now)
+    expected = [here.lines(tpl, case_id, at, days) for case_id, (at, _, tpl, days) in enumerate(schedule, start=7)]
+    assert list(there.written(again, 7)) == expected
+    assert there.verified == here.verified == here.made == there.made
+    assert there.replicas > 2 * there.played and there.replicas == here.replicas
+
+    broken, _, schedule = _planned(city, 1500, verify_every=1, now=now)
+
+    def differs(self, *args):
+        raise RuntimeError("the case written differs from its story played in full")
+
+    monkeypatch.setattr(replicas.Replicas, "verify", differs)
+    with pytest.raises(RuntimeError, match="differs from its story played in full"):
+        list(broken.written(schedule, 1))
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="bulk mode and COPY: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_big_city_load_writes_events_on_a_second_connection_and_leaves_every_index(city, category, monkeypatch):
+    """From BULK_MODE_FROM cases the events go through a second connection in bulk mode of its own (SideLoad) and
+    the cases' text is made in worker processes: every row lands once, every index of the four tables is there
+    again, foreign keys are checked again afterwards, and the cases replay."""
+
+    from gridcase.cases import replicas
+
+    monkeypatch.setattr(seeding, "REPLICATE_FROM", 1000)
+    monkeypatch.setattr(seeding, "BULK_MODE_FROM", 1000)
+    monkeypatch.setattr(seeding, "VERIFY_EVERY", 50)
+    monkeypatch.setattr(replicas, "RENDER_FROM", 100)
+    monkeypatch.setattr(replicas, "RENDER_CHUNK", 128)
+    tables = [m._meta.db_table for m in (Case, CaseEvent, CaseHop, CaseDepartment)]
+
+    def indexes():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tablename, indexname FROM pg_indexes WHERE tablename = ANY(%s)", [tables])
+            return sorted(cursor.fetchall())
+
+    before = indexes()
+    ctx = SeedContext(kind="city", scale=0.0012)
+    ctx.root = city.street
+    seeding.seed_city(ctx)
+    assert indexes() == before
+    cases = list(Case.objects.order_by("id"))
+    assert len(cases) == 1200 and ctx.rows["events"] == CaseEvent.objects.count() > 5 * 1200
+    assert not CaseEvent.objects.exclude(case_id__in=[c.pk for c in cases]).exists()
+    assert {e for (e,) in CaseEvent.objects.values_list("case_id").distinct()} == {c.pk for c in cases}
+    for case in cases[::25]:
+        assert_replays(case)
+    # the foreign-key triggers are on again: an event naming no case is refused
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CaseEvent.objects.create(case_id=max(c.pk for c in cases) + 10, action="accept", version=1,
+                                 at=timezone.now())
 
 
 def test_city_cases_load_with_replicas_keeps_the_replay_property(city, category, monkeypatch):
